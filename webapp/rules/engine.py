@@ -1,0 +1,343 @@
+"""Evaluate events against a rulebook and apply the outcome to a task store: resolve, then open or dedupe."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from . import vocabulary as vocab
+from .matchers import MISSING, first_failure, lookup
+from .model import ResolveOn, Rule, Rulebook
+
+
+class EventError(ValueError):
+    """An event envelope is malformed (no type, an unreadable occurred_at, data not a mapping)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """A normalised event envelope: occurred_at is an aware UTC datetime, data the records."""
+
+    id: str
+    source: str
+    type: str
+    occurred_at: datetime
+    data: Mapping[str, Any]
+
+
+def parse_time(value: Any) -> datetime:
+    """An ISO-8601 string or a datetime as an aware UTC datetime; naive times are taken as UTC."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise EventError(f"occurred_at {value!r} is not an ISO-8601 time") from exc
+    else:
+        raise EventError(f"occurred_at must be an ISO-8601 time, got {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def normalise_event(event: Mapping[str, Any] | Event) -> Event:
+    """Check an envelope and normalise its time; raises EventError when it cannot be used."""
+    if isinstance(event, Event):
+        return event
+    if not isinstance(event, Mapping):
+        raise EventError(f"an event must be a mapping, got {type(event).__name__}")
+    if not isinstance(event.get("type"), str):
+        raise EventError("an event needs a type")
+    if "occurred_at" not in event:
+        raise EventError("an event needs occurred_at")
+    data = event.get("data") or {}
+    if not isinstance(data, Mapping):
+        raise EventError("an event's data must be a mapping of records")
+    return Event(
+        id=str(event.get("id", "")),
+        source=str(event.get("source", "")),
+        type=event["type"],
+        occurred_at=parse_time(event["occurred_at"]),
+        data=data,
+    )
+
+
+# -- evaluation: what an event means, without any store ---------------------------
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A rule asks for an open task with this key."""
+
+    rule: Rule
+    key: dict[str, str]
+    title: str
+    action: str
+    priority: str
+    assignee: dict[str, str] | None
+    category: str
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A rule's open tasks whose key contains `partial_key` are done, for `reason`."""
+
+    rule: Rule
+    partial_key: dict[str, str]
+    reason: str
+
+
+@dataclass
+class Evaluation:
+    """Everything one event resolves and triggers, in rule order."""
+
+    event: Event
+    resolutions: list[Resolution] = field(default_factory=list)
+    triggers: list[Trigger] = field(default_factory=list)
+
+
+def trigger_failure(rule: Rule, event: Event) -> str | None:
+    """The first reason this event does not open a task of `rule`, or None when it does."""
+    if event.type not in rule.events:
+        return f"event type is {event.type}, rule wants {' or '.join(rule.events)}"
+    failure = first_failure(rule.match, event.data)
+    if failure:
+        return failure
+    missing = [path for path in rule.key if lookup(event.data, path) is MISSING]
+    if missing:
+        return f"key path {missing[0]} is missing from the event"
+    return None
+
+
+def resolution_failure(entry: ResolveOn, event: Event) -> str | None:
+    """The first reason this event does not resolve by `entry`, or None when it does."""
+    if event.type not in entry.events:
+        return (
+            f"event type is {event.type}, resolve_on wants {' or '.join(entry.events)}"
+        )
+    failure = first_failure(entry.match, event.data)
+    if failure:
+        return failure
+    for _, event_path in entry.same:
+        if lookup(event.data, event_path) is MISSING:
+            return f"{event_path} is missing from the event"
+    return None
+
+
+def make_trigger(rule: Rule, event: Event) -> Trigger:
+    """The trigger of a rule the event matches (check trigger_failure first)."""
+    context = event.data
+    return Trigger(
+        rule=rule,
+        key={path: str(lookup(context, path)) for path in rule.key},
+        title=rule.title.render(context, f"{rule.id}.title"),
+        action=rule.action.render(context, f"{rule.id}.action"),
+        priority=rule.priority,
+        assignee=resolve_assignee(rule, context),
+        category=rule.category,
+    )
+
+
+def make_resolution(rule: Rule, entry: ResolveOn, event: Event) -> Resolution:
+    """The resolution an entry makes for an event it matches (check resolution_failure first)."""
+    partial_key = {task: str(lookup(event.data, path)) for task, path in entry.same}
+    if entry.reason is not None:
+        reason = entry.reason.render(event.data, f"{rule.id}.resolve_on.reason")
+    else:
+        reason = vocab.EVENT_TYPES[event.type].reason
+    return Resolution(rule, partial_key, reason)
+
+
+def resolve_assignee(rule: Rule, context: Mapping[str, Any]) -> dict[str, str] | None:
+    """The first person the rule's resolvers find who has an e-mail, as {email, name}."""
+    for resolver in rule.assignee:
+        person = lookup(context, resolver)
+        if (
+            isinstance(person, Mapping)
+            and isinstance(person.get("email"), str)
+            and person["email"]
+        ):
+            return {"email": person["email"], "name": person.get("name") or ""}
+    return None
+
+
+def evaluate(rulebook: Rulebook, event: Mapping[str, Any] | Event) -> Evaluation:
+    """What the event resolves and triggers under every rule of the rulebook."""
+    event = normalise_event(event)
+    evaluation = Evaluation(event)
+    for rule in rulebook.rules:
+        for entry in rule.resolve_on:
+            if resolution_failure(entry, event) is None:
+                evaluation.resolutions.append(make_resolution(rule, entry, event))
+        if trigger_failure(rule, event) is None:
+            evaluation.triggers.append(make_trigger(rule, event))
+    return evaluation
+
+
+# -- explain: the same checks, reported per rule -----------------------------------
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Whether one rule opens and/or resolves tasks for an event, and why (not)."""
+
+    rule_id: str
+    triggered: bool
+    resolves: bool
+    reason: str
+    trigger: Trigger | None = None
+    resolutions: tuple[Resolution, ...] = ()
+
+
+def explain(rulebook: Rulebook, event: Mapping[str, Any] | Event) -> list[Explanation]:
+    """For every rule, in order: would this event open a task, resolve tasks, and if not why."""
+    event = normalise_event(event)
+    return [explain_rule(rule, event) for rule in rulebook.rules]
+
+
+def explain_rule(rule: Rule, event: Event) -> Explanation:
+    """One rule's explanation; the reason is the first failure when nothing happens."""
+    resolutions, resolve_failures = [], []
+    for index, entry in enumerate(rule.resolve_on):
+        failure = resolution_failure(entry, event)
+        if failure is None:
+            resolutions.append(make_resolution(rule, entry, event))
+        elif event.type in entry.events:
+            resolve_failures.append(f"resolve_on[{index}]: {failure}")
+    failure = trigger_failure(rule, event)
+    trigger = make_trigger(rule, event) if failure is None else None
+
+    parts = []
+    if trigger:
+        parts.append(
+            f"opens a task (key {format_key(trigger.key)}) for {_person(trigger.assignee)}"
+        )
+    for resolution in resolutions:
+        parts.append(
+            f"completes tasks with {format_key(resolution.partial_key)} ({resolution.reason})"
+        )
+    if parts:
+        reason = "; ".join(parts)
+    elif event.type in rule.events or not resolve_failures:
+        reason = failure
+    else:
+        reason = resolve_failures[0]
+    return Explanation(
+        rule.id,
+        trigger is not None,
+        bool(resolutions),
+        reason,
+        trigger,
+        tuple(resolutions),
+    )
+
+
+def format_key(key: Mapping[str, str]) -> str:
+    """`application.id=a1, stage.id=s2`."""
+    return ", ".join(f"{path}={value}" for path, value in key.items())
+
+
+def _person(person: Mapping[str, str] | None) -> str:
+    return person["email"] if person else "nobody (no resolver found a person)"
+
+
+# -- applying an event to tasks ------------------------------------------------------
+
+
+class Task(Protocol):
+    """What the engine needs of a stored task."""
+
+    last_triggered_at: datetime
+
+
+class TaskStore(Protocol):
+    """Where tasks and recorded resolutions live: in memory for tests, the database for the worker."""
+
+    def find_open(self, rule_id: str, partial_key: Mapping[str, str]) -> list[Any]:
+        """Open tasks of the rule whose key contains every item of `partial_key`."""
+
+    def latest_resolution(
+        self, rule_id: str, key: Mapping[str, str]
+    ) -> datetime | None:
+        """The newest occurred_at of recorded resolutions of the rule whose partial key is contained in `key`."""
+
+    def record_resolution(
+        self,
+        rule_id: str,
+        partial_key: Mapping[str, str],
+        occurred_at: datetime,
+        event: Event,
+    ) -> None:
+        """Remember that tasks of the rule matching `partial_key` were resolved as of `occurred_at`."""
+
+    def complete(self, task: Any, event: Event, reason: str) -> None:
+        """Complete an open task automatically because of `event`."""
+
+    def retrigger(self, task: Any, event: Event, trigger: Trigger) -> None:
+        """Add a repeated trigger to an open task's history; last_triggered_at becomes the later time."""
+
+    def open(self, trigger: Trigger, event: Event) -> Any:
+        """Open a new task for the trigger; its last_triggered_at is the event's occurred_at."""
+
+
+@dataclass
+class Outcome:
+    """What applying one event did to the store."""
+
+    event: Event
+    evaluation: Evaluation
+    opened: list[tuple[Any, Trigger]] = field(default_factory=list)
+    retriggered: list[tuple[Any, Trigger]] = field(default_factory=list)
+    completed: list[tuple[Any, Resolution]] = field(default_factory=list)
+    # Triggers older than a recorded resolution of their key: the work is already done.
+    superseded: list[Trigger] = field(default_factory=list)
+
+
+def apply_event(
+    rulebook: Rulebook, event: Mapping[str, Any] | Event, store: TaskStore
+) -> Outcome:
+    """Resolve, then open or dedupe, the tasks one event affects; the only place task semantics live."""
+    event = normalise_event(event)
+    evaluation = evaluate(rulebook, event)
+    outcome = Outcome(event, evaluation)
+    # Resolve before open, so an event that both moves a candidate out of one stage
+    # and into another completes the old task before it opens the new one.
+    for resolution in evaluation.resolutions:
+        apply_resolution(resolution, event, store, outcome)
+    for trigger in evaluation.triggers:
+        apply_trigger(trigger, event, store, outcome)
+    return outcome
+
+
+def apply_resolution(
+    resolution: Resolution, event: Event, store: TaskStore, outcome: Outcome
+) -> None:
+    """Record the resolution, then complete open tasks not triggered after it happened."""
+    rule_id = resolution.rule.id
+    # Recorded even when nothing is open: a trigger that happened earlier may still arrive.
+    store.record_resolution(rule_id, resolution.partial_key, event.occurred_at, event)
+    for task in store.find_open(rule_id, resolution.partial_key):
+        # A task re-triggered after this event happened is still wanted.
+        if task.last_triggered_at <= event.occurred_at:
+            store.complete(task, event, resolution.reason)
+            outcome.completed.append((task, resolution))
+
+
+def apply_trigger(
+    trigger: Trigger, event: Event, store: TaskStore, outcome: Outcome
+) -> None:
+    """Dedupe into the open task, drop a trigger a later resolution made stale, or open a task."""
+    rule_id = trigger.rule.id
+    open_tasks = store.find_open(rule_id, trigger.key)
+    if open_tasks:
+        store.retrigger(open_tasks[0], event, trigger)
+        outcome.retriggered.append((open_tasks[0], trigger))
+        return
+    resolved_at = store.latest_resolution(rule_id, trigger.key)
+    if resolved_at is not None and resolved_at > event.occurred_at:
+        outcome.superseded.append(trigger)
+        return
+    outcome.opened.append((store.open(trigger, event), trigger))

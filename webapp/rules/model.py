@@ -1,0 +1,68 @@
+"""The rulebook as immutable typed rules, the shape the loader builds and the engine evaluates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .matchers import Matcher
+from .templates import Template
+
+if TYPE_CHECKING:
+    from .engine import Evaluation, Explanation
+
+
+@dataclass(frozen=True)
+class ResolveOn:
+    """An event that completes a rule's open tasks: its types, matchers, and how its key lines up."""
+
+    events: tuple[str, ...]
+    match: tuple[Matcher, ...]
+    # (task key path, path in the resolving event): `same: [application.id]` is
+    # (("application.id", "application.id"),).
+    same: tuple[tuple[str, str], ...]
+    # None: the event type's default reason from the vocabulary.
+    reason: Template | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: which events open a task, for whom, saying what, and which events complete it."""
+
+    id: str
+    category: str
+    description: str
+    events: tuple[str, ...]
+    match: tuple[Matcher, ...]
+    key: tuple[str, ...]
+    assignee: tuple[str, ...]
+    priority: str
+    title: Template
+    action: Template
+    resolve_on: tuple[ResolveOn, ...]
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """A validated rulebook: its rules in file order and the text it was loaded from."""
+
+    version: int
+    rules: tuple[Rule, ...]
+    source_text: str = ""
+
+    def rule(self, rule_id: str) -> Rule | None:
+        """The rule with this id, or None."""
+        return next((rule for rule in self.rules if rule.id == rule_id), None)
+
+    def evaluate(self, event: Mapping[str, Any]) -> Evaluation:
+        """What this event resolves and triggers, without touching any task store."""
+        from .engine import evaluate
+
+        return evaluate(self, event)
+
+    def explain(self, event: Mapping[str, Any]) -> list[Explanation]:
+        """For every rule, whether this event opens or resolves tasks and, if not, why."""
+        from .engine import explain
+
+        return explain(self, event)
