@@ -212,13 +212,11 @@ def explain_rule(rule: Rule, event: Event) -> Explanation:
 
     parts = []
     if trigger:
-        parts.append(
-            f"opens a task (key {format_key(trigger.key)}) for {_person(trigger.assignee)}"
-        )
+        key = format_key(trigger.key)
+        parts.append(f"opens a task (key {key}) for {_person(trigger.assignee)}")
     for resolution in resolutions:
-        parts.append(
-            f"completes tasks with {format_key(resolution.partial_key)} ({resolution.reason})"
-        )
+        key = format_key(resolution.partial_key)
+        parts.append(f"completes open tasks with {key} ({resolution.reason})")
     if parts:
         reason = "; ".join(parts)
     elif event.type in rule.events or not resolve_failures:
