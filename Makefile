@@ -1,0 +1,63 @@
+# Docket: `make` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
+PYTEST_ARGS ?=
+
+.PHONY: help setup run worker test test-embedded test-services bench lint format clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/activate: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(BIN)/activate
+
+static/vendor/htmx.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+
+setup: $(BIN)/activate static/vendor/htmx.min.js ## create .venv, install pinned dependencies and htmx, create or migrate the database
+	$(FLASK) init-db
+
+run: setup ## everything on the embedded defaults (SQLite, embedded Redis, demo data) at http://127.0.0.1:5000
+	@$(FLASK) demo --if-empty
+	@echo "Demo sign-ins (also in var/demo-credentials.txt):"; cat var/demo-credentials.txt 2>/dev/null || true
+	$(FLASK) serve
+
+worker: setup ## one worker on the configured Redis
+	$(BIN)/python -m worker
+
+test: setup ## the whole suite, on SQLite + embedded Redis, then on PostgreSQL + Redis
+	$(MAKE) test-embedded
+	$(MAKE) test-services
+
+test-embedded: ## the suite on SQLite and an embedded Redis
+	DOCKET_TEST_BACKEND=embedded $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-services: ## the suite on the local PostgreSQL and Redis
+	DOCKET_TEST_BACKEND=services TEST_DATABASE_URL=$(PG_TEST_URL) TEST_REDIS_URL=$(REDIS_TEST_URL) \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup ## measure the pipeline's throughput and the task page's speed; prints figures
+	$(BIN)/python -m bench
+
+lint: ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: ## ruff format and autofix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean: ## remove the venv, installed assets and local data
+	rm -rf $(VENV) node_modules static/vendor var

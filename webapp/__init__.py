@@ -1,0 +1,32 @@
+"""Docket: one task list for interview coordinators, built from the ATS and calendars."""
+
+import os
+
+from flask import Flask
+
+from .config import Config
+
+
+def create_app(config=None):
+    """Build the app: configuration, database, auth, CSRF, views and CLI. No work at import."""
+    app = Flask(
+        __name__,
+        template_folder=os.path.join(os.path.dirname(__file__), "..", "templates"),
+        static_folder=os.path.join(os.path.dirname(__file__), "..", "static"),
+    )
+    settings = Config().as_dict()
+    settings.update(config or {})
+    app.config.from_mapping(settings)
+    if not app.config["SECRET_KEY"]:
+        raise RuntimeError("SECRET_KEY must be set outside development (DOCKET_ENV=%s)" % app.config["ENV"])
+
+    from . import auth, cli, db, extensions
+    from .views import api
+
+    db.init_app(app)
+    extensions.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(api.bp)
+    extensions.csrf.exempt(api.bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,48 @@
+"""Configuration read from the environment, with the embedded defaults for development."""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+
+DEFAULT_DATABASE_URL = f"sqlite:///{VAR / 'docket.db'}"
+DEFAULT_REDIS_SOCKET = VAR / "redis.sock"
+DEFAULT_RULES_PATH = ROOT / "rules.yaml"
+# Used only in development and tests; create_app refuses it elsewhere.
+DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
+
+
+class Config:
+    """Settings for one app instance; every value can be overridden from the environment."""
+
+    def __init__(self, environ=None):
+        env = os.environ if environ is None else environ
+        self.ENV = env.get("DOCKET_ENV", "development")
+        self.DATABASE_URL = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        self.REDIS_URL = env.get("REDIS_URL") or f"unix://{DEFAULT_REDIS_SOCKET}"
+        self.RULES_PATH = env.get("RULES_PATH") or str(DEFAULT_RULES_PATH)
+        self.PORT = int(env.get("PORT") or 5000)
+        self.SECRET_KEY = env.get("SECRET_KEY") or (
+            DEVELOPMENT_SECRET_KEY if self.ENV in ("development", "test") else None
+        )
+        self.QUEUE_NAME = env.get("DOCKET_QUEUE", "docket")
+        # Inbox processing: how many events one transaction takes, and retries.
+        self.INBOX_BATCH_SIZE = int(env.get("INBOX_BATCH_SIZE") or 50)
+        self.INBOX_MAX_ATTEMPTS = int(env.get("INBOX_MAX_ATTEMPTS") or 5)
+        self.INBOX_RETRY_BASE_SECONDS = float(env.get("INBOX_RETRY_BASE_SECONDS") or 2)
+        self.SWEEP_INTERVAL_SECONDS = float(env.get("SWEEP_INTERVAL_SECONDS") or 10)
+        self.MAX_CONTENT_LENGTH = 1024 * 1024
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "") == "1"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.TESTING = self.ENV == "test"
+
+    def as_dict(self):
+        """The settings as the mapping Flask's config takes."""
+        return {k: v for k, v in vars(self).items() if k.isupper()}

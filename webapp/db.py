@@ -1,0 +1,56 @@
+"""The peewee database: one proxy, bound to SQLite or PostgreSQL by create_app."""
+
+from pathlib import Path
+
+from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+from playhouse.db_url import connect
+
+database = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    # WAL makes NORMAL durable against application crashes, and commits cheap.
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "busy_timeout": 15000,
+}
+
+
+def open_database(url):
+    """A peewee database for a DATABASE_URL; SQLite gets WAL and a busy timeout."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # IMMEDIATE: a transaction takes the write lock up front, so two writers
+        # wait for each other instead of failing on a lock upgrade.
+        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, autoconnect=True, lock_type="IMMEDIATE")
+    return connect(url, autoconnect=True)
+
+
+def is_postgres():
+    """True when the bound database is PostgreSQL (row locks with SKIP LOCKED)."""
+    return isinstance(database.obj, PostgresqlDatabase)
+
+
+def init_app(app):
+    """Bind the proxy to the configured database and scope a connection to each request."""
+    database.initialize(open_database(app.config["DATABASE_URL"]))
+
+    @app.before_request
+    def _connect():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not database.is_closed():
+            database.close()
+
+
+def migrate():
+    """Create or upgrade the schema: run every migration not yet applied."""
+    from playhouse.migrations import Runner
+
+    directory = str(Path(__file__).parent / "migrations")
+    with database.connection_context():
+        return Runner(database.obj, directory=directory).up()

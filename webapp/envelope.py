@@ -1,0 +1,64 @@
+"""Checks that an event envelope has the shape DESIGN.md gives it, naming the field that does not."""
+
+import datetime as dt
+
+from .rules import EVENT_TYPES
+
+SOURCES = ("greenhouse", "lever", "ashby", "google", "microsoft", "docket", "api")
+# Records that carry an id when present; people and answers do not.
+RECORDS_WITH_ID = ("application", "candidate", "job", "stage", "previous_stage", "interview", "schedule", "integration")
+
+
+class EnvelopeError(ValueError):
+    """A malformed envelope; `field` is the dotted path of the first field at fault."""
+
+    def __init__(self, field, message):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def parse_time(value, field="occurred_at"):
+    """An ISO-8601 time with a time zone, as an aware datetime."""
+    if not isinstance(value, str):
+        raise EnvelopeError(field, "must be an ISO-8601 string such as 2026-11-28T10:00:00Z")
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise EnvelopeError(field, f"{value!r} is not an ISO-8601 time") from None
+    if parsed.tzinfo is None:
+        raise EnvelopeError(field, "needs a time zone (for example a trailing Z)")
+    return parsed
+
+
+def validate(envelope, source="api"):
+    """The envelope, checked and with its source set; raises EnvelopeError."""
+    if not isinstance(envelope, dict):
+        raise EnvelopeError("(body)", "must be a JSON object")
+    unknown = set(envelope) - {"id", "source", "type", "occurred_at", "data"}
+    if unknown:
+        raise EnvelopeError(sorted(unknown)[0], "is not a field of an event envelope")
+    event_id = envelope.get("id")
+    if not isinstance(event_id, str) or not event_id.strip():
+        raise EnvelopeError("id", "is required: a non-empty string, repeated on redelivery")
+    if len(event_id) > 255:
+        raise EnvelopeError("id", "is longer than 255 characters")
+    if envelope.get("source", source) != source:
+        raise EnvelopeError("source", f"must be {source!r} here")
+    etype = envelope.get("type")
+    if etype not in EVENT_TYPES:
+        raise EnvelopeError("type", f"{etype!r} is not an event type; known: {', '.join(sorted(EVENT_TYPES))}")
+    parse_time(envelope.get("occurred_at"))
+    data = envelope.get("data")
+    if not isinstance(data, dict):
+        raise EnvelopeError("data", "is required: an object of records")
+    if "account" in data:
+        raise EnvelopeError("data.account", "is Docket's to fill in, not the sender's")
+    for name in RECORDS_WITH_ID:
+        if name in data:
+            record = data[name]
+            if not isinstance(record, dict):
+                raise EnvelopeError(f"data.{name}", "must be an object")
+            if not isinstance(record.get("id"), str | int) or str(record.get("id")).strip() == "":
+                raise EnvelopeError(f"data.{name}.id", "is required: a string")
+    return dict(envelope, source=source)

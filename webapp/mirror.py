@@ -1,0 +1,235 @@
+"""Docket's mirror of the ATS and of its own schedules, kept current from events, and the
+enrichment that gives rules what the vendor does not know (coordinators, scheduling set-up)."""
+
+from .models import (
+    Application,
+    Candidate,
+    Interview,
+    Job,
+    Schedule,
+    Stage,
+    User,
+    account_creator,
+    to_utc,
+    utcnow,
+)
+
+# Records whose mirror row is keyed by the record's id.
+MIRRORED = ("job", "stage", "previous_stage", "interview", "candidate", "application", "schedule")
+
+
+def _person(user):
+    return user.as_person() if user is not None else None
+
+
+def _user(account, person):
+    """The user a person dict names, created if the ATS names someone new; None without e-mail."""
+    if isinstance(person, dict) and person.get("email"):
+        return User.for_email(account, person["email"], person.get("name"))
+    return None
+
+
+def _upsert(model, account, external_id, **fields):
+    """Insert or update one mirror row; fields whose value is None are left as they are."""
+    fields = {k: v for k, v in fields.items() if v is not None}
+    row = model.get_or_none(model.account == account, model.external_id == str(external_id))
+    if row is None:
+        return model.create(account=account, external_id=str(external_id), **fields)
+    # __data__ holds a foreign key as its id, so compare ids for related rows.
+    changed = {k: v for k, v in fields.items() if row.__data__.get(k) != getattr(v, "id", v)}
+    if changed:
+        for name, value in changed.items():
+            setattr(row, name, value)
+        if "updated_at" in model._meta.fields:
+            row.updated_at = utcnow()
+        row.save()
+    return row
+
+
+def apply(account, envelope):
+    """Update the mirror from a normalised event and return its data enriched for the rules.
+
+    The previous stage is read before the application moves, since ATSes
+    like Greenhouse do not send it.
+    """
+    etype = envelope["type"]
+    data = dict(envelope.get("data") or {})
+    occurred_at = to_utc(envelope["occurred_at"])
+
+    job = stage = candidate = application = None
+    if isinstance(data.get("job"), dict) and data["job"].get("id") is not None:
+        rec = data["job"]
+        job = _upsert(
+            Job,
+            account,
+            rec["id"],
+            name=rec.get("name"),
+            status=rec.get("status") or ("closed" if etype == "job.closed" else None),
+            coordinator=_user(account, rec.get("coordinator")),
+            scheduling_enabled=rec.get("scheduling_enabled"),
+            configured=True if etype == "job.configured" else rec.get("configured"),
+            url=rec.get("url"),
+        )
+    if isinstance(data.get("stage"), dict) and data["stage"].get("id") is not None:
+        rec = data["stage"]
+        stage = _upsert(
+            Stage,
+            account,
+            rec["id"],
+            job=job,
+            name=rec.get("name"),
+            scheduling_enabled=rec.get("scheduling_enabled"),
+            configured=True if etype == "stage.configured" else rec.get("configured"),
+            deleted=True if etype == "stage.deleted" else None,
+        )
+    if isinstance(data.get("previous_stage"), dict) and data["previous_stage"].get("id") is not None:
+        rec = data["previous_stage"]
+        _upsert(Stage, account, rec["id"], job=job, name=rec.get("name"))
+    if isinstance(data.get("interview"), dict) and data["interview"].get("id") is not None:
+        rec = data["interview"]
+        _upsert(
+            Interview,
+            account,
+            rec["id"],
+            stage=stage,
+            name=rec.get("name"),
+            duration_minutes=rec.get("duration_minutes"),
+            has_template=True if etype == "interview.configured" else rec.get("has_template"),
+            deleted=True if etype == "interview.deleted" else None,
+        )
+    if isinstance(data.get("candidate"), dict) and data["candidate"].get("id") is not None:
+        rec = data["candidate"]
+        candidate = _upsert(
+            Candidate,
+            account,
+            rec["id"],
+            name=rec.get("name"),
+            email=rec.get("email"),
+            coordinator=_user(account, rec.get("coordinator")),
+            url=rec.get("url"),
+        )
+    if isinstance(data.get("application"), dict) and data["application"].get("id") is not None:
+        rec = data["application"]
+        application = Application.get_or_none(
+            Application.account == account, Application.external_id == str(rec["id"])
+        )
+        if etype == "application.stage_changed" and "previous_stage" not in data and application:
+            if application.stage_id and (stage is None or application.stage_id != stage.id):
+                data["previous_stage"] = {"id": application.stage.external_id}
+        moves = etype == "application.stage_changed" and stage is not None
+        if moves and application and application.stage_changed_at and application.stage_changed_at > occurred_at:
+            moves = False  # an older move arriving late must not move the candidate back
+        status = None
+        if etype == "application.closed":
+            status = str(data.get("reason") or rec.get("status") or "closed")
+        application = _upsert(
+            Application,
+            account,
+            rec["id"],
+            candidate=candidate,
+            job=job,
+            stage=stage if moves or application is None else None,
+            stage_changed_at=occurred_at if moves else None,
+            status=status or rec.get("status"),
+            url=rec.get("url"),
+        )
+    if isinstance(data.get("schedule"), dict) and data["schedule"].get("id") is not None:
+        rec = data["schedule"]
+        status = {"schedule.cancelled": "cancelled"}.get(etype, rec.get("status"))
+        _upsert(
+            Schedule,
+            account,
+            rec["id"],
+            application=application,
+            stage=stage,
+            status=status,
+            organizer=_user(account, rec.get("organizer")),
+        )
+    return enrich(account, data)
+
+
+def _merge(event_record, mirror_record):
+    """The event's record with what the mirror knows; the mirror (already updated from it) wins."""
+    merged = dict(event_record) if isinstance(event_record, dict) else {}
+    merged.update({k: v for k, v in mirror_record.items() if v is not None})
+    return merged
+
+
+def _by_external_id(model, account, rec):
+    if isinstance(rec, dict) and rec.get("id") is not None:
+        return model.get_or_none(model.account == account, model.external_id == str(rec["id"]))
+    return None
+
+
+def enrich(account, data):
+    """The event's data with Docket's records: coordinators, scheduling set-up, the account."""
+    data = dict(data)
+    job = _by_external_id(Job, account, data.get("job"))
+    if job is not None:
+        data["job"] = _merge(
+            data["job"],
+            {
+                "name": job.name or None,
+                "status": job.status,
+                "coordinator": _person(job.coordinator),
+                "scheduling_enabled": job.scheduling_enabled,
+                "configured": job.configured,
+                "url": job.url,
+            },
+        )
+    for name in ("stage", "previous_stage"):
+        stage = _by_external_id(Stage, account, data.get(name))
+        if stage is not None:
+            data[name] = _merge(
+                data[name],
+                {
+                    "name": stage.name or None,
+                    "scheduling_enabled": stage.scheduling_enabled,
+                    "configured": stage.configured,
+                },
+            )
+    interview = _by_external_id(Interview, account, data.get("interview"))
+    if interview is not None:
+        data["interview"] = _merge(
+            data["interview"],
+            {
+                "name": interview.name or None,
+                "duration_minutes": interview.duration_minutes,
+                "has_template": interview.has_template,
+            },
+        )
+    candidate = _by_external_id(Candidate, account, data.get("candidate"))
+    if candidate is not None:
+        data["candidate"] = _merge(
+            data["candidate"],
+            {
+                "name": candidate.name or None,
+                "email": candidate.email,
+                "coordinator": _person(candidate.coordinator),
+                "url": candidate.url,
+            },
+        )
+    application = _by_external_id(Application, account, data.get("application"))
+    if application is not None:
+        data["application"] = _merge(data["application"], {"status": application.status, "url": application.url})
+    schedule = _by_external_id(Schedule, account, data.get("schedule"))
+    if schedule is not None:
+        data["schedule"] = _merge(
+            data["schedule"],
+            {
+                "status": schedule.status,
+                "organizer": _person(schedule.organizer),
+                "interviews": [
+                    {
+                        "name": si.name,
+                        "starts_at": si.starts_at.isoformat(),
+                        "ends_at": si.ends_at.isoformat(),
+                        "room": {"name": si.room_name, "email": si.room_email} if si.room_email else None,
+                    }
+                    for si in schedule.interviews
+                ],
+            },
+        )
+    creator = account_creator(account)
+    data["account"] = {"name": account.name, **({"creator": creator.as_person()} if creator else {})}
+    return data

@@ -1,0 +1,481 @@
+"""Docket's records: accounts and people, the ATS mirror, schedules, the event inbox and tasks.
+
+Every record belongs to an account, and every query helper here takes one.
+Times are aware UTC datetimes in Python, stored as naive UTC.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+
+from flask_login import UserMixin
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import database
+
+PRIORITIES = ("urgent", "high", "normal", "low")
+
+
+def utcnow():
+    """Now, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def to_utc(value):
+    """A datetime (naive ones are taken as UTC) or an ISO-8601 string, as an aware UTC datetime."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+class UTCDateTimeField(DateTimeField):
+    """Aware UTC datetimes, stored naive so that SQLite and PostgreSQL compare them alike."""
+
+    def db_value(self, value):
+        if isinstance(value, dt.datetime):
+            value = to_utc(value).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        return to_utc(value) if isinstance(value, dt.datetime) else value
+
+
+class JSONField(TextField):
+    """JSON kept as text, so SQLite and PostgreSQL store it alike."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Account(BaseModel):
+    """A customer company: its people, its mirror of the ATS, its tasks."""
+
+    name = CharField(unique=True)
+    webhook_key = CharField(unique=True, default=lambda: secrets.token_urlsafe(24))
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "account"
+
+
+class User(UserMixin, BaseModel):
+    """A person of an account: a coordinator, an admin, or someone the ATS named."""
+
+    account = ForeignKeyField(Account, backref="users", on_delete="CASCADE")
+    email = CharField()
+    name = CharField(default="")
+    password_hash = CharField(null=True)
+    is_admin = BooleanField(default=False)
+    created_at = UTCDateTimeField(default=utcnow)
+    last_login_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("account", "email"), True),)
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password):
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def display_name(self):
+        return self.name or self.email
+
+    def as_person(self):
+        return {"email": self.email, "name": self.name}
+
+    def record_login(self):
+        """Note the login; the first person ever to log in to the account becomes its creator."""
+        from peewee import IntegrityError
+
+        self.last_login_at = utcnow()
+        self.save()
+        if AccountCreator.get_or_none(AccountCreator.account == self.account_id) is None:
+            try:
+                with database.atomic():
+                    AccountCreator.create(account=self.account_id, user=self)
+            except IntegrityError:
+                pass  # someone else logged in first, a moment ago
+
+    @classmethod
+    def for_email(cls, account, email, name=None):
+        """The account's user with this e-mail, created (never logged in) when the ATS names a new one."""
+        email = email.strip().lower()
+        user = cls.get_or_none(cls.account == account, cls.email == email)
+        if user is None:
+            user = cls.create(account=account, email=email, name=name or "")
+        elif name and not user.name:
+            user.name = name
+            user.save()
+        return user
+
+
+class AccountCreator(BaseModel):
+    """Who first logged in to an account: the unique account makes the first login win a race."""
+
+    account = ForeignKeyField(Account, unique=True, on_delete="CASCADE")
+    user = ForeignKeyField(User, on_delete="CASCADE")
+    at = UTCDateTimeField(default=utcnow)
+
+
+def account_creator(account):
+    """The account's creator, or None while nobody has logged in."""
+    row = AccountCreator.select(AccountCreator, User).join(User).where(AccountCreator.account == account).first()
+    return row.user if row else None
+
+
+class ApiToken(BaseModel):
+    """A Bearer token for the JSON API; only its SHA-256 is stored."""
+
+    user = ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    token_hash = CharField(unique=True)
+    created_at = UTCDateTimeField(default=utcnow)
+    last_used_at = UTCDateTimeField(null=True)
+
+    @staticmethod
+    def hash(token):
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user):
+        """A new token for the user; the plain value is returned once and never stored."""
+        token = "dkt_" + secrets.token_urlsafe(32)
+        cls.create(user=user, token_hash=cls.hash(token))
+        return token
+
+    @classmethod
+    def user_for(cls, token):
+        row = cls.select(cls, User).join(User).where(cls.token_hash == cls.hash(token)).first()
+        return row.user if row else None
+
+
+class Job(BaseModel):
+    """A job as the ATS knows it, with Docket's own set-up."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    external_id = CharField()
+    name = CharField(default="")
+    status = CharField(default="open")
+    coordinator = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    scheduling_enabled = BooleanField(default=False)
+    configured = BooleanField(default=False)
+    url = CharField(null=True)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "external_id"), True),)
+
+
+class Stage(BaseModel):
+    """A stage of a job's interview plan."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    job = ForeignKeyField(Job, null=True, backref="stages", on_delete="CASCADE")
+    external_id = CharField()
+    name = CharField(default="")
+    position = IntegerField(default=0)
+    scheduling_enabled = BooleanField(default=False)
+    configured = BooleanField(default=False)
+    deleted = BooleanField(default=False)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "external_id"), True),)
+
+
+class Interview(BaseModel):
+    """An interview of a stage (the ATS's), with Docket's template for it."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    stage = ForeignKeyField(Stage, null=True, backref="interviews", on_delete="CASCADE")
+    external_id = CharField()
+    name = CharField(default="")
+    duration_minutes = IntegerField(null=True)
+    has_template = BooleanField(default=False)
+    deleted = BooleanField(default=False)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "external_id"), True),)
+
+
+class Candidate(BaseModel):
+    """A candidate, with the coordinator the ATS names for them."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    external_id = CharField()
+    name = CharField(default="")
+    email = CharField(null=True)
+    coordinator = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    url = CharField(null=True)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "external_id"), True),)
+
+
+class Application(BaseModel):
+    """A candidate's application to a job, and the stage it is in."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    external_id = CharField()
+    candidate = ForeignKeyField(Candidate, null=True, backref="applications", on_delete="CASCADE")
+    job = ForeignKeyField(Job, null=True, on_delete="SET NULL")
+    stage = ForeignKeyField(Stage, null=True, on_delete="SET NULL")
+    # When the ATS moved it into that stage; an older event never moves it back.
+    stage_changed_at = UTCDateTimeField(null=True)
+    status = CharField(default="active")
+    url = CharField(null=True)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "external_id"), True),)
+
+
+class Schedule(BaseModel):
+    """Interviews booked for an application's stage, made in Docket."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    external_id = CharField()
+    application = ForeignKeyField(Application, null=True, on_delete="SET NULL")
+    stage = ForeignKeyField(Stage, null=True, on_delete="SET NULL")
+    status = CharField(default="scheduled")
+    organizer = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = UTCDateTimeField(default=utcnow)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "external_id"), True),)
+
+
+class ScheduledInterview(BaseModel):
+    """One interview of a schedule: its time, room and calendar event."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    schedule = ForeignKeyField(Schedule, backref="interviews", on_delete="CASCADE")
+    interview = ForeignKeyField(Interview, null=True, on_delete="SET NULL")
+    name = CharField(default="")
+    starts_at = UTCDateTimeField()
+    ends_at = UTCDateTimeField()
+    room_name = CharField(null=True)
+    room_email = CharField(null=True)
+    calendar_event_id = CharField(null=True)
+
+
+class Attendee(BaseModel):
+    """Someone invited to a scheduled interview, and their latest answer."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    scheduled_interview = ForeignKeyField(ScheduledInterview, backref="attendees", on_delete="CASCADE")
+    email = CharField()
+    name = CharField(default="")
+    kind = CharField()  # interviewer, room or candidate
+    response = CharField(default="needs_action")
+
+
+class Event(BaseModel):
+    """A row of the event inbox: what a source sent, kept until it is processed."""
+
+    PENDING, PROCESSED, FAILED, IGNORED = "pending", "processed", "failed", "ignored"
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    source = CharField()
+    external_id = CharField()
+    type = CharField(default="")
+    payload = JSONField()
+    occurred_at = UTCDateTimeField(null=True)
+    received_at = UTCDateTimeField(default=utcnow)
+    status = CharField(default="pending")
+    attempts = IntegerField(default=0)
+    last_error = TextField(null=True)
+    next_attempt_at = UTCDateTimeField(null=True)
+    processed_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("account", "source", "external_id"), True),
+            (("status", "next_attempt_at"), False),
+        )
+
+    @classmethod
+    def counts(cls, account=None):
+        """Inbox rows by status, for one account or all."""
+        from peewee import fn
+
+        query = cls.select(cls.status, fn.COUNT(cls.id).alias("n")).group_by(cls.status)
+        if account is not None:
+            query = query.where(cls.account == account)
+        return {row.status: row.n for row in query}
+
+
+class Task(BaseModel):
+    """Something a coordinator should do, raised by a rule for one (rule, key)."""
+
+    OPEN, COMPLETED = "open", "completed"
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    rule_id = CharField()
+    category = CharField()
+    # The rule's key as canonical JSON; key_head is its first value, indexed so
+    # that resolving by a partial key does not scan the rule's tasks.
+    key = TextField()
+    key_head = CharField(null=True)
+    title = TextField()
+    recommended_action = TextField()
+    description = TextField(default="")
+    assignee = ForeignKeyField(User, null=True, backref="tasks", on_delete="SET NULL")
+    priority = CharField(default="normal")
+    priority_rank = IntegerField(default=2)
+    status = CharField(default="open")
+    subjects = JSONField(default=dict)
+    created_at = UTCDateTimeField(default=utcnow)
+    last_triggered_at = UTCDateTimeField()
+    raised_by_event = ForeignKeyField(Event, null=True, on_delete="SET NULL")
+    completed_at = UTCDateTimeField(null=True)
+    completed_by_user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    completed_by_event = ForeignKeyField(Event, null=True, on_delete="SET NULL")
+    # A colleague's task completed by hand: whose list it was on.
+    completed_on_behalf_of = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    completion_reason = TextField(null=True)
+
+    class Meta:
+        indexes = (
+            (("account", "assignee", "status", "priority_rank", "created_at"), False),
+            (("account", "rule_id", "status", "key_head"), False),
+            (("account", "status", "category"), False),
+        )
+
+    @property
+    def key_values(self):
+        return json.loads(self.key)
+
+    @classmethod
+    def listing(cls, account, assignee=None, status="open", category=None):
+        """An account's tasks, most urgent then oldest first, with the people on them joined in.
+
+        assignee: a User, or None for everyone's; status: open, completed or all.
+        """
+        Assignee = User.alias("assignee")
+        Completer = User.alias("completer")
+        query = (
+            cls.select(cls, Assignee, Completer)
+            .join_from(cls, Assignee, on=(cls.assignee == Assignee.id), join_type="LEFT OUTER", attr="assignee")
+            .join_from(
+                cls, Completer, on=(cls.completed_by_user == Completer.id), join_type="LEFT OUTER", attr="completed_by_user"
+            )
+            .where(cls.account == account)
+        )
+        if assignee is not None:
+            query = query.where(cls.assignee == assignee)
+        if status in (cls.OPEN, cls.COMPLETED):
+            query = query.where(cls.status == status)
+        if category:
+            query = query.where(cls.rule_id == category)
+        return query.order_by(cls.status.desc(), cls.priority_rank, cls.created_at, cls.id)
+
+    @classmethod
+    def of_account(cls, account, task_id):
+        """The account's task with this id, or None (another account's task is not found)."""
+        return cls.get_or_none(cls.account == account, cls.id == task_id)
+
+    def complete_by(self, user, on_behalf_of=None):
+        """Complete by hand; on a colleague's list, record whose list it was."""
+        if self.status == self.COMPLETED:
+            return False
+        with database.atomic():
+            self.status = self.COMPLETED
+            self.completed_at = utcnow()
+            self.completed_by_user = user
+            self.completed_by_event = None
+            behalf = on_behalf_of or self.assignee
+            self.completed_on_behalf_of = behalf if behalf and behalf.id != user.id else None
+            self.completion_reason = None
+            self.save()
+            note = f"on behalf of {self.completed_on_behalf_of.display_name}" if self.completed_on_behalf_of else ""
+            TaskHistory.create(account=self.account_id, task=self, kind="completed", user=user, note=note)
+        return True
+
+    def reopen_by(self, user):
+        """Reopen a completed task."""
+        if self.status == self.OPEN:
+            return False
+        with database.atomic():
+            self.status = self.OPEN
+            self.completed_at = None
+            self.completed_by_user = None
+            self.completed_by_event = None
+            self.completed_on_behalf_of = None
+            self.completion_reason = None
+            self.save()
+            TaskHistory.create(account=self.account_id, task=self, kind="reopened", user=user)
+        return True
+
+
+class TaskHistory(BaseModel):
+    """One change to a task, with the user or event behind it."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    task = ForeignKeyField(Task, backref="history", on_delete="CASCADE")
+    at = UTCDateTimeField(default=utcnow)
+    kind = CharField()  # opened, retriggered, completed, reopened, reassigned
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    event = ForeignKeyField(Event, null=True, on_delete="SET NULL")
+    note = TextField(default="")
+
+
+class Resolution(BaseModel):
+    """A resolving event seen for a rule, so that a trigger older than it opens nothing."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    rule_id = CharField()
+    key = TextField()
+    key_head = CharField(null=True)
+    occurred_at = UTCDateTimeField()
+    event = ForeignKeyField(Event, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("account", "rule_id", "key_head"), False),)
+
+
+MODELS = [
+    Account,
+    User,
+    AccountCreator,
+    ApiToken,
+    Job,
+    Stage,
+    Interview,
+    Candidate,
+    Application,
+    Schedule,
+    ScheduledInterview,
+    Attendee,
+    Event,
+    Task,
+    TaskHistory,
+    Resolution,
+]

@@ -1,0 +1,235 @@
+"""The pipeline from the event inbox to tasks: accept an event, then process pending rows
+in batches, each row marked processed in the same transaction as the task changes it caused."""
+
+import datetime as dt
+import json
+import logging
+import traceback
+
+from flask import current_app
+from peewee import IntegrityError
+
+from . import mirror
+from .db import database, is_postgres
+from .integrations import normalise
+from .models import (
+    PRIORITIES,
+    Event,
+    Resolution,
+    Task,
+    TaskHistory,
+    User,
+    to_utc,
+    utcnow,
+)
+from .queue import request_drain
+from .rulebook import current_rulebook
+from .rules import apply_event
+
+log = logging.getLogger(__name__)
+
+# Records a task names, for the API's "what it is about" and the page's links.
+SUBJECT_RECORDS = ("application", "candidate", "job", "stage", "interview", "schedule", "attendee", "integration")
+
+
+def accept(account, source, external_id, payload, type="", occurred_at=None):
+    """Store an event in the inbox (once per source and id) and wake a worker.
+
+    Returns (event row, created); a redelivery returns the first row and False.
+    """
+    try:
+        with database.atomic():
+            row = Event.create(
+                account=account,
+                source=source,
+                external_id=str(external_id),
+                type=type,
+                payload=payload,
+                occurred_at=to_utc(occurred_at) if occurred_at else None,
+            )
+    except IntegrityError:
+        row = Event.get(Event.account == account, Event.source == source, Event.external_id == str(external_id))
+        return row, False
+    request_drain()
+    return row, True
+
+
+def _due_pending():
+    now = utcnow()
+    return (Event.status == Event.PENDING) & (Event.next_attempt_at.is_null() | (Event.next_attempt_at <= now))
+
+
+def has_due_events():
+    """True when some inbox row waits to be processed now."""
+    return Event.select(Event.id).where(_due_pending()).limit(1).exists()
+
+
+def drain(batch_size=None):
+    """Process due inbox rows, a batch per transaction, until none is left; returns how many."""
+    batch_size = batch_size or current_app.config["INBOX_BATCH_SIZE"]
+    total = 0
+    while True:
+        done = process_batch(batch_size)
+        total += done
+        if done == 0:
+            return total
+
+
+def process_batch(batch_size):
+    """Process one batch of due rows in one transaction; each row in a savepoint of its own.
+
+    A worker that dies mid-batch commits nothing, so the next one does the
+    whole batch again: processed once in effect.
+    """
+    rulebook = current_rulebook()
+    with database.atomic():
+        query = Event.select().where(_due_pending()).order_by(Event.id).limit(batch_size)
+        if is_postgres():
+            query = query.for_update(skip_locked=True)
+        rows = list(query)
+        for row in rows:
+            try:
+                with database.atomic():
+                    _process(row, rulebook)
+            except Exception as exc:  # a failing row must not stop the batch
+                _record_failure(row, exc)
+    return len(rows)
+
+
+def _process(row, rulebook):
+    account = row.account
+    envelopes = normalise(row)
+    for envelope in envelopes:
+        data = mirror.apply(account, envelope)
+        enriched = dict(envelope, data=data)
+        apply_event(rulebook, enriched, TaskStore(account, row, rulebook))
+    row.status = Event.PROCESSED if envelopes else Event.IGNORED
+    row.attempts += 1
+    row.processed_at = utcnow()
+    row.last_error = None
+    row.next_attempt_at = None
+    row.save()
+
+
+def _record_failure(row, exc):
+    config = current_app.config
+    row.attempts += 1
+    row.last_error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    if row.attempts >= config["INBOX_MAX_ATTEMPTS"]:
+        row.status = Event.FAILED
+        row.next_attempt_at = None
+        log.error("event %s failed for good after %s attempts: %s", row.id, row.attempts, row.last_error)
+    else:
+        delay = config["INBOX_RETRY_BASE_SECONDS"] * 2 ** (row.attempts - 1)
+        row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
+        log.warning("event %s failed (attempt %s), retrying in %ss: %s", row.id, row.attempts, delay, row.last_error)
+    row.save()
+
+
+def retry_failed(account=None, event_ids=None):
+    """Put failed rows back in the inbox with a fresh set of attempts; returns how many."""
+    query = Event.update(status=Event.PENDING, attempts=0, next_attempt_at=None).where(Event.status == Event.FAILED)
+    if account is not None:
+        query = query.where(Event.account == account)
+    if event_ids:
+        query = query.where(Event.id.in_(list(event_ids)))
+    count = query.execute()
+    if count:
+        request_drain(force=True)
+    return count
+
+
+def canonical_key(key):
+    return json.dumps({k: str(v) for k, v in key.items()}, sort_keys=True)
+
+
+def _contains(whole, part):
+    return all(whole.get(path) == str(value) for path, value in part.items())
+
+
+class TaskStore:
+    """The rules engine's task store, on the database, for one account and one inbox row."""
+
+    def __init__(self, account, event_row, rulebook):
+        self.account = account
+        self.event_row = event_row
+        self.rulebook = rulebook
+
+    def _head(self, rule_id, key):
+        rule = self.rulebook.rule(rule_id)
+        if rule is None or not rule.key or rule.key[0] not in key:
+            return None
+        return str(key[rule.key[0]])
+
+    def find_open(self, rule_id, partial_key):
+        query = Task.select().where(
+            Task.account == self.account, Task.rule_id == rule_id, Task.status == Task.OPEN
+        )
+        head = self._head(rule_id, partial_key)
+        if head is not None:
+            query = query.where(Task.key_head == head)
+        return [task for task in query if _contains(task.key_values, partial_key)]
+
+    def latest_resolution(self, rule_id, key):
+        head = self._head(rule_id, key)
+        query = Resolution.select(Resolution.key, Resolution.occurred_at).where(
+            Resolution.account == self.account, Resolution.rule_id == rule_id
+        )
+        query = query.where(Resolution.key_head.is_null() | (Resolution.key_head == head))
+        times = [r.occurred_at for r in query if _contains(key, json.loads(r.key))]
+        return max(times, default=None)
+
+    def record_resolution(self, rule_id, partial_key, occurred_at, event):
+        Resolution.create(
+            account=self.account,
+            rule_id=rule_id,
+            key=canonical_key(partial_key),
+            key_head=self._head(rule_id, partial_key),
+            occurred_at=occurred_at,
+            event=self.event_row,
+        )
+
+    def complete(self, task, event, reason):
+        now = utcnow()
+        task.status = Task.COMPLETED
+        task.completed_at = now
+        task.completed_by_event = self.event_row
+        task.completed_by_user = None
+        task.completed_on_behalf_of = None
+        task.completion_reason = reason
+        task.save()
+        TaskHistory.create(account=self.account, task=task, at=now, kind="completed", event=self.event_row, note=reason)
+
+    def retrigger(self, task, event, trigger):
+        occurred_at = event.occurred_at
+        if occurred_at > task.last_triggered_at:
+            task.last_triggered_at = occurred_at
+            task.save()
+        TaskHistory.create(
+            account=self.account, task=task, kind="retriggered", event=self.event_row, note=trigger.title
+        )
+
+    def open(self, trigger, event):
+        person = trigger.assignee
+        assignee = User.for_email(self.account, person["email"], person.get("name")) if person else None
+        rule = trigger.rule
+        data = event.data
+        subjects = {name: data[name] for name in SUBJECT_RECORDS if isinstance(data.get(name), dict)}
+        task = Task.create(
+            account=self.account,
+            rule_id=rule.id,
+            category=trigger.category,
+            key=canonical_key(trigger.key),
+            key_head=self._head(rule.id, trigger.key),
+            title=trigger.title,
+            recommended_action=trigger.action,
+            description=rule.description,
+            assignee=assignee,
+            priority=trigger.priority,
+            priority_rank=PRIORITIES.index(trigger.priority),
+            subjects=subjects,
+            last_triggered_at=event.occurred_at,
+            raised_by_event=self.event_row,
+        )
+        TaskHistory.create(account=self.account, task=task, kind="opened", event=self.event_row, note=trigger.title)
+        return task

@@ -1,0 +1,160 @@
+"""The JSON API: events in, tasks out, and the health of the pipeline (Bearer token auth)."""
+
+from flask import Blueprint, abort, current_app, g, jsonify, request
+
+from ..auth import token_required
+from ..db import database
+from ..envelope import EnvelopeError, validate
+from ..models import Event, Task, User
+from ..pipeline import accept
+from ..queue import get_queue, redis_connection
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _error(status, error, message, **extra):
+    response = jsonify(error=error, message=message, **extra)
+    response.status_code = status
+    return response
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def _person(user):
+    return {"email": user.email, "name": user.name} if user else None
+
+
+def task_json(task):
+    """A task as the API gives it."""
+    if task.completed_by_user_id:
+        completed_by = {"kind": "user", **_person(task.completed_by_user)}
+    elif task.completed_by_event_id:
+        completed_by = {"kind": "event", "event_id": task.completed_by_event_id, "reason": task.completion_reason}
+    else:
+        completed_by = None
+    return {
+        "id": task.id,
+        "rule": task.rule_id,
+        "category": task.category,
+        "title": task.title,
+        "recommended_action": task.recommended_action,
+        "assignee": _person(task.assignee) if task.assignee_id else None,
+        "priority": task.priority,
+        "status": task.status,
+        "created_at": _iso(task.created_at),
+        "completed_at": _iso(task.completed_at),
+        "completed_by": completed_by,
+        "about": task.subjects,
+        "key": task.key_values,
+    }
+
+
+@bp.errorhandler(404)
+def _not_found(exc):
+    return _error(404, "not_found", "no such resource in your account")
+
+
+@bp.errorhandler(405)
+def _not_allowed(exc):
+    return _error(405, "method_not_allowed", str(exc.description))
+
+
+@bp.errorhandler(413)
+def _too_large(exc):
+    return _error(413, "too_large", "the body is larger than 1 MiB")
+
+
+@bp.post("/events")
+@token_required
+def post_event():
+    """Accept an event envelope into the inbox: 202 when new, 200 when a repeat."""
+    envelope = request.get_json(silent=True)
+    if envelope is None:
+        return _error(400, "invalid_event", "the body must be a JSON object", field="(body)")
+    try:
+        envelope = validate(envelope, source="api")
+    except EnvelopeError as exc:
+        return _error(400, "invalid_event", exc.message, field=exc.field)
+    row, created = accept(
+        g.account, "api", envelope["id"], envelope, type=envelope["type"], occurred_at=envelope["occurred_at"]
+    )
+    body = {"id": row.id, "status": row.status, "duplicate": not created}
+    return jsonify(body), 202 if created else 200
+
+
+@bp.get("/tasks")
+@token_required
+def list_tasks():
+    """The account's tasks: ?assignee=me|EMAIL|all, ?status=open|completed|all, ?category=RULE_ID."""
+    who = request.args.get("assignee", "me")
+    status = request.args.get("status", "open")
+    if status not in ("open", "completed", "all"):
+        return _error(400, "invalid_parameter", "status must be open, completed or all", field="status")
+    if who == "me":
+        assignee = g.user
+    elif who == "all":
+        assignee = None
+    else:
+        assignee = User.get_or_none(User.account == g.account, User.email == who.strip().lower())
+        if assignee is None:
+            return _error(404, "not_found", f"no coordinator {who} in your account", field="assignee")
+    tasks = Task.listing(g.account, assignee, status, request.args.get("category") or None)
+    return jsonify(tasks=[task_json(t) for t in tasks])
+
+
+@bp.get("/tasks/<int:task_id>")
+@token_required
+def get_task(task_id):
+    """One task of the account."""
+    task = Task.of_account(g.account, task_id) or abort(404)
+    return jsonify(task_json(task))
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@token_required
+def complete_task(task_id):
+    """Complete a task by hand."""
+    task = Task.of_account(g.account, task_id) or abort(404)
+    task.complete_by(g.user)
+    return jsonify(task_json(Task.of_account(g.account, task_id)))
+
+
+@bp.post("/tasks/<int:task_id>/reopen")
+@token_required
+def reopen_task(task_id):
+    """Reopen a completed task."""
+    task = Task.of_account(g.account, task_id) or abort(404)
+    task.reopen_by(g.user)
+    return jsonify(task_json(Task.of_account(g.account, task_id)))
+
+
+@bp.get("/health")
+def health():
+    """Database, Redis, live workers; with a token, the account's pending and failed inbox counts."""
+    report = {"database": "ok", "redis": "ok", "workers": 0}
+    healthy = True
+    try:
+        database.execute_sql("SELECT 1")
+    except Exception as exc:  # report, do not crash: this is what health checks are for
+        report["database"] = f"error: {exc}"
+        healthy = False
+    try:
+        from rq import Worker
+
+        conn = redis_connection()
+        conn.ping()
+        report["workers"] = len(Worker.all(queue=get_queue(conn)))
+    except Exception as exc:
+        report["redis"] = f"error: {exc}"
+        healthy = False
+    from ..auth import _bearer_user
+
+    user = _bearer_user() if report["database"] == "ok" else None
+    if user is not None:
+        counts = Event.counts(user.account)
+        report["inbox"] = {"pending": counts.get(Event.PENDING, 0), "failed": counts.get(Event.FAILED, 0)}
+    report["status"] = "ok" if healthy and report["workers"] > 0 else "degraded"
+    current_app.logger.debug("health: %s", report)
+    return jsonify(report), 200 if healthy else 503

@@ -1,0 +1,1 @@
+"""The RQ worker that turns queued inbox events into tasks."""

@@ -1,0 +1,52 @@
+"""`python -m worker [--burst]`: an RQ worker on Docket's queue, with the inbox sweeper beside it."""
+
+import argparse
+import logging
+import threading
+
+from rq import Worker
+
+from webapp import create_app
+from webapp.db import database
+from webapp.pipeline import has_due_events
+from webapp.queue import get_queue, redis_connection, request_drain
+
+log = logging.getLogger("worker")
+
+
+def sweep_forever(app, stop, interval):
+    """Wake a worker for rows left pending (Redis was down when they came, a worker died, a retry is due)."""
+    with app.app_context():
+        while not stop.wait(interval):
+            try:
+                with database.connection_context():
+                    due = has_due_events()
+                if due:
+                    request_drain()
+            except Exception:  # the sweeper must outlive a database or Redis outage
+                log.exception("sweep failed; trying again in %ss", interval)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__)
+    parser.add_argument("--burst", action="store_true", help="process what is pending, then exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    app = create_app()
+    with app.app_context():
+        connection = redis_connection()
+        # A previous worker may have died holding the flag: ask for a drain regardless.
+        request_drain(connection, force=True)
+        stop = threading.Event()
+        if not args.burst:
+            interval = app.config["SWEEP_INTERVAL_SECONDS"]
+            threading.Thread(target=sweep_forever, args=(app, stop, interval), daemon=True).start()
+        try:
+            Worker([get_queue(connection)], connection=connection).work(burst=args.burst)
+        finally:
+            stop.set()
+
+
+if __name__ == "__main__":
+    main()
