@@ -27,9 +27,7 @@ def load_or_exit(path: str) -> Rulebook:
     try:
         return load_rulebook_file(path)
     except OSError as exc:
-        raise click.ClickException(
-            f"{path}: cannot read: {exc.strerror or exc}"
-        ) from exc
+        raise click.ClickException(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except RulebookError as exc:
         for problem in exc.problems:
             click.echo(str(problem))
@@ -54,9 +52,7 @@ def check(path: str | None) -> None:
 
 
 @rules.command("test")
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False)
-)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--rules", "rules_path", help="Rulebook for test files that name none.")
 def test(files: tuple[str, ...], rules_path: str | None) -> None:
     """Run timeline tests: events in arrival order and the tasks expected after them."""

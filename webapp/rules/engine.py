@@ -88,6 +88,7 @@ class Resolution:
     rule: Rule
     partial_key: dict[str, str]
     reason: str
+    entry: ResolveOn | None = None  # the resolve_on entry that matched
 
 
 @dataclass
@@ -115,9 +116,7 @@ def trigger_failure(rule: Rule, event: Event) -> str | None:
 def resolution_failure(entry: ResolveOn, event: Event) -> str | None:
     """The first reason this event does not resolve by `entry`, or None when it does."""
     if event.type not in entry.events:
-        return (
-            f"event type is {event.type}, resolve_on wants {' or '.join(entry.events)}"
-        )
+        return f"event type is {event.type}, resolve_on wants {' or '.join(entry.events)}"
     failure = first_failure(entry.match, event.data)
     if failure:
         return failure
@@ -148,18 +147,14 @@ def make_resolution(rule: Rule, entry: ResolveOn, event: Event) -> Resolution:
         reason = entry.reason.render(event.data, f"{rule.id}.resolve_on.reason")
     else:
         reason = vocab.EVENT_TYPES[event.type].reason
-    return Resolution(rule, partial_key, reason)
+    return Resolution(rule, partial_key, reason, entry)
 
 
 def resolve_assignee(rule: Rule, context: Mapping[str, Any]) -> dict[str, str] | None:
     """The first person the rule's resolvers find who has an e-mail, as {email, name}."""
     for resolver in rule.assignee:
         person = lookup(context, resolver)
-        if (
-            isinstance(person, Mapping)
-            and isinstance(person.get("email"), str)
-            and person["email"]
-        ):
+        if isinstance(person, Mapping) and isinstance(person.get("email"), str) and person["email"]:
             return {"email": person["email"], "name": person.get("name") or ""}
     return None
 
@@ -257,9 +252,7 @@ class TaskStore(Protocol):
     def find_open(self, rule_id: str, partial_key: Mapping[str, str]) -> list[Any]:
         """Open tasks of the rule whose key contains every item of `partial_key`."""
 
-    def latest_resolution(
-        self, rule_id: str, key: Mapping[str, str]
-    ) -> datetime | None:
+    def latest_resolution(self, rule_id: str, key: Mapping[str, str]) -> datetime | None:
         """The newest occurred_at of recorded resolutions of the rule whose partial key is contained in `key`."""
 
     def record_resolution(
@@ -294,9 +287,7 @@ class Outcome:
     superseded: list[Trigger] = field(default_factory=list)
 
 
-def apply_event(
-    rulebook: Rulebook, event: Mapping[str, Any] | Event, store: TaskStore
-) -> Outcome:
+def apply_event(rulebook: Rulebook, event: Mapping[str, Any] | Event, store: TaskStore) -> Outcome:
     """Resolve, then open or dedupe, the tasks one event affects; the only place task semantics live."""
     event = normalise_event(event)
     evaluation = evaluate(rulebook, event)
@@ -310,9 +301,7 @@ def apply_event(
     return outcome
 
 
-def apply_resolution(
-    resolution: Resolution, event: Event, store: TaskStore, outcome: Outcome
-) -> None:
+def apply_resolution(resolution: Resolution, event: Event, store: TaskStore, outcome: Outcome) -> None:
     """Record the resolution, then complete open tasks not triggered after it happened."""
     rule_id = resolution.rule.id
     # Recorded even when nothing is open: a trigger that happened earlier may still arrive.
@@ -324,9 +313,7 @@ def apply_resolution(
             outcome.completed.append((task, resolution))
 
 
-def apply_trigger(
-    trigger: Trigger, event: Event, store: TaskStore, outcome: Outcome
-) -> None:
+def apply_trigger(trigger: Trigger, event: Event, store: TaskStore, outcome: Outcome) -> None:
     """Dedupe into the open task, drop a trigger a later resolution made stale, or open a task."""
     rule_id = trigger.rule.id
     open_tasks = store.find_open(rule_id, trigger.key)

@@ -61,11 +61,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
-        return (
-            f"{where}: {self.path}: {self.message}"
-            if self.path
-            else f"{where}: {self.message}"
-        )
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
 class RulebookError(Exception):
@@ -139,17 +135,9 @@ class _Loader:
             mark = exc.problem_mark or exc.context_mark
             problem = exc.problem or exc.context or "invalid YAML"
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            raise RulebookError(
-                [
-                    Problem(
-                        self.filename, line, column, "", f"YAML syntax error: {problem}"
-                    )
-                ]
-            ) from exc
+            raise RulebookError([Problem(self.filename, line, column, "", f"YAML syntax error: {problem}")]) from exc
         if root is None:
-            raise RulebookError(
-                [Problem(self.filename, 1, 1, "", "the rulebook is empty")]
-            )
+            raise RulebookError([Problem(self.filename, 1, 1, "", "the rulebook is empty")])
 
         self.check_duplicate_keys(root, "")
         rulebook = self.rulebook(root)
@@ -165,9 +153,7 @@ class _Loader:
         elif isinstance(node, MappingNode):
             seen: dict[Any, Node] = {}
             for key_node, value_node in node.value:
-                key = (
-                    key_node.value if isinstance(key_node, ScalarNode) else id(key_node)
-                )
+                key = key_node.value if isinstance(key_node, ScalarNode) else id(key_node)
                 if key in seen:
                     first = seen[key].start_mark.line + 1
                     self.problem(
@@ -180,9 +166,7 @@ class _Loader:
                 child = f"{path}.{key}" if path else str(key)
                 self.check_duplicate_keys(value_node, child)
 
-    def mapping(
-        self, node: Node, path: str, allowed: dict[str, bool]
-    ) -> dict[str, tuple[Node, Node]] | None:
+    def mapping(self, node: Node, path: str, allowed: dict[str, bool]) -> dict[str, tuple[Node, Node]] | None:
         """The entries of a mapping node by key, after checking unknown and missing keys."""
         if not isinstance(node, MappingNode):
             self.problem(node, path, f"expected a mapping, got {describe(node)}")
@@ -210,17 +194,13 @@ class _Loader:
             return None
         return node.value
 
-    def strings(
-        self, node: Node, path: str, *, single_ok: bool
-    ) -> list[tuple[str, Node, str]]:
+    def strings(self, node: Node, path: str, *, single_ok: bool) -> list[tuple[str, Node, str]]:
         """(value, node, path) for a list of strings, or for one string when `single_ok`."""
         if single_ok and isinstance(node, ScalarNode):
             value = self.string(node, path)
             return [(value, node, path)] if value is not None else []
         if not isinstance(node, SequenceNode):
-            wanted = (
-                "a string or a list of strings" if single_ok else "a list of strings"
-            )
+            wanted = "a string or a list of strings" if single_ok else "a list of strings"
             self.problem(node, path, f"expected {wanted}, got {describe(node)}")
             return []
         if not node.value:
@@ -237,16 +217,12 @@ class _Loader:
         if entries is None:
             return None
         version = self.version(entries)
-        defaults = (
-            self.defaults(entries["defaults"][1]) if "defaults" in entries else {}
-        )
+        defaults = self.defaults(entries["defaults"][1]) if "defaults" in entries else {}
         rules: list[Rule] = []
         if "rules" in entries:
             rules_node = entries["rules"][1]
             if not isinstance(rules_node, SequenceNode):
-                self.problem(
-                    rules_node, "rules", f"expected a list, got {describe(rules_node)}"
-                )
+                self.problem(rules_node, "rules", f"expected a list, got {describe(rules_node)}")
             else:
                 rules = self.rules(rules_node, defaults)
         return Rulebook(version or SUPPORTED_VERSION, tuple(rules), self.text)
@@ -271,13 +247,9 @@ class _Loader:
             return {}
         defaults: dict[str, Any] = {}
         if "priority" in entries:
-            defaults["priority"] = self.priority(
-                entries["priority"][1], "defaults.priority"
-            )
+            defaults["priority"] = self.priority(entries["priority"][1], "defaults.priority")
         if "assignee" in entries:
-            defaults["assignee"] = self.assignee(
-                entries["assignee"][1], "defaults.assignee", []
-            )
+            defaults["assignee"] = self.assignee(entries["assignee"][1], "defaults.assignee", [])
         return defaults
 
     # -- rules ----------------------------------------------------------------------
@@ -310,9 +282,7 @@ class _Loader:
         """The first value of `key` in a mapping node, or None."""
         if not isinstance(node, MappingNode):
             return None
-        return next(
-            (v for k, v in node.value if getattr(k, "value", None) == key), None
-        )
+        return next((v for k, v in node.value if getattr(k, "value", None) == key), None)
 
     def rule(self, node: Node, path: str, defaults: dict[str, Any]) -> Rule | None:
         """Check one rule completely; None when anything about it is wrong."""
@@ -323,22 +293,13 @@ class _Loader:
         get = _getter(entries)
 
         rule_id = self.rule_id(get("id"), f"{path}.id") if get("id") else None
-        category = (
-            self.string(get("category"), f"{path}.category")
-            if get("category")
-            else None
-        )
+        category = self.string(get("category"), f"{path}.category") if get("category") else None
         description = ""
         if get("description"):
-            description = (
-                self.string(get("description"), f"{path}.description", empty_ok=True)
-                or ""
-            )
+            description = self.string(get("description"), f"{path}.description", empty_ok=True) or ""
         events = self.event_types(get("event"), f"{path}.event") if get("event") else []
-        match = (
-            self.match(get("match"), f"{path}.match", events) if get("match") else ()
-        )
-        key = self.key(get("key"), f"{path}.key", events) if get("key") else ()
+        match = self.match(get("match"), f"{path}.match", events) if get("match") else ()
+        key = self.key(get("key"), f"{path}.key", events) if get("key") else None
 
         if get("assignee"):
             assignee = self.assignee(get("assignee"), f"{path}.assignee", events)
@@ -347,28 +308,16 @@ class _Loader:
             self.check_resolvers_allowed(assignee, node, f"{path}.assignee", events)
         else:
             assignee = ()
-            self.problem(
-                node, path, "missing required key 'assignee' (and no default assignee)"
-            )
+            self.problem(node, path, "missing required key 'assignee' (and no default assignee)")
         priority = defaults.get("priority") or DEFAULT_PRIORITY
         if get("priority"):
             priority = self.priority(get("priority"), f"{path}.priority")
 
-        title = (
-            self.template(get("title"), f"{path}.title", events)
-            if get("title")
-            else None
-        )
-        action = (
-            self.template(get("action"), f"{path}.action", events)
-            if get("action")
-            else None
-        )
+        title = self.template(get("title"), f"{path}.title", events) if get("title") else None
+        action = self.template(get("action"), f"{path}.action", events) if get("action") else None
         resolve_on: list[ResolveOn] = []
         if get("resolve_on"):
-            resolve_on = self.resolve_on_list(
-                get("resolve_on"), f"{path}.resolve_on", key
-            )
+            resolve_on = self.resolve_on_list(get("resolve_on"), f"{path}.resolve_on", key)
 
         if len(self.problems) > before:
             return None
@@ -378,7 +327,7 @@ class _Loader:
             description=description.strip(),
             events=tuple(events),
             match=match,
-            key=key,
+            key=key or (),
             assignee=tuple(assignee),
             priority=priority,
             title=title,
@@ -414,25 +363,20 @@ class _Loader:
         path: str,
         data_path: str,
         events: list[str],
-        what: str = "path",
+        message: str = "path {path!r} is not part of {event} events",
     ) -> bool:
         """Whether every event type has `data_path`; reports the first that does not."""
         for event_type in events:
             if vocab.path_kind(event_type, data_path) is None:
                 hint = did_you_mean(data_path, vocab.known_paths(event_type))
-                self.problem(
-                    node,
-                    path,
-                    f"{what} {data_path!r} is not part of {event_type} events{hint}",
-                )
+                text = message.format(path=data_path, event=event_type)
+                self.problem(node, path, text + hint)
                 return False
         return True
 
     def match(self, node: Node, path: str, events: list[str]) -> tuple[Matcher, ...]:
         if not isinstance(node, MappingNode):
-            self.problem(
-                node, path, f"expected a mapping of path: value, got {describe(node)}"
-            )
+            self.problem(node, path, f"expected a mapping of path: value, got {describe(node)}")
             return ()
         matchers = []
         for key_node, value_node in node.value:
@@ -441,9 +385,7 @@ class _Loader:
                 continue
             self.check_path(key_node, f"{path}.{data_path}", data_path, events)
             if self.condition_ok(value_node, f"{path}.{data_path}"):
-                matchers.append(
-                    Matcher(data_path, condition_from(self.value(value_node)))
-                )
+                matchers.append(Matcher(data_path, condition_from(self.value(value_node))))
         return tuple(matchers)
 
     def condition_ok(self, node: Node, path: str) -> bool:
@@ -478,9 +420,7 @@ class _Loader:
         if "not" in entries:
             return self.condition_ok(entries["not"][1], f"{path}.not")
         exists = entries["exists"][1]
-        if not (
-            isinstance(exists, ScalarNode) and exists.tag == "tag:yaml.org,2002:bool"
-        ):
+        if not (isinstance(exists, ScalarNode) and exists.tag == "tag:yaml.org,2002:bool"):
             self.problem(
                 exists,
                 f"{path}.exists",
@@ -489,14 +429,16 @@ class _Loader:
             return False
         return True
 
-    def key(self, node: Node, path: str, events: list[str]) -> tuple[str, ...]:
+    def key(self, node: Node, path: str, events: list[str]) -> tuple[str, ...] | None:
+        """The key paths, or None when any is wrong (so `same` is not checked against it)."""
+        before = len(self.problems)
         key: list[str] = []
         for value, item, item_path in self.strings(node, path, single_ok=False):
             if value in key:
                 self.problem(item, item_path, f"{value!r} is already part of the key")
             elif self.check_path(item, item_path, value, events):
                 key.append(value)
-        return tuple(key)
+        return tuple(key) if len(self.problems) == before else None
 
     def assignee(self, node: Node, path: str, events: list[str]) -> tuple[str, ...]:
         resolvers = []
@@ -509,9 +451,7 @@ class _Loader:
             resolvers.append(value)
         return tuple(resolvers)
 
-    def check_resolvers_allowed(
-        self, resolvers: Iterable[str], node: Node, path: str, events: list[str]
-    ) -> None:
+    def check_resolvers_allowed(self, resolvers: Iterable[str], node: Node, path: str, events: list[str]) -> None:
         for resolver in resolvers:
             for event_type in events:
                 if not vocab.resolver_allowed(event_type, resolver):
@@ -546,19 +486,19 @@ class _Loader:
                 f"template does not compile: {exc.message} (template line {exc.lineno})",
             )
             return None
-        ok = True
+        failed: list[str] = []
         for data_path in sorted(paths):
-            ok = (
-                self.check_path(node, path, data_path, events, what="template uses")
-                and ok
-            )
-        return template if ok else None
+            # `schedule` unknown makes `schedule.id` unknown too; say it once.
+            if any(data_path.startswith(prefix + ".") for prefix in failed):
+                continue
+            message = "template uses {path!r}, which {event} events do not have"
+            if not self.check_path(node, path, data_path, events, message):
+                failed.append(data_path)
+        return None if failed else template
 
     # -- resolve_on -------------------------------------------------------------------
 
-    def resolve_on_list(
-        self, node: Node, path: str, key: tuple[str, ...]
-    ) -> list[ResolveOn]:
+    def resolve_on_list(self, node: Node, path: str, key: tuple[str, ...] | None) -> list[ResolveOn]:
         if not isinstance(node, SequenceNode):
             self.problem(node, path, f"expected a list, got {describe(node)}")
             return []
@@ -569,42 +509,28 @@ class _Loader:
                 entries.append(entry)
         return entries
 
-    def resolve_on(
-        self, node: Node, path: str, key: tuple[str, ...]
-    ) -> ResolveOn | None:
+    def resolve_on(self, node: Node, path: str, key: tuple[str, ...] | None) -> ResolveOn | None:
         entries = self.mapping(node, path, RESOLVE_KEYS)
         if entries is None:
             return None
         get = _getter(entries)
         events = self.event_types(get("event"), f"{path}.event") if get("event") else []
-        match = (
-            self.match(get("match"), f"{path}.match", events) if get("match") else ()
-        )
-        same = (
-            self.same(get("same"), f"{path}.same", key, events) if get("same") else ()
-        )
-        reason = (
-            self.template(get("reason"), f"{path}.reason", events)
-            if get("reason")
-            else None
-        )
+        match = self.match(get("match"), f"{path}.match", events) if get("match") else ()
+        same = self.same(get("same"), f"{path}.same", key, events) if get("same") else ()
+        reason = self.template(get("reason"), f"{path}.reason", events) if get("reason") else None
         if not events or not same:
             return None
         return ResolveOn(tuple(events), match, same, reason)
 
     def same(
-        self, node: Node, path: str, key: tuple[str, ...], events: list[str]
+        self, node: Node, path: str, key: tuple[str, ...] | None, events: list[str]
     ) -> tuple[tuple[str, str], ...]:
         """Pairs of (task key path, resolving event path) from the list or the mapping form."""
         if isinstance(node, MappingNode):
             pairs = []
             for key_node, value_node in node.value:
                 task_path = self.string(key_node, path)
-                event_path = (
-                    self.string(value_node, f"{path}.{task_path}")
-                    if task_path
-                    else None
-                )
+                event_path = self.string(value_node, f"{path}.{task_path}") if task_path else None
                 if task_path and event_path:
                     pairs.append(
                         (
@@ -622,7 +548,7 @@ class _Loader:
             ]
         same = []
         for task_path, event_path, key_node, value_node, item_path in pairs:
-            if task_path not in key:
+            if key is not None and task_path not in key:
                 hint = did_you_mean(task_path, key)
                 shown = ", ".join(key) or "empty"
                 self.problem(

@@ -23,9 +23,7 @@ def lookup(context: Mapping[str, Any], path: str) -> Any:
     for segment in path.split("."):
         if isinstance(value, Mapping) and segment in value:
             value = value[segment]
-        elif (
-            isinstance(value, list) and segment.isdigit() and int(segment) < len(value)
-        ):
+        elif isinstance(value, list) and segment.isdigit() and int(segment) < len(value):
             value = value[int(segment)]
         else:
             return MISSING
@@ -126,9 +124,7 @@ class Matcher:
         return f"{self.path} is {show(actual)}, rule wants {self.condition.describe()}"
 
 
-def first_failure(
-    matchers: tuple[Matcher, ...], context: Mapping[str, Any]
-) -> str | None:
+def first_failure(matchers: tuple[Matcher, ...], context: Mapping[str, Any]) -> str | None:
     """The reason the first failing matcher gives, or None when all match."""
     for matcher in matchers:
         reason = matcher.failure(context)

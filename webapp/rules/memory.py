@@ -57,20 +57,14 @@ class MemoryStore:
         self.tasks: list[MemoryTask] = []
         self.resolutions: list[RecordedResolution] = []
 
-    def find_open(
-        self, rule_id: str, partial_key: Mapping[str, str]
-    ) -> list[MemoryTask]:
+    def find_open(self, rule_id: str, partial_key: Mapping[str, str]) -> list[MemoryTask]:
         return [
             task
             for task in self.tasks
-            if task.status == OPEN
-            and task.rule_id == rule_id
-            and _contains(task.key, partial_key)
+            if task.status == OPEN and task.rule_id == rule_id and _contains(task.key, partial_key)
         ]
 
-    def latest_resolution(
-        self, rule_id: str, key: Mapping[str, str]
-    ) -> datetime | None:
+    def latest_resolution(self, rule_id: str, key: Mapping[str, str]) -> datetime | None:
         times = [
             resolution.occurred_at
             for resolution in self.resolutions
@@ -85,23 +79,17 @@ class MemoryStore:
         occurred_at: datetime,
         event: Event,
     ) -> None:
-        self.resolutions.append(
-            RecordedResolution(rule_id, dict(partial_key), occurred_at, event.id)
-        )
+        self.resolutions.append(RecordedResolution(rule_id, dict(partial_key), occurred_at, event.id))
 
     def complete(self, task: MemoryTask, event: Event, reason: str) -> None:
         task.status = COMPLETED
         task.completed_at = event.occurred_at
         task.completion_reason = reason
-        task.history.append(
-            (event.occurred_at, "completed", f"{reason} ({event.type} {event.id})")
-        )
+        task.history.append((event.occurred_at, "completed", f"{reason} ({event.type} {event.id})"))
 
     def retrigger(self, task: MemoryTask, event: Event, trigger: Trigger) -> None:
         task.last_triggered_at = max(task.last_triggered_at, event.occurred_at)
-        task.history.append(
-            (event.occurred_at, "triggered again", f"{event.type} {event.id}")
-        )
+        task.history.append((event.occurred_at, "triggered again", f"{event.type} {event.id}"))
 
     def open(self, trigger: Trigger, event: Event) -> MemoryTask:
         task = MemoryTask(

@@ -11,9 +11,7 @@ from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 # Autoescape is off: these are plain text, and the web layer escapes when it renders HTML.
-ENVIRONMENT = ImmutableSandboxedEnvironment(
-    undefined=jinja2.StrictUndefined, autoescape=False
-)
+ENVIRONMENT = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 
 
 class TemplateRenderError(Exception):
@@ -32,9 +30,7 @@ class Template:
         try:
             return self.compiled.render(dict(context)).strip()
         except jinja2.TemplateError as exc:
-            raise TemplateRenderError(
-                f"{what}: cannot render {self.source!r}: {exc}"
-            ) from exc
+            raise TemplateRenderError(f"{what}: cannot render {self.source!r}: {exc}") from exc
 
 
 def compile_template(source: str) -> Template:

@@ -64,15 +64,11 @@ def load_test_file(path: str | Path) -> tuple[Path | None, list[TestCase]]:
     except yaml.YAMLError as exc:
         raise TimelineError(f"{path}: not valid YAML: {exc}") from exc
     _check_keys(document, TEST_FILE_KEYS, f"{path}")
-    rulebook_path = (
-        path.parent / document["rulebook"] if document.get("rulebook") else None
-    )
+    rulebook_path = path.parent / document["rulebook"] if document.get("rulebook") else None
     tests = document.get("tests")
     if not isinstance(tests, list) or not tests:
         raise TimelineError(f"{path}: 'tests' must be a non-empty list")
-    return rulebook_path, [
-        _test_case(test, f"{path}: tests[{i}]") for i, test in enumerate(tests)
-    ]
+    return rulebook_path, [_test_case(test, f"{path}: tests[{i}]") for i, test in enumerate(tests)]
 
 
 def _check_keys(value: Any, allowed: set[str], where: str) -> None:
@@ -80,9 +76,7 @@ def _check_keys(value: Any, allowed: set[str], where: str) -> None:
         raise TimelineError(f"{where}: expected a mapping")
     unknown = sorted(set(value) - allowed)
     if unknown:
-        raise TimelineError(
-            f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}"
-        )
+        raise TimelineError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
 
 
 def _test_case(test: Any, where: str) -> TestCase:
@@ -97,22 +91,16 @@ def _test_case(test: Any, where: str) -> TestCase:
         _check_keys(expectation, EXPECT_KEYS, here)
         after = expectation.get("after")
         if not isinstance(after, int) or not 0 <= after <= len(events):
-            raise TimelineError(
-                f"{here}: 'after' must be a number of events, 0 to {len(events)}"
-            )
+            raise TimelineError(f"{here}: 'after' must be a number of events, 0 to {len(events)}")
         for kind in ("open", "completed"):
             for task in expectation.get(kind) or []:
                 _check_keys(task, TASK_KEYS, f"{here}.{kind}")
                 if "rule" not in task or not isinstance(task.get("key", {}), Mapping):
-                    raise TimelineError(
-                        f"{here}.{kind}: a task needs 'rule' and a 'key' mapping"
-                    )
+                    raise TimelineError(f"{here}.{kind}: a task needs 'rule' and a 'key' mapping")
     return TestCase(str(name), [dict(event) for event in events], list(expectations))
 
 
-def run_test_file(
-    path: str | Path, rulebook: Rulebook | None = None
-) -> list[TestResult]:
+def run_test_file(path: str | Path, rulebook: Rulebook | None = None) -> list[TestResult]:
     """Run every test case of a file against its own rulebook, or else the one given."""
     rulebook_path, cases = load_test_file(path)
     if rulebook_path is not None:
@@ -130,27 +118,23 @@ def run_test_case(rulebook: Rulebook, case: TestCase, file: str = "") -> TestRes
     processed = 0
     for expectation in due:
         while processed < expectation["after"]:
-            event = _with_defaults(case.events[processed], processed)
+            event = with_defaults(case.events[processed], processed)
             try:
                 apply_event(rulebook, event, store)
             except (EventError, TemplateRenderError) as exc:
-                result.failures.append(
-                    f"event {processed + 1} ({event.get('id')}): {exc}"
-                )
+                result.failures.append(f"event {processed + 1} ({event.get('id')}): {exc}")
                 return result
             processed += 1
         result.failures.extend(check_expectation(rulebook, store, expectation))
     return result
 
 
-def _with_defaults(event: dict[str, Any], index: int) -> dict[str, Any]:
+def with_defaults(event: dict[str, Any], index: int) -> dict[str, Any]:
     # Tests need not invent ids and sources; the engine only needs them for history.
     return {"id": f"e{index + 1}", "source": "test", **event}
 
 
-def check_expectation(
-    rulebook: Rulebook, store: MemoryStore, expectation: Mapping[str, Any]
-) -> list[str]:
+def check_expectation(rulebook: Rulebook, store: MemoryStore, expectation: Mapping[str, Any]) -> list[str]:
     """Failure messages, empty when the store holds exactly the expected tasks."""
     when = f"after {expectation['after']} event(s)"
     failures = []
@@ -169,9 +153,7 @@ def check_expectation(
     return failures
 
 
-def _identity(
-    rule_id: str, key: Mapping[str, Any]
-) -> tuple[str, tuple[tuple[str, str], ...]]:
+def _identity(rule_id: str, key: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
     return rule_id, tuple(sorted((path, str(value)) for path, value in key.items()))
 
 
@@ -180,40 +162,23 @@ def _show(identity: tuple[str, tuple[tuple[str, str], ...]]) -> str:
     return f"{rule_id} {{{', '.join(f'{path}: {value}' for path, value in key)}}}"
 
 
-def _compare_sets(
-    when: str, kind: str, expected: list[Mapping[str, Any]], tasks: list[MemoryTask]
-) -> list[str]:
-    wanted = Counter(
-        _identity(entry["rule"], entry.get("key", {})) for entry in expected
-    )
+def _compare_sets(when: str, kind: str, expected: list[Mapping[str, Any]], tasks: list[MemoryTask]) -> list[str]:
+    wanted = Counter(_identity(entry["rule"], entry.get("key", {})) for entry in expected)
     got = Counter(_identity(task.rule_id, task.key) for task in tasks)
     if wanted == got:
         return []
     lines = [f"{when}: {kind} tasks differ"]
-    lines += [
-        f"  missing:    {_show(identity)}"
-        for identity in sorted((wanted - got).elements())
-    ]
-    lines += [
-        f"  unexpected: {_show(identity)}"
-        for identity in sorted((got - wanted).elements())
-    ]
-    lines.append(
-        "  got:        "
-        + (", ".join(_show(i) for i in sorted(got.elements())) or "none")
-    )
+    lines += [f"  missing:    {_show(identity)}" for identity in sorted((wanted - got).elements())]
+    lines += [f"  unexpected: {_show(identity)}" for identity in sorted((got - wanted).elements())]
+    lines.append("  got:        " + (", ".join(_show(i) for i in sorted(got.elements())) or "none"))
     return ["\n".join(lines)]
 
 
-def _compare_fields(
-    when: str, kind: str, expected: list[Mapping[str, Any]], tasks: list[MemoryTask]
-) -> list[str]:
+def _compare_fields(when: str, kind: str, expected: list[Mapping[str, Any]], tasks: list[MemoryTask]) -> list[str]:
     failures = []
     for entry in expected:
         identity = _identity(entry["rule"], entry.get("key", {}))
-        matching = [
-            task for task in tasks if _identity(task.rule_id, task.key) == identity
-        ]
+        matching = [task for task in tasks if _identity(task.rule_id, task.key) == identity]
         for task in matching[:1]:
             actual = {
                 "assignee": task.assignee_email,
@@ -224,7 +189,5 @@ def _compare_fields(
             }
             for name, value in actual.items():
                 if name in entry and entry[name] != value:
-                    failures.append(
-                        f"{when}: {kind} {_show(identity)}: {name} is {value!r}, expected {entry[name]!r}"
-                    )
+                    failures.append(f"{when}: {kind} {_show(identity)}: {name} is {value!r}, expected {entry[name]!r}")
     return failures

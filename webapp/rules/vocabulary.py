@@ -149,9 +149,7 @@ EVENT_TYPES: dict[str, EventType] = {
             ["job", "stage", "interview", "actor"],
             "the interview was set up",
         ),
-        _event(
-            "integration.failed", ["integration", "error"], "the integration failed"
-        ),
+        _event("integration.failed", ["integration", "error"], "the integration failed"),
         _event(
             "integration.restored",
             ["integration", "error"],
