@@ -21,12 +21,18 @@ def create_app(config=None):
         raise RuntimeError("SECRET_KEY must be set outside development (DOCKET_ENV=%s)" % app.config["ENV"])
 
     from . import auth, cli, db, extensions
-    from .views import api
+    from .views import api, tasks, webhooks
+    from .views import auth as auth_views
 
     db.init_app(app)
     extensions.init_app(app)
     auth.init_app(app)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(tasks.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(webhooks.bp)
+    # Token-authenticated and signature-verified: neither carries a session cookie's authority.
     extensions.csrf.exempt(api.bp)
+    extensions.csrf.exempt(webhooks.bp)
     cli.init_app(app)
     return app

@@ -15,6 +15,7 @@ from peewee import (
     CharField,
     DateTimeField,
     ForeignKeyField,
+    JOIN,
     IntegerField,
     Model,
     TextField,
@@ -383,9 +384,9 @@ class Task(BaseModel):
         Completer = User.alias("completer")
         query = (
             cls.select(cls, Assignee, Completer)
-            .join_from(cls, Assignee, on=(cls.assignee == Assignee.id), join_type="LEFT OUTER", attr="assignee")
+            .join_from(cls, Assignee, on=(cls.assignee == Assignee.id), join_type=JOIN.LEFT_OUTER, attr="assignee")
             .join_from(
-                cls, Completer, on=(cls.completed_by_user == Completer.id), join_type="LEFT OUTER", attr="completed_by_user"
+                cls, Completer, on=(cls.completed_by_user == Completer.id), join_type=JOIN.LEFT_OUTER, attr="completed_by_user"
             )
             .where(cls.account == account)
         )

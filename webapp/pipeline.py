@@ -28,8 +28,26 @@ from .rules import apply_event
 
 log = logging.getLogger(__name__)
 
-# Records a task names, for the API's "what it is about" and the page's links.
-SUBJECT_RECORDS = ("application", "candidate", "job", "stage", "interview", "schedule", "attendee", "integration")
+# Records a task names, and the fields of each it keeps, for the API's "about" and the page's links.
+SUBJECT_FIELDS = {
+    "application": ("id",),
+    "candidate": ("id", "name", "email"),
+    "job": ("id", "name"),
+    "stage": ("id", "name"),
+    "interview": ("id", "name"),
+    "schedule": ("id",),
+    "attendee": ("email", "name", "kind"),
+    "integration": ("id", "name", "kind", "provider"),
+}
+
+
+def subjects_of(data):
+    """What a task is about: the identifying fields of the event's records."""
+    return {
+        name: {f: data[name][f] for f in fields if data[name].get(f) is not None}
+        for name, fields in SUBJECT_FIELDS.items()
+        if isinstance(data.get(name), dict)
+    }
 
 
 def accept(account, source, external_id, payload, type="", occurred_at=None):
@@ -213,8 +231,6 @@ class TaskStore:
         person = trigger.assignee
         assignee = User.for_email(self.account, person["email"], person.get("name")) if person else None
         rule = trigger.rule
-        data = event.data
-        subjects = {name: data[name] for name in SUBJECT_RECORDS if isinstance(data.get(name), dict)}
         task = Task.create(
             account=self.account,
             rule_id=rule.id,
@@ -227,7 +243,7 @@ class TaskStore:
             assignee=assignee,
             priority=trigger.priority,
             priority_rank=PRIORITIES.index(trigger.priority),
-            subjects=subjects,
+            subjects=subjects_of(event.data),
             last_triggered_at=event.occurred_at,
             raised_by_event=self.event_row,
         )
