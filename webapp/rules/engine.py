@@ -249,7 +249,7 @@ class Task(Protocol):
 class TaskStore(Protocol):
     """Where tasks and recorded resolutions live: in memory for tests, the database for the worker."""
 
-    def find_open(self, rule_id: str, partial_key: Mapping[str, str]) -> list[Any]:
+    def find_open(self, rule_id: str, partial_key: Mapping[str, str]) -> list[Task]:
         """Open tasks of the rule whose key contains every item of `partial_key`."""
 
     def latest_resolution(self, rule_id: str, key: Mapping[str, str]) -> datetime | None:
@@ -270,7 +270,7 @@ class TaskStore(Protocol):
     def retrigger(self, task: Any, event: Event, trigger: Trigger) -> None:
         """Add a repeated trigger to an open task's history; last_triggered_at becomes the later time."""
 
-    def open(self, trigger: Trigger, event: Event) -> Any:
+    def open(self, trigger: Trigger, event: Event) -> Task:
         """Open a new task for the trigger; its last_triggered_at is the event's occurred_at."""
 
 
