@@ -256,3 +256,10 @@ def test_every_arrival_order_of_a_small_timeline_agrees():
     assert expected == {("ready_to_schedule", (("application.id", "a1"), ("stage.id", "s2")))}
     for order in itertools.permutations(events):
         assert final_open(order) == expected
+
+
+def test_missing_data_renders_a_placeholder_instead_of_failing_the_event():
+    from webapp.rules.templates import MISSING, compile_template
+
+    template = compile_template("Schedule {{ candidate.name }} for {{ stage.name }}")
+    assert template.render({"candidate": {"id": "c1"}, "stage": {"name": "Onsite"}}) == f"Schedule {MISSING} for Onsite"

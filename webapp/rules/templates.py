@@ -13,6 +13,21 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 # Autoescape is off: these are plain text, and the web layer escapes when it renders HTML.
 ENVIRONMENT = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 
+MISSING = "(unknown)"
+
+
+class _MissingValue(jinja2.ChainableUndefined):
+    """A field the vocabulary allows but this event lacks: shown as a placeholder."""
+
+    def __str__(self) -> str:
+        return MISSING
+
+
+# Names are checked against the vocabulary when the rulebook loads, so an undefined
+# value at render time is missing data, not a typo: a task with a placeholder in its
+# title is better than an event that fails every retry and opens nothing.
+LENIENT_ENVIRONMENT = ImmutableSandboxedEnvironment(undefined=_MissingValue, autoescape=False)
+
 
 class TemplateRenderError(Exception):
     """A template could not be rendered for an event (a missing field, a forbidden operation)."""
@@ -29,6 +44,11 @@ class Template:
         """The rendered text, stripped; raises TemplateRenderError naming `what` on failure."""
         try:
             return self.compiled.render(dict(context)).strip()
+        except jinja2.UndefinedError:
+            try:
+                return LENIENT_ENVIRONMENT.from_string(self.source).render(dict(context)).strip()
+            except jinja2.TemplateError as exc:
+                raise TemplateRenderError(f"{what}: cannot render {self.source!r}: {exc}") from exc
         except jinja2.TemplateError as exc:
             raise TemplateRenderError(f"{what}: cannot render {self.source!r}: {exc}") from exc
 
