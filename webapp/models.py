@@ -480,3 +480,49 @@ MODELS = [
     TaskHistory,
     Resolution,
 ]
+
+
+class Integration(BaseModel):
+    """An ATS connected to an account: its secrets (never shown again), health and sync state.
+
+    `webhook_secret` may hold several secrets separated by commas or spaces
+    (Lever signs each event type with its own token; rotation needs two).
+    `state` is the sync's memory: the stages last listed per job and the ATS's users.
+    """
+
+    OK, FAILING = "ok", "failing"
+    PROVIDERS = ("greenhouse", "lever", "ashby")
+
+    account = ForeignKeyField(Account, backref="integrations", on_delete="CASCADE")
+    provider = CharField()
+    webhook_secret = TextField(null=True)
+    api_key = TextField(null=True)
+    status = CharField(default="ok")
+    last_error = TextField(null=True)
+    state = JSONField(default=dict)
+    connected_at = UTCDateTimeField(default=utcnow)
+    last_synced_at = UTCDateTimeField(null=True)
+    next_sync_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("account", "provider"), True),)
+
+    @classmethod
+    def of(cls, account, provider):
+        """The account's integration with this provider, or None."""
+        return cls.get_or_none(cls.account == account, cls.provider == provider)
+
+    @property
+    def webhook_secrets(self):
+        return [s for s in (self.webhook_secret or "").replace(",", " ").split() if s]
+
+    @property
+    def display_name(self):
+        return self.provider.capitalize()
+
+    def as_record(self):
+        """The integration as events name it."""
+        return {"id": str(self.id), "kind": "ats", "provider": self.provider, "name": self.display_name}
+
+
+MODELS.append(Integration)

@@ -15,3 +15,7 @@ def normalise(event_row):
     if adapter is None:
         raise LookupError(f"no adapter for source {event_row.source!r}")
     return adapter(event_row)
+
+
+# Importing the vendor modules registers their adapters (and their webhook endpoints' checks).
+from . import ashby, greenhouse, lever  # noqa: E402, F401
