@@ -20,8 +20,8 @@ def create_app(config=None):
     if not app.config["SECRET_KEY"]:
         raise RuntimeError("SECRET_KEY must be set outside development (DOCKET_ENV=%s)" % app.config["ENV"])
 
-    from . import auth, cli, db, extensions
-    from .views import api, tasks, webhooks
+    from . import auth, cli, db, extensions, security
+    from .views import api, errors, tasks, webhooks
     from .views import auth as auth_views
 
     db.init_app(app)
@@ -35,4 +35,6 @@ def create_app(config=None):
     extensions.csrf.exempt(api.bp)
     extensions.csrf.exempt(webhooks.bp)
     cli.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
     return app

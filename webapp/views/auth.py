@@ -1,5 +1,88 @@
-"""Sign-in and sign-out pages (built in Step 2)."""
+"""Sign-in and sign-out: e-mail and password, remember-me, and a throttle on failed attempts."""
 
-from flask import Blueprint
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import login_manager
+from ..htmx import client_redirect
+from ..models import User
+from ..security import LoginThrottle, client_address, safe_next
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.record_once
+def _setup(state):
+    login_manager.login_view = "auth.login"
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        """Plain requests go to the sign-in page; htmx ones are told to send the browser there."""
+        target = url_for("auth.login", next=_return_path())
+        if request.headers.get("HX-Request") == "true":
+            return client_redirect(target)
+        return redirect(target)
+
+
+def _return_path():
+    """Where to come back to after signing in: for htmx, the page the user was on."""
+    current = request.headers.get("HX-Current-URL") if request.headers.get("HX-Request") else None
+    if current:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(current)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return request.full_path.rstrip("?")
+
+
+def _authenticate(email, password):
+    """The one user with this e-mail whose password matches, or None."""
+    email = email.strip().lower()
+    candidates = User.select().where(User.email == email, User.password_hash.is_null(False))
+    matches = [user for user in candidates if user.check_password(password)]
+    return matches[0] if len(matches) == 1 else None
+
+
+@bp.get("/login")
+def login():
+    """The sign-in form."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), url_for("tasks.index")))
+    return render_template("auth/login.html", next=request.args.get("next", ""), email="")
+
+
+@bp.post("/login")
+def login_post():
+    """Sign in; failed attempts for an e-mail or address beyond a few must wait longer each time."""
+    email = request.form.get("email", "").strip()
+    password = request.form.get("password", "")
+    next_path = request.form.get("next", "")
+    throttle = LoginThrottle()
+    address = client_address()
+    wait = throttle.wait_seconds(email, address)
+    if wait:
+        response = render_template(
+            "auth/login.html",
+            next=next_path,
+            email=email,
+            error=f"Too many failed sign-ins. Please wait {wait} seconds and try again.",
+        )
+        return response, 429, {"Retry-After": str(wait)}
+    user = _authenticate(email, password) if email and password else None
+    if user is None:
+        throttle.failed(email, address)
+        error = "That e-mail and password do not match." if email and password else "Enter your e-mail and password."
+        return render_template("auth/login.html", next=next_path, email=email, error=error), 401
+    throttle.succeeded(email, address)
+    login_user(user, remember=request.form.get("remember") == "1")
+    user.record_login()
+    return redirect(safe_next(next_path, url_for("tasks.index")), 303)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out and go back to the sign-in page."""
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"), 303)

@@ -1,5 +1,223 @@
-"""The coordinator's task list (built in Step 2)."""
+"""The coordinator's task list: filters, inline completion and undo, live updates, task detail."""
 
-from flask import Blueprint
+import hashlib
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from ..htmx import is_fragment_request, page_or_fragment, redirect_or_fragment, render_block
+from ..integrations import normalise
+from ..models import Event, Task, TaskHistory, User
+from ..rulebook import current_rulebook
 
 bp = Blueprint("tasks", __name__)
+log = logging.getLogger(__name__)
+
+# Completed tasks shown under "Show completed": the most recent ones, not a whole archive.
+COMPLETED_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """What the list shows: whose tasks, which category, and whether completed ones too."""
+
+    assignee: User
+    category: str | None
+    completed: bool
+
+    @classmethod
+    def parse(cls, values, coordinators, me):
+        """Filters from a query string or form; an unknown coordinator is a 404."""
+        email = (values.get("assignee") or "").strip().lower()
+        assignee = me
+        if email and email != me.email:
+            assignee = next((u for u in coordinators if u.email == email), None) or abort(404)
+        category = (values.get("category") or "").strip() or None
+        return cls(assignee, category, values.get("completed") in ("1", "on", "true"))
+
+    def params(self, **changes):
+        """The query string's parameters, with some changed (None drops one)."""
+        values = {
+            "assignee": self.assignee.email,
+            "category": self.category,
+            "completed": "1" if self.completed else None,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v}
+
+    def url(self, endpoint="tasks.index", **changes):
+        return url_for(endpoint, **self.params(**changes))
+
+
+def _coordinators():
+    return User.coordinators_of(current_user.account_id)
+
+
+def _categories(counts):
+    """Every category of the rulebook with its open count, then any retired rule that still has tasks."""
+    rules = current_rulebook().rules
+    known = {rule.id for rule in rules}
+    categories = [{"id": rule.id, "name": rule.category, "count": counts.get(rule.id, (None, 0))[1]} for rule in rules]
+    categories += [
+        {"id": rule_id, "name": name, "count": n} for rule_id, (name, n, _, _) in counts.items() if rule_id not in known
+    ]
+    return categories
+
+
+def _fingerprint(counts):
+    """A short token that changes whenever the coordinator's open tasks change."""
+    text = repr(sorted(counts.items()))
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def _list_context(filters, coordinators, counts=None, fresh_after=None):
+    """Everything the list's template needs, in a fixed number of queries."""
+    account = current_user.account_id
+    counts = Task.open_counts(account, filters.assignee) if counts is None else counts
+    open_tasks, completed = Task.page_listing(
+        account, filters.assignee, filters.category, COMPLETED_SHOWN if filters.completed else 0
+    )
+    tasks = open_tasks + completed
+    return {
+        "filters": filters,
+        "coordinators": coordinators,
+        "me": current_user,
+        "categories": _categories(counts),
+        "open_total": sum(n for _, n, _, _ in counts.values()),
+        "open_tasks": open_tasks,
+        "completed_tasks": completed,
+        "action_urls": Task.action_urls(account, tasks) if tasks else {},
+        "fingerprint": _fingerprint(counts),
+        "seen": max((top for _, _, _, top in counts.values()), default=0),
+        "fresh_after": fresh_after,
+        "category_name": _category_name(filters.category, counts),
+    }
+
+
+def _category_name(rule_id, counts):
+    if not rule_id:
+        return None
+    rule = current_rulebook().rule(rule_id)
+    return rule.category if rule else counts.get(rule_id, (rule_id,))[0]
+
+
+@bp.get("/")
+def home():
+    """The task list is the home page."""
+    return redirect(url_for("tasks.index"))
+
+
+@bp.get("/tasks")
+@login_required
+def index():
+    """A coordinator's tasks (?assignee=EMAIL, ?category=RULE_ID, ?completed=1): page, or its list region."""
+    coordinators = _coordinators()
+    filters = ListFilters.parse(request.args, coordinators, current_user)
+    return page_or_fragment("tasks/list.html", "region", **_list_context(filters, coordinators))
+
+
+@bp.get("/tasks/updates")
+@login_required
+def updates():
+    """For the live list: nothing (204) while the tasks are unchanged, else the new rows and counts."""
+    filters = ListFilters.parse(request.args, _coordinators(), current_user)
+    counts = Task.open_counts(current_user.account_id, filters.assignee)
+    if _fingerprint(counts) == request.args.get("fingerprint"):
+        return "", 204
+    seen = request.args.get("seen", type=int) or 0
+    context = _list_context(filters, _coordinators(), counts, fresh_after=seen)
+    context["new_tasks"] = Task.opened_since(current_user.account_id, filters.assignee, seen) if seen else []
+    return render_block("tasks/_changed.html", "changed", **context), 200, {"Vary": "HX-Request"}
+
+
+def _task_or_404(task_id):
+    return Task.with_people(current_user.account_id, task_id) or abort(404)
+
+
+def _after_change(task, message, undo):
+    """After completing or reopening: htmx gets the new rows, counts and notice; a form, a 303."""
+    coordinators = _coordinators()
+    filters = ListFilters.parse(request.args, coordinators, current_user)
+    notice = {"message": message, "task_id": task.id, "title": task.title, "undo": undo}
+    notice["query"] = urlencode(filters.params())
+    if not is_fragment_request():
+        flash(notice, "task")  # shown on the page the browser is sent back to
+    if request.args.get("from") == "detail":
+        return redirect_or_fragment(url_for("tasks.detail", task_id=task.id), lambda: _detail_fragment(task.id))
+
+    def fragment():
+        return render_block("tasks/_changed.html", "changed", notice=notice, **_list_context(filters, coordinators))
+
+    return redirect_or_fragment(filters.url(), fragment)
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@login_required
+def complete(task_id):
+    """Complete a task by hand; on a colleague's list, on their behalf."""
+    task = _task_or_404(task_id)
+    task.complete_by(current_user._get_current_object())
+    return _after_change(task, "Completed", undo=True)
+
+
+@bp.post("/tasks/<int:task_id>/reopen")
+@login_required
+def reopen(task_id):
+    """Reopen a completed task (the "Undo" of a completion)."""
+    task = _task_or_404(task_id)
+    task.reopen_by(current_user._get_current_object())
+    return _after_change(task, "Reopened", undo=False)
+
+
+def _detail_context(task_id):
+    task = _task_or_404(task_id)
+    rule = current_rulebook().rule(task.rule_id)
+    event = Event.get_or_none(Event.id == task.raised_by_event_id) if task.raised_by_event_id else None
+    return {
+        "task": task,
+        "rule_description": rule.description if rule else task.description,
+        "event": event,
+        "envelope": _envelope_of(event),
+        "history": TaskHistory.history_of(task),
+        "action_url": Task.action_urls(current_user.account_id, [task]).get(task.id),
+        "back_url": url_for("tasks.index", **({"assignee": task.assignee.email} if task.assignee_id else {})),
+    }
+
+
+def _envelope_of(event):
+    """The raising event as a Docket envelope (vendor payloads go through their adapter), or None."""
+    if event is None:
+        return None
+    try:
+        envelopes = normalise(event)
+    except (LookupError, TypeError, ValueError) as exc:
+        log.warning("event %s cannot be described: %s", event.id, exc)
+        return None
+    return envelopes[0] if envelopes else None
+
+
+def _detail_fragment(task_id):
+    return render_block("tasks/detail.html", "detail", **_detail_context(task_id))
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def detail(task_id):
+    """Why a task exists, what to do, the category's explanation and the task's history."""
+    return page_or_fragment("tasks/detail.html", "detail", **_detail_context(task_id))
+
+
+@bp.app_template_filter("ago")
+def ago(moment, now=None):
+    """How long ago, in words: "just now", "5 minutes", "3 hours", "2 days"."""
+    from ..models import utcnow
+
+    seconds = max(0, int(((now or utcnow()) - moment).total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return "just now"
