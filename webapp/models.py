@@ -482,6 +482,147 @@ MODELS = [
 ]
 
 
+# --- Queries for the coordinator's pages (Step 2) ---------------------------------------------
+
+
+def _coordinators_of(cls, account):
+    """The account's people, who can have tasks and cover for each other, by name."""
+    return list(cls.select().where(cls.account == account).order_by(cls.name, cls.email))
+
+
+User.coordinators_of = classmethod(_coordinators_of)
+
+
+def _open_counts(cls, account, assignee):
+    """Open tasks of one coordinator per rule: {rule_id: (category, count, sum of ids, highest id)}.
+
+    The sums and highest ids let a page tell cheaply whether the list changed since it was drawn.
+    """
+    from peewee import fn
+
+    query = (
+        cls.select(
+            cls.rule_id,
+            fn.MAX(cls.category).alias("category_name"),
+            fn.COUNT(cls.id).alias("n"),
+            fn.SUM(cls.id).alias("id_sum"),
+            fn.MAX(cls.id).alias("id_max"),
+        )
+        .where(cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN)
+        .group_by(cls.rule_id)
+        .tuples()
+    )
+    return {rule_id: (name, n, int(id_sum or 0), id_max or 0) for rule_id, name, n, id_sum, id_max in query}
+
+
+def _page_listing(cls, account, assignee, category=None, completed_limit=0):
+    """A coordinator's open tasks (most urgent, then oldest first) and, with completed_limit,
+    their most recently completed ones, with every person shown on a row joined in."""
+
+    def base():
+        query = _with_people_joined(cls).where(cls.account == account, cls.assignee == assignee)
+        return query.where(cls.rule_id == category) if category else query
+
+    open_tasks = list(base().where(cls.status == cls.OPEN).order_by(cls.priority_rank, cls.created_at, cls.id))
+    completed = []
+    if completed_limit:
+        completed = list(
+            base()
+            .where(cls.status == cls.COMPLETED)
+            .order_by(cls.completed_at.desc(), cls.id.desc())
+            .limit(completed_limit)
+        )
+    return open_tasks, completed
+
+
+def _action_urls(cls, account, tasks):
+    """Where each task's recommended action is done, as far as the ATS mirror knows: {task id: url}.
+
+    One query for the whole page: the application's page, else the candidate's, else the job's.
+    """
+    wanted = {"application": set(), "candidate": set(), "job": set()}
+    for task in tasks:
+        for kind, ids in wanted.items():
+            record = (task.subjects or {}).get(kind) or {}
+            if record.get("id"):
+                ids.add(str(record["id"]))
+    from peewee import Value
+
+    parts = []
+    for kind, model in (("application", Application), ("candidate", Candidate), ("job", Job)):
+        if wanted[kind]:
+            parts.append(
+                model.select(Value(kind).alias("kind"), model.external_id, model.url).where(
+                    model.account == account, model.external_id.in_(sorted(wanted[kind])), model.url.is_null(False)
+                )
+            )
+    if not parts:
+        return {}
+    query = parts[0]
+    for part in parts[1:]:
+        query = query + part  # UNION ALL: one round trip
+    found = {(kind, external_id): url for kind, external_id, url in query.tuples()}
+    urls = {}
+    for task in tasks:
+        for kind in ("application", "candidate", "job"):
+            record = (task.subjects or {}).get(kind) or {}
+            url = found.get((kind, str(record.get("id"))))
+            if url:
+                urls[task.id] = url
+                break
+    return urls
+
+
+def _with_people_joined(cls):
+    """Tasks with their assignee, who completed them, and on whose behalf: one query, no lazy loads."""
+    Assignee = User.alias("assignee")
+    Completer = User.alias("completer")
+    Behalf = User.alias("behalf")
+    left = JOIN.LEFT_OUTER
+    return (
+        cls.select(cls, Assignee, Completer, Behalf)
+        .join_from(cls, Assignee, on=(cls.assignee == Assignee.id), join_type=left, attr="assignee")
+        .join_from(cls, Completer, on=(cls.completed_by_user == Completer.id), join_type=left, attr="completed_by_user")
+        .join_from(
+            cls, Behalf, on=(cls.completed_on_behalf_of == Behalf.id), join_type=left, attr="completed_on_behalf_of"
+        )
+    )
+
+
+def _with_people(cls, account, task_id):
+    """The account's task with its assignee and the people who completed it, or None."""
+    return _with_people_joined(cls).where(cls.account == account, cls.id == task_id).first()
+
+
+def _opened_since(cls, account, assignee, after_id):
+    """The coordinator's open tasks with an id above after_id: new since a page was drawn."""
+    return list(
+        cls.select(cls.id, cls.title)
+        .where(cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN, cls.id > after_id)
+        .order_by(cls.id)
+    )
+
+
+Task.open_counts = classmethod(_open_counts)
+Task.page_listing = classmethod(_page_listing)
+Task.action_urls = classmethod(_action_urls)
+Task.with_people = classmethod(_with_people)
+Task.opened_since = classmethod(_opened_since)
+
+
+def _history_of(cls, task):
+    """A task's history, oldest first, with the people behind each change."""
+    return list(
+        cls.select(cls, User)
+        .join(User, JOIN.LEFT_OUTER, on=(cls.user == User.id), attr="user")
+        .where(cls.task == task)
+        .order_by(cls.at, cls.id)
+    )
+
+
+TaskHistory.history_of = classmethod(_history_of)
+
+
 class Integration(BaseModel):
     """An ATS connected to an account: its secrets (never shown again), health and sync state.
 
