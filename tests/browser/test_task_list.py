@@ -23,8 +23,12 @@ def acme(make_account):
         ev.stage_changed(),
         ev.job_event("created", 1, job={**ev.JOB, "coordinator": {"email": handle.user.email, "name": "Casey"}}),
         ev.integration_event("failed", 2),
-        ev.stage_changed(ev.SCREEN, minutes=3, application={"id": "app-2"},
-                         candidate={**ev.CANDIDATE, "id": "cand-2", "name": "Maria Garcia"}),
+        ev.stage_changed(
+            ev.SCREEN,
+            minutes=3,
+            application={"id": "app-2"},
+            candidate={**ev.CANDIDATE, "id": "cand-2", "name": "Maria Garcia"},
+        ),
     ):
         assert handle.post_event(envelope).status_code == 202
     drain()

@@ -1,0 +1,153 @@
+"""Signing in and out: passwords, remember-me, the first sign-in making the account's creator,
+safe redirects, and slowing down repeated failures."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from webapp.models import Account, AccountCreator, User, account_creator
+
+PASSWORD = "correct horse battery"
+
+
+def csrf(client):
+    """A CSRF token from a page with a form: the sign-in page, or the list once signed in."""
+    response = client.get("/login", follow_redirects=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
+def post_login(client, email, password=PASSWORD, **extra):
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf(client), **extra})
+
+
+@pytest.fixture(autouse=True)
+def forget_failed_sign_ins(app):
+    """Failed sign-ins are remembered in Redis, which outlives one test: start and end each test clean."""
+    from webapp.queue import redis_connection
+
+    def clear():
+        connection = redis_connection()
+        keys = list(connection.scan_iter(f"docket:{app.config['QUEUE_NAME']}:login:*"))
+        if keys:
+            connection.delete(*keys)
+
+    clear()
+    yield
+    clear()
+
+
+@pytest.fixture
+def pat(app):
+    """Pat, of an account nobody has signed in to yet."""
+    account = Account.create(name="Initech")
+    user = User.for_email(account, "pat@initech.test", "Pat Lee")
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.mark.parametrize("headers", [{}, {"HX-Request": "true"}])
+def test_the_sign_in_page_is_a_labelled_form(client, app, headers):
+    response = client.get("/login", headers=headers)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<label for="email">' in html and '<label for="password">' in html
+    assert 'name="csrf_token"' in html
+
+
+def test_signing_in_goes_to_the_task_list_and_the_first_person_becomes_the_creator(client, pat):
+    assert account_creator(pat.account) is None
+    response = post_login(client, "PAT@initech.test ")
+    assert response.status_code == 303 and response.headers["Location"] == "/tasks"
+    assert account_creator(pat.account).id == pat.id
+    assert User.get_by_id(pat.id).last_login_at is not None
+    assert "My tasks" in client.get("/tasks").get_data(as_text=True)
+
+
+def test_a_later_sign_in_by_someone_else_does_not_change_the_creator(app, pat):
+    sam = User.for_email(pat.account, "sam@initech.test", "Sam")
+    sam.set_password(PASSWORD)
+    sam.save()
+    post_login(app.test_client(), pat.email)
+    from flask import g
+
+    g.pop("_login_user", None)
+    g.pop("csrf_token", None)
+    post_login(app.test_client(), sam.email)
+    assert AccountCreator.select().where(AccountCreator.account == pat.account).count() == 1
+    assert account_creator(pat.account).id == pat.id
+
+
+def test_a_wrong_password_is_refused_with_a_message(client, pat):
+    response = post_login(client, pat.email, "wrong")
+    assert response.status_code == 401
+    assert "That e-mail and password do not match." in response.get_data(as_text=True)
+    assert client.get("/tasks").status_code == 302
+
+
+def test_after_the_sign_in_the_next_page_is_shown_but_only_on_this_site(client, pat):
+    assert post_login(client, pat.email, next="/tasks?completed=1").headers["Location"] == "/tasks?completed=1"
+    client.post("/logout", data={"csrf_token": csrf(client)})
+    for target in ("//evil.test/x", "https://evil.test/", "/\\evil.test"):
+        assert post_login(client, pat.email, next=target).headers["Location"] == "/tasks"
+        client.post("/logout", data={"csrf_token": csrf(client)})
+
+
+def test_repeated_failures_are_slowed_down(client, pat):
+    for _ in range(5):
+        assert post_login(client, pat.email, "guess").status_code == 401
+    assert post_login(client, pat.email, "guess").status_code == 401  # the 6th failure starts a wait
+    response = post_login(client, pat.email)  # even the right password waits
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "Too many failed sign-ins" in response.get_data(as_text=True)
+    assert client.get("/tasks").status_code == 302
+
+
+def test_remember_me_keeps_the_sign_in_for_at_most_30_days(client, pat):
+    response = post_login(client, pat.email, remember="1")
+    cookies = response.headers.getlist("Set-Cookie")
+    remember = next(c for c in cookies if c.startswith("remember_token="))
+    assert "HttpOnly" in remember and "SameSite=Lax" in remember
+    expires = dt.datetime.strptime(re.search(r"Expires=([^;]+)", remember).group(1), "%a, %d %b %Y %H:%M:%S GMT")
+    assert expires - dt.datetime.now(dt.UTC).replace(tzinfo=None) <= dt.timedelta(days=30, minutes=1)
+    session = next(c for c in cookies if c.startswith("session="))
+    assert "HttpOnly" in session and "SameSite=Lax" in session
+
+
+def test_without_remember_me_there_is_no_lasting_cookie(client, pat):
+    cookies = post_login(client, pat.email).headers.getlist("Set-Cookie")
+    assert not any(c.startswith("remember_token=") for c in cookies)
+
+
+def test_signing_out_is_a_post(client, pat):
+    post_login(client, pat.email)
+    assert client.get("/logout").status_code == 405
+    assert client.get("/tasks").status_code == 200
+    response = client.post("/logout", data={"csrf_token": csrf(client)})
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert client.get("/tasks").status_code == 302
+
+
+def test_signing_out_needs_the_csrf_token(client, pat):
+    post_login(client, pat.email)
+    assert client.post("/logout").status_code == 400
+    assert client.get("/tasks").status_code == 200
+
+
+def test_a_signed_in_visitor_of_the_sign_in_page_goes_to_the_list(client, pat):
+    post_login(client, pat.email)
+    assert client.get("/login").headers["Location"] == "/tasks"
+
+
+def test_error_pages_look_like_the_app(client, app):
+    response = client.get("/no-such-page")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert 'class="topbar"' in html and "Not found" in html and "docket.css" in html
+
+
+def test_the_api_keeps_answering_json_for_unknown_paths(client, app):
+    response = client.get("/api/no-such-thing")
+    assert response.status_code == 404 and response.is_json
