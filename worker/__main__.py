@@ -8,6 +8,7 @@ from rq import Worker
 
 from webapp import create_app
 from webapp.db import database
+from webapp.integrations.sync import enqueue_due_syncs
 from webapp.pipeline import has_due_events
 from webapp.queue import get_queue, redis_connection, request_drain
 
@@ -23,6 +24,8 @@ def sweep_forever(app, stop, interval):
                     due = has_due_events()
                 if due:
                     request_drain()
+                with database.connection_context():
+                    enqueue_due_syncs()  # ATS syncs whose turn has come (every few minutes)
             except Exception:  # the sweeper must outlive a database or Redis outage
                 log.exception("sweep failed; trying again in %ss", interval)
 

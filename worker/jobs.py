@@ -15,3 +15,11 @@ def drain_inbox():
 def noop():
     """Does nothing: the benchmark's measure of RQ's own cost per job."""
     return None
+
+
+def sync_integration(integration_id):
+    """Sync one connected ATS (Greenhouse: Harvest's job stages and coordinators); returns a summary."""
+    from webapp.integrations.sync import run_sync
+
+    with database.connection_context():
+        return run_sync(integration_id)

@@ -50,3 +50,15 @@ def drain(app):
         return drain_inbox()
 
     return run
+
+
+@pytest.fixture
+def harvest(app):
+    """A fake Harvest API behind the client's transport, knowing the coordinator of the documented job."""
+    from .test_harvest_sync import FakeHarvest, user
+
+    fake = FakeHarvest()
+    fake.serve("/users/122635", user(122635, "teddy.pizzazz@acme.test", "Teddy Pizzazz"))
+    app.config["HARVEST_TRANSPORT"] = fake
+    app.config["HARVEST_SLEEP"] = lambda seconds: fake.calls.append(("SLEEP", seconds, None))
+    return fake

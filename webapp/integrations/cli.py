@@ -1,1 +1,89 @@
-"""CLI for integrations: connect an ATS or a calendar, run a sync (built in Step 3)."""
+"""CLI for integrations: `flask --app wsgi connect PROVIDER ...` and `flask --app wsgi sync PROVIDER ...`."""
+
+import os
+
+import click
+from flask import current_app
+
+from ..models import Account, Integration
+
+
+def init_app(app):
+    app.cli.add_command(connect)
+    app.cli.add_command(sync)
+
+
+def _account(name):
+    account = Account.get_or_none(Account.name == name)
+    if account is None:
+        raise click.ClickException(f"no account named {name!r}")
+    return account
+
+
+def public_url():
+    """Where vendors reach this Docket: PUBLIC_URL (or DOCKET_PUBLIC_URL), else the development server."""
+    configured = current_app.config.get("PUBLIC_URL") or os.environ.get("DOCKET_PUBLIC_URL")
+    return (configured or f"http://localhost:{current_app.config.get('PORT', 5000)}").rstrip("/")
+
+
+def webhook_url(integration, base=None):
+    """The URL to paste into the vendor's webhook settings."""
+    return f"{(base or public_url()).rstrip('/')}/webhooks/{integration.provider}/{integration.account.webhook_key}"
+
+
+def save_integration(account, provider, webhook_secret=None, api_key=None):
+    """Connect an ATS (or replace the secrets given); secrets left out are kept as they were."""
+    integration = Integration.of(account, provider)
+    if integration is None:
+        integration = Integration(account=account, provider=provider)
+    if webhook_secret:
+        integration.webhook_secret = webhook_secret.strip()
+    if api_key:
+        integration.api_key = api_key.strip()
+        integration.next_sync_at = None  # sync soon with the new key
+    integration.save()
+    return integration
+
+
+@click.command("connect")
+@click.argument("provider", type=click.Choice(Integration.PROVIDERS))
+@click.option("--account", "account_name", required=True, help="The account's name.")
+@click.option(
+    "--webhook-secret",
+    required=True,
+    help="The secret the vendor signs webhooks with (Lever: its signature tokens, comma-separated).",
+)
+@click.option("--api-key", default=None, help="An API key for the periodic sync (Greenhouse: a Harvest key).")
+def connect(provider, account_name, webhook_secret, api_key):
+    """Connect an ATS to an account and print the webhook URL to paste into it (secrets are not shown again)."""
+    integration = save_integration(_account(account_name), provider, webhook_secret, api_key)
+    click.echo(f"{integration.display_name} connected to {integration.account.name}.")
+    click.echo(f"Webhook URL: {webhook_url(integration)}")
+    if api_key:
+        click.echo("API key saved; the sync runs every few minutes (or now with `flask sync`).")
+
+
+@click.command("sync")
+@click.argument("provider", type=click.Choice(["greenhouse"]))
+@click.option("--account", "account_name", required=True, help="The account's name.")
+@click.option("--queue", "use_queue", is_flag=True, help="Queue the sync for a worker instead of running it here.")
+def sync(provider, account_name, use_queue):
+    """Sync an ATS now: new and removed stages and interviews, job coordinators."""
+    from .greenhouse import HarvestError
+    from .sync import enqueue_sync, run_sync
+
+    integration = Integration.of(_account(account_name), provider)
+    if integration is None or not integration.api_key:
+        raise click.ClickException(f"{provider} has no API key for {account_name}: connect it with --api-key")
+    if use_queue:
+        job = enqueue_sync(integration)
+        click.echo(f"sync queued ({job.id})")
+        return
+    try:
+        summary = run_sync(integration.id)
+    except HarvestError as exc:
+        raise click.ClickException(str(exc)) from None
+    if summary["status"] != "ok":
+        raise click.ClickException(f"sync failed: {Integration.get_by_id(integration.id).last_error}")
+    events = ", ".join(summary["events"]) or "no changes"
+    click.echo(f"synced {summary['jobs']} open job(s): {events}")

@@ -1,0 +1,246 @@
+"""The periodic ATS sync: what webhooks do not say. For Greenhouse, Harvest's job stages are listed
+and diffed against the last listing, raising stage.created / stage.deleted / interview.created /
+interview.deleted, and the jobs' coordinators are named; a refused API key raises integration.failed
+(once per outage) and the next good sync integration.restored.
+
+A job seen for the first time is a baseline: its stages go into the mirror without events, so
+connecting an ATS does not open a task for every stage of every job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import current_app, has_app_context
+
+from .. import mirror
+from ..db import database
+from ..models import Integration, utcnow
+from ..queue import redis_connection, request_drain
+from .base import envelope, iso, record
+from .greenhouse import HarvestAuthError, HarvestError, harvest_client, job_coordinator
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SYNC_INTERVAL_SECONDS = 300
+SYNC_JOB = "worker.jobs.sync_integration"
+
+
+def sync_interval():
+    seconds = current_app.config.get("SYNC_INTERVAL_SECONDS") if has_app_context() else None
+    return dt.timedelta(seconds=float(seconds or DEFAULT_SYNC_INTERVAL_SECONDS))
+
+
+def run_sync(integration_id, client=None):
+    """Sync one integration by id; returns a summary (events raised), or None when it has nothing to sync."""
+    integration = Integration.get_or_none(Integration.id == integration_id)
+    if integration is None or integration.provider not in SYNCS or not integration.api_key:
+        return None
+    return SYNCS[integration.provider](integration, client=client)
+
+
+def syncable():
+    """Integrations with an API to poll."""
+    return Integration.select().where(Integration.provider.in_(list(SYNCS)), Integration.api_key.is_null(False))
+
+
+def enqueue_due_syncs(connection=None, now=None):
+    """Queue a sync for every integration whose turn has come; returns their ids."""
+    from ..queue import get_queue
+
+    now = now or utcnow()
+    due = [i for i in syncable() if i.next_sync_at is None or i.next_sync_at <= now]
+    if not due:
+        return []
+    queue = get_queue(connection or redis_connection())
+    for integration in due:
+        Integration.update(next_sync_at=now + sync_interval()).where(Integration.id == integration.id).execute()
+        queue.enqueue(SYNC_JOB, integration.id, job_timeout=900, result_ttl=3600, failure_ttl=86400)
+    return [i.id for i in due]
+
+
+def enqueue_sync(integration):
+    """Queue a sync now (the admin page's and CLI's "sync now")."""
+    from ..queue import get_queue
+
+    return get_queue().enqueue(SYNC_JOB, integration.id, job_timeout=900, result_ttl=3600, failure_ttl=86400)
+
+
+# -- Greenhouse ---------------------------------------------------------------------------------
+
+
+def _event_id(integration, *parts):
+    return ":".join(["greenhouse-sync", str(integration.id), *map(str, parts)])
+
+
+def _listing(stages):
+    """Harvest's stages of a job as {stage id: {name, interviews: {id: {name, minutes}}}}."""
+    return {
+        str(stage["id"]): {
+            "name": stage.get("name") or "",
+            "interviews": {
+                str(i["id"]): {"name": i.get("name") or "", "minutes": i.get("estimated_minutes")}
+                for i in stage.get("interviews") or []
+            },
+        }
+        for stage in stages
+    }
+
+
+def fetch_greenhouse(integration, client):
+    """Everything the sync needs from Harvest: open jobs, each with its coordinator and stages."""
+    jobs = []
+    for job in client.jobs(status="open"):
+        if job.get("status", "open") != "open":
+            continue
+        jobs.append(
+            {
+                "job": record(
+                    id=job["id"],
+                    name=job.get("name"),
+                    status="open",
+                    coordinator=job_coordinator(integration, job.get("hiring_team"), client),
+                ),
+                "stages": _listing(client.job_stages(job["id"])),
+            }
+        )
+    return jobs
+
+
+def _diff(integration, job, before, after, now):
+    """The Docket events between two listings of a job's stages."""
+    events = []
+
+    def stage_rec(sid, listing):
+        return record(id=sid, name=listing[sid]["name"] or None)
+
+    def interview_rec(iid, interviews):
+        return record(id=iid, name=interviews[iid]["name"] or None, duration_minutes=interviews[iid]["minutes"])
+
+    def add(etype, *key, **data):
+        events.append(envelope("docket", _event_id(integration, etype, *key), etype, now, job=job, **data))
+
+    for sid in after.keys() - before.keys():
+        add("stage.created", job["id"], sid, stage=stage_rec(sid, after))
+        for iid in after[sid]["interviews"]:
+            add(
+                "interview.created",
+                sid,
+                iid,
+                stage=stage_rec(sid, after),
+                interview=interview_rec(iid, after[sid]["interviews"]),
+            )
+    for sid in before.keys() - after.keys():
+        add("stage.deleted", job["id"], sid, stage=stage_rec(sid, before))
+        # Its interviews went with it: their New Interview tasks are moot too.
+        for iid in before[sid]["interviews"]:
+            add(
+                "interview.deleted",
+                sid,
+                iid,
+                stage=stage_rec(sid, before),
+                interview=interview_rec(iid, before[sid]["interviews"]),
+            )
+    for sid in before.keys() & after.keys():
+        old, new = before[sid]["interviews"], after[sid]["interviews"]
+        for iid in new.keys() - old.keys():
+            add("interview.created", sid, iid, stage=stage_rec(sid, after), interview=interview_rec(iid, new))
+        for iid in old.keys() - new.keys():
+            add("interview.deleted", sid, iid, stage=stage_rec(sid, after), interview=interview_rec(iid, old))
+    return events
+
+
+def _baseline(account, job, listing, now):
+    """Put a job's stages and interviews into the mirror without raising events."""
+    for sid, stage in listing.items():
+        stage_rec = record(id=sid, name=stage["name"] or None)
+        mirror.apply(account, envelope("docket", "baseline", "stage.synced", now, job=job, stage=stage_rec))
+        for iid, interview in stage["interviews"].items():
+            interview_rec = record(id=iid, name=interview["name"] or None, duration_minutes=interview["minutes"])
+            mirror.apply(
+                account,
+                envelope(
+                    "docket", "baseline", "interview.synced", now, job=job, stage=stage_rec, interview=interview_rec
+                ),
+            )
+
+
+def _health_event(integration, etype, episode, now, code=None, message=None):
+    error = record(code=code, message=message) if code else None
+    return envelope(
+        "docket",
+        f"integration:{integration.id}:{etype.split('.')[1]}:{episode}",
+        etype,
+        now,
+        integration=integration.as_record(),
+        error=error,
+    )
+
+
+def _accept_all(integration, events):
+    from ..pipeline import accept
+
+    for event in events:
+        accept(integration.account, "docket", event["id"], event, type=event["type"], occurred_at=event["occurred_at"])
+
+
+def sync_greenhouse(integration, client=None):
+    """List Harvest's open jobs and their stages, update the mirror, and raise what changed."""
+    client = client or harvest_client(integration)
+    now = iso(utcnow())
+    state = dict(integration.state or {})
+    try:
+        jobs = fetch_greenhouse(integration, client)
+    except HarvestAuthError as exc:
+        integration = Integration.get_by_id(integration.id)  # the user cache may have been saved meanwhile
+        state = dict(integration.state or {})
+        events = []
+        with database.atomic():
+            if integration.status != Integration.FAILING:
+                state["outages"] = state.get("outages", 0) + 1
+                message = f"Greenhouse refused the Harvest API key ({exc.status}): {exc.message}"
+                events.append(
+                    _health_event(
+                        integration, "integration.failed", state["outages"], now, f"http_{exc.status}", message
+                    )
+                )
+            integration.status = Integration.FAILING
+            integration.last_error = str(exc)
+            integration.state = state
+            integration.save()
+            _accept_all(integration, events)
+        request_drain(force=True)
+        log.warning("Greenhouse sync of integration %s refused: %s", integration.id, exc)
+        return {"status": "failing", "events": [e["type"] for e in events]}
+    except HarvestError as exc:
+        Integration.update(last_error=str(exc)).where(Integration.id == integration.id).execute()
+        raise
+
+    integration = Integration.get_by_id(integration.id)
+    state = dict(integration.state or {})
+    listed = state.get("jobs", {})
+    events = []
+    with database.atomic():
+        for item in jobs:
+            job, listing = item["job"], item["stages"]
+            mirror.apply(integration.account, envelope("docket", "sync", "job.synced", now, job=job))
+            before = listed.get(job["id"])
+            if before is None:
+                _baseline(integration.account, job, listing, now)
+            else:
+                events.extend(_diff(integration, job, before["stages"], listing, now))
+        state["jobs"] = {item["job"]["id"]: {"stages": item["stages"]} for item in jobs}
+        if integration.status == Integration.FAILING:
+            events.append(_health_event(integration, "integration.restored", state.get("outages", 0), now))
+        integration.status = Integration.OK
+        integration.last_error = None
+        integration.last_synced_at = utcnow()
+        integration.state = state
+        integration.save()
+        _accept_all(integration, events)
+    request_drain(force=True)
+    return {"status": "ok", "jobs": len(jobs), "events": [e["type"] for e in events]}
+
+
+SYNCS = {"greenhouse": sync_greenhouse}
