@@ -1,0 +1,123 @@
+"""Ashby: webhook verification and the adapter from its documented webhook payloads to Docket events.
+
+Ashby signs the raw body: `Ashby-Signature: sha256=<hex>` (HMAC-SHA256 with the
+webhook's secret token). Every payload is `{"webhookActionId", "action", "data"}`;
+`webhookActionId` is the same across retries, so it names the delivery.
+"""
+
+from __future__ import annotations
+
+from .base import Vendor, body_hash, check_hex_signature, envelope, first_time, person, record, register
+
+SOURCE = "ashby"
+COORDINATOR_ROLES = ("coordinator", "recruiting coordinator")
+CLOSED_JOB_STATUSES = ("Closed", "Archived")
+
+
+def _coordinator(hiring_team):
+    """The hiring team's coordinator as a person, or None."""
+    for member in hiring_team or []:
+        if str(member.get("role", "")).lower() in COORDINATOR_ROLES and member.get("email"):
+            name = " ".join(p for p in (member.get("firstName"), member.get("lastName")) if p)
+            return person(member["email"], name)
+    return None
+
+
+def _application_records(application):
+    candidate = application.get("candidate") or {}
+    job = application.get("job") or {}
+    stage = application.get("currentInterviewStage") or {}
+    return {
+        "application": record(id=application["id"], status=(application.get("status") or "").lower() or None),
+        "candidate": record(
+            id=candidate.get("id"),
+            name=candidate.get("name"),
+            email=(candidate.get("primaryEmailAddress") or {}).get("value"),
+            coordinator=_coordinator(application.get("hiringTeam")),
+        )
+        if candidate.get("id")
+        else None,
+        "job": record(id=job["id"], name=job.get("title")) if job.get("id") else None,
+        "stage": record(id=stage["id"], name=stage.get("title")) if stage.get("id") else None,
+    }
+
+
+def _job_record(job):
+    status = job.get("status")
+    return record(
+        id=job["id"],
+        name=job.get("title"),
+        status="closed" if status in CLOSED_JOB_STATUSES else (status or "").lower() or None,
+        coordinator=_coordinator(job.get("hiringTeam")),
+    )
+
+
+@register
+class Ashby(Vendor):
+    """Ashby webhooks, normalised."""
+
+    name = SOURCE
+
+    def verify(self, headers, body, integration):
+        scheme, _, digest = (headers.get("Ashby-Signature") or "").strip().partition("=")
+        check_hex_signature(digest if scheme.lower() == "sha256" else None, body, integration)
+
+    def event_id(self, headers, body, payload):
+        return str(payload.get("webhookActionId") or body_hash(body))
+
+    def normalise(self, event_row, integration):
+        payload = event_row.payload or {}
+        handler = getattr(self, f"_on_{payload.get('action')}", None)
+        return handler(event_row, payload.get("data") or {}) if handler else []
+
+    def _application_event(self, row, application, etype, **extra):
+        occurred = first_time(application.get("updatedAt"), default=row.received_at)
+        records = _application_records(application)
+        if etype == "application.closed":
+            records.pop("stage")
+        return envelope(SOURCE, row.external_id, etype, occurred, **records, **extra)
+
+    def _stage_change(self, row, data):
+        application = data.get("application") or {}
+        if not application.get("id") or not (application.get("currentInterviewStage") or {}).get("id"):
+            return []
+        if application.get("status") in ("Hired", "Archived"):
+            return []  # the stage of a closed application: candidateHire / applicationUpdate close it
+        return [self._application_event(row, application, "application.stage_changed")]
+
+    _on_candidateStageChange = _stage_change
+    _on_applicationSubmit = _stage_change
+
+    def _on_applicationUpdate(self, row, data):
+        """Closing is said here (archived) or by candidateHire; other updates come with their own webhooks."""
+        application = data.get("application") or {}
+        reason = {"Archived": "archived", "Hired": "hired"}.get(application.get("status"))
+        if not application.get("id") or reason is None:
+            return []
+        return [self._application_event(row, application, "application.closed", reason=reason)]
+
+    def _on_candidateHire(self, row, data):
+        application = data.get("application") or {}
+        if not application.get("id"):
+            return []
+        return [self._application_event(row, application, "application.closed", reason="hired")]
+
+    def _on_jobCreate(self, row, data):
+        job = data.get("job") or {}
+        if not job.get("id"):
+            return []
+        occurred = first_time(job.get("createdAt"), job.get("updatedAt"), default=row.received_at)
+        return [envelope(SOURCE, row.external_id, "job.created", occurred, job=_job_record(job))]
+
+    def _on_jobUpdate(self, row, data):
+        job = data.get("job") or {}
+        if not job.get("id"):
+            return []
+        occurred = first_time(job.get("closedAt"), job.get("updatedAt"), default=row.received_at)
+        if job.get("status") in CLOSED_JOB_STATUSES:
+            return [envelope(SOURCE, row.external_id, "job.closed", occurred, job=_job_record(job))]
+        from ..mirror import apply
+
+        # Still open: keep the mirror's title and coordinator current; no Docket event.
+        apply(row.account, envelope(SOURCE, row.external_id, "job.updated", occurred, job=_job_record(job)))
+        return []
