@@ -56,3 +56,118 @@ def test_sign_in_and_see_my_list(page, acme, screenshot):
     expect(rows.first).to_contain_text("Google Calendar integration is broken")  # urgent comes first
     expect(page.locator("#cat-broken_integration .count")).to_have_text("1")
     screenshot("tasks")
+
+
+def test_switch_assigned_to_complete_undo_and_show_completed(page, acme, screenshot):
+    sign_in(page, acme.user.email)
+    page.get_by_label("Assigned to").select_option(label="Pat Coordinator")
+    expect(page).to_have_url(re.compile(r"assignee=pat\.coordinator%40acme\.test|assignee=pat\.coordinator@acme\.test"))
+    expect(page.get_by_role("heading", name="Pat Coordinator’s tasks")).to_be_visible()
+    rows = page.locator("#task-rows tr.task")
+    expect(rows).to_have_count(2)
+    screenshot("covering")
+
+    page.get_by_role("button", name="Complete: Jordan Lee — Onsite").click()
+    expect(rows).to_have_count(1)
+    expect(page.locator("#open-total")).to_have_text("1 open task")
+    expect(page.locator("#cat-ready_to_schedule .count")).to_have_text("1")
+    expect(page.locator("#notice")).to_contain_text("Completed: Jordan Lee — Onsite")
+    screenshot("completed-with-undo")
+
+    page.get_by_role("button", name="Undo").click()
+    expect(rows).to_have_count(2)
+    expect(page.locator("#open-total")).to_have_text("2 open tasks")
+
+    page.get_by_role("button", name="Complete: Maria Garcia — Phone Screen").click()
+    expect(rows).to_have_count(1)
+    page.get_by_label("Show completed").check()
+    expect(page).to_have_url(re.compile(r"completed=1"))
+    completed = page.locator("#task-rows tr.task.is-completed")
+    expect(completed).to_have_count(1)
+    expect(completed).to_contain_text("Completed by you on behalf of Pat Coordinator")
+    screenshot("show-completed")
+
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"completed=1"))
+    expect(page.locator("#task-rows tr.task.is-completed")).to_have_count(0)
+    page.go_back()
+    expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
+
+
+def test_a_task_appears_while_the_list_is_open_and_is_announced(page, acme, screenshot):
+    sign_in(page, acme.user.email)
+    page.get_by_label("Assigned to").focus()
+    rows = page.locator("#task-rows tr.task")
+    expect(rows).to_have_count(2)
+    page.evaluate("window.scrollTo(0, 120)")
+    new_job = {"id": "job-7", "name": "Data Analyst", "coordinator": {"email": acme.user.email, "name": "Casey"}}
+    assert acme.post_event(ev.job_event("created", 30, job=new_job)).status_code == 202
+    drain()
+    expect(rows).to_have_count(3, timeout=8000)
+    expect(page.locator("#live")).to_have_text("New task: New job: Data Analyst")
+    expect(page.locator("#cat-new_job .count")).to_have_text("2")
+    expect(page.get_by_label("Assigned to")).to_be_focused()  # polling did not disturb the user
+    screenshot("live-update", full_page=False)
+
+
+def test_categories_filter_and_task_detail(page, acme, screenshot):
+    sign_in(page, acme.user.email)
+    page.locator("#cat-new_job").click()
+    expect(page).to_have_url(re.compile(r"category=new_job"))
+    expect(page.locator("#task-rows tr.task")).to_have_count(1)
+    page.get_by_role("link", name="New job: Senior Backend Engineer").first.click()
+    expect(page.get_by_role("heading", name="Why this task exists")).to_be_visible()
+    expect(page.locator(".detail")).to_contain_text("The job Senior Backend Engineer was added to the ATS")
+    expect(page.locator(".history")).to_contain_text("Opened")
+    screenshot("task-detail")
+    page.get_by_role("button", name="Mark as done").click()
+    expect(page.locator(".detail")).to_contain_text("Completed by you")
+    expect(page.locator(".history")).to_contain_text("Completed by you")
+
+
+def test_keyboard_only_completion(page, acme):
+    sign_in(page, acme.user.email)
+    button = page.get_by_role("button", name="Complete: Google Calendar integration is broken")
+    button.focus()
+    outline = button.evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.press("Enter")
+    expect(page.locator("#task-rows tr.task")).to_have_count(1)
+
+
+def test_small_screen_and_error_pages(page, acme, screenshot):
+    page.set_viewport_size({"width": 375, "height": 740})
+    sign_in(page, acme.user.email)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page scrolls sideways at 375 px ({width} px wide)"
+    screenshot("tasks-375")
+    page.goto("/tasks/999999")
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    screenshot("not-found", full_page=False)
+    page.problems[:] = [p for p in page.problems if "404" not in p]  # the browser logs the 404 itself
+
+
+def test_an_expired_session_sends_htmx_to_the_sign_in_page(page, acme):
+    sign_in(page, acme.user.email)
+    page.context.clear_cookies()
+    page.get_by_role("button", name="Complete: Google Calendar integration is broken").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+    expect(page.get_by_role("heading", name="Sign in to Docket")).to_be_visible()
+    page.problems[:] = [p for p in page.problems if "401" not in p and "400" not in p]
+
+
+def test_works_without_javascript(browser, live_server, acme):
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(acme.user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Complete: Google Calendar integration is broken").click()
+    expect(page.locator("#task-rows tr.task")).to_have_count(1)
+    page.get_by_role("button", name="Undo").click()
+    expect(page.locator("#task-rows tr.task")).to_have_count(2)
+    page.get_by_label("Assigned to").select_option(label="Pat Coordinator")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="Pat Coordinator’s tasks")).to_be_visible()
+    context.close()
