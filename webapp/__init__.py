@@ -21,7 +21,7 @@ def create_app(config=None):
         raise RuntimeError("SECRET_KEY must be set outside development (DOCKET_ENV=%s)" % app.config["ENV"])
 
     from . import auth, cli, db, extensions, security
-    from .views import api, errors, tasks, webhooks
+    from .views import admin_integrations, api, errors, tasks, webhooks
     from .views import auth as auth_views
 
     db.init_app(app)
@@ -31,6 +31,7 @@ def create_app(config=None):
     app.register_blueprint(tasks.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(admin_integrations.bp)
     # Token-authenticated and signature-verified: neither carries a session cookie's authority.
     extensions.csrf.exempt(api.bp)
     extensions.csrf.exempt(webhooks.bp)

@@ -1,0 +1,94 @@
+"""The admin page for integrations: admins only, connect with write-only secrets, sync now."""
+
+import re
+
+import pytest
+
+from webapp.models import Integration, User
+
+
+def csrf_from(html):
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sign_in(client, email, password="correct horse battery"):
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+
+
+@pytest.fixture
+def admin(client, make_account):
+    handle = make_account("Acme")
+    sign_in(client, handle.user.email)
+    return handle
+
+
+def page(client):
+    response = client.get("/admin/integrations")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client):
+    response = client.get("/admin/integrations")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_coordinators_who_are_not_admins_are_refused(client, make_account):
+    handle = make_account("Acme")
+    colleague = User.for_email(handle.account, "pat@acme.test", "Pat")
+    colleague.set_password("correct horse battery")
+    colleague.save()
+    sign_in(client, "pat@acme.test")
+    assert client.get("/admin/integrations").status_code == 403
+
+
+def test_connecting_greenhouse_shows_the_webhook_url_and_never_the_secrets(client, admin):
+    html = page(client)
+    assert "Connect Greenhouse" in html
+    response = client.post(
+        "/admin/integrations/greenhouse",
+        data={"csrf_token": csrf_from(html), "webhook_secret": "s3cret-value", "api_key": "k3y-value"},
+    )
+    assert response.status_code == 303
+    integration = Integration.of(admin.account, "greenhouse")
+    assert (integration.webhook_secret, integration.api_key) == ("s3cret-value", "k3y-value")
+    html = page(client)
+    assert f"/webhooks/greenhouse/{admin.account.webhook_key}" in html
+    assert "s3cret-value" not in html and "k3y-value" not in html
+    assert "Sync now" in html
+
+
+def test_a_blank_secret_keeps_the_saved_one(client, admin, connect):
+    connect(admin, "ashby", secret="keep-me")
+    client.post("/admin/integrations/ashby", data={"csrf_token": csrf_from(page(client)), "webhook_secret": ""})
+    assert Integration.of(admin.account, "ashby").webhook_secret == "keep-me"
+
+
+def test_connecting_needs_a_secret(client, admin):
+    client.post("/admin/integrations/lever", data={"csrf_token": csrf_from(page(client)), "webhook_secret": " "})
+    assert Integration.of(admin.account, "lever") is None
+
+
+def test_posting_without_the_csrf_token_is_refused(client, admin):
+    response = client.post("/admin/integrations/greenhouse", data={"webhook_secret": "x"})
+    assert response.status_code == 400
+    assert Integration.of(admin.account, "greenhouse") is None
+
+
+def test_sync_now_queues_a_sync(client, admin, connect):
+    from webapp.queue import get_queue
+
+    integration = connect(admin, "greenhouse", api_key="key")
+    response = client.post("/admin/integrations/greenhouse/sync", data={"csrf_token": csrf_from(page(client))})
+    assert response.status_code == 303
+    assert [(j.func_name, j.args) for j in get_queue().jobs] == [("worker.jobs.sync_integration", (integration.id,))]
+
+
+def test_a_failing_integration_shows_its_last_error(client, admin, connect):
+    integration = connect(admin, "greenhouse", api_key="key")
+    integration.status, integration.last_error = "failing", "Harvest answered 401: Invalid Basic Auth credentials"
+    integration.save()
+    html = page(client)
+    assert "failing" in html and "Invalid Basic Auth credentials" in html

@@ -1,0 +1,80 @@
+"""The admin page for ATS integrations: connect one (secrets are write-only), see its health, sync now."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..integrations.cli import save_integration
+from ..integrations.sync import SYNCS, enqueue_sync
+from ..models import Integration
+
+bp = Blueprint("admin_integrations", __name__, url_prefix="/admin/integrations")
+
+SECRET_HELP = {
+    "greenhouse": "The secret key you typed into Greenhouse's web hook settings.",
+    "lever": "The signature token Lever shows for each webhook event (several: separate them with commas).",
+    "ashby": "The secret token you gave Ashby's webhook.",
+}
+API_KEY_HELP = {
+    "greenhouse": "A Harvest API key (read access to jobs, job stages and users), for the sync every few minutes.",
+}
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    if not current_user.is_admin:
+        abort(403)
+
+
+def _rows():
+    connected = {i.provider: i for i in Integration.select().where(Integration.account == current_user.account_id)}
+    return [
+        {
+            "provider": provider,
+            "name": provider.capitalize(),
+            "integration": connected.get(provider),
+            "webhook_url": url_for(
+                "webhooks.receive", provider=provider, key=current_user.account.webhook_key, _external=True
+            ),
+            "secret_help": SECRET_HELP[provider],
+            "api_key_help": API_KEY_HELP.get(provider),
+            "can_sync": provider in SYNCS,
+        }
+        for provider in Integration.PROVIDERS
+    ]
+
+
+@bp.get("")
+def index():
+    """The account's ATS integrations."""
+    return render_template("admin/integrations.html", rows=_rows())
+
+
+@bp.post("/<provider>")
+def save(provider):
+    """Connect an ATS or replace its secrets; a blank field keeps the secret already saved."""
+    if provider not in Integration.PROVIDERS:
+        abort(404)
+    secret = request.form.get("webhook_secret", "").strip()
+    api_key = request.form.get("api_key", "").strip()
+    existing = Integration.of(current_user.account_id, provider)
+    if existing is None and not secret:
+        flash(f"{provider.capitalize()}: a webhook secret is needed to connect.", "error")
+        return redirect(url_for(".index"), 303)
+    save_integration(current_user.account, provider, secret or None, api_key or None)
+    flash(f"{provider.capitalize()} saved. Secrets are not shown again.", "success")
+    return redirect(url_for(".index"), 303)
+
+
+@bp.post("/<provider>/sync")
+def sync_now(provider):
+    """Queue a sync of the ATS now."""
+    integration = Integration.of(current_user.account_id, provider)
+    if integration is None or provider not in SYNCS:
+        abort(404)
+    if not integration.api_key:
+        flash(f"{integration.display_name} needs an API key before it can sync.", "error")
+    else:
+        enqueue_sync(integration)
+        flash(f"{integration.display_name} sync queued; changes appear in the task list shortly.", "success")
+    return redirect(url_for(".index"), 303)
