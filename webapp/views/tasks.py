@@ -52,6 +52,27 @@ class ListFilters:
         return url_for(endpoint, **self.params(**changes))
 
 
+class TaskUrls:
+    """The URLs of a task's pages and actions, each built with url_for once per page, not once per row."""
+
+    MARKER = 987654321
+
+    def __init__(self):
+        self._templates = {
+            name: url_for(f"tasks.{name}", task_id=self.MARKER).replace(str(self.MARKER), "{}")
+            for name in ("detail", "complete", "reopen")
+        }
+
+    def detail(self, task_id):
+        return self._templates["detail"].format(task_id)
+
+    def complete(self, task_id):
+        return self._templates["complete"].format(task_id)
+
+    def reopen(self, task_id):
+        return self._templates["reopen"].format(task_id)
+
+
 def _coordinators():
     return User.coordinators_of(current_user.account_id)
 
@@ -94,6 +115,7 @@ def _list_context(filters, coordinators, counts=None, fresh_after=None):
         "seen": max((top for _, _, _, top in counts.values()), default=0),
         "fresh_after": fresh_after,
         "category_name": _category_name(filters.category, counts),
+        "urls": TaskUrls(),
     }
 
 
@@ -208,6 +230,14 @@ def _detail_fragment(task_id):
 def detail(task_id):
     """Why a task exists, what to do, the category's explanation and the task's history."""
     return page_or_fragment("tasks/detail.html", "detail", **_detail_context(task_id))
+
+
+@bp.app_template_global("utcnow")
+def _utcnow():
+    """Now, for templates that show ages: read once per page, not once per row."""
+    from ..models import utcnow
+
+    return utcnow()
 
 
 @bp.app_template_filter("ago")
