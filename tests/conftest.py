@@ -77,7 +77,8 @@ def _schema(settings):
     return True
 
 
-def _empty_tables():
+def empty_tables():
+    """Delete every row of every table (the schema stays)."""
     with database.connection_context():
         if database.obj.__class__.__name__.startswith("Postgres"):
             names = ", ".join(f'"{m._meta.table_name}"' for m in MODELS)
@@ -92,7 +93,7 @@ def _empty_tables():
 def app(settings, _schema):
     """A fresh app on empty tables and an empty queue."""
     app = create_app(settings)
-    _empty_tables()
+    empty_tables()
     with app.app_context():
         from webapp.queue import get_queue, redis_connection
 

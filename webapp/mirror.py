@@ -3,6 +3,7 @@ enrichment that gives rules what the vendor does not know (coordinators, schedul
 
 from .models import (
     Application,
+    ApplicationMove,
     Candidate,
     Interview,
     Job,
@@ -44,6 +45,45 @@ def _upsert(model, account, external_id, **fields):
             row.updated_at = utcnow()
         row.save()
     return row
+
+
+def implied_moves(account, envelope):
+    """The stage move a late move reveals, as an event that only resolves tasks.
+
+    Vendors do not keep order, and Greenhouse does not send the previous stage.
+    A move into a stage that arrives after the mirror saw a later move into
+    another stage means the candidate left this stage at that later move: it is
+    replayed with this stage as its previous one, so what the late move would
+    open finds itself already resolved. Read before the event updates the mirror.
+    """
+    if envelope["type"] != "application.stage_changed":
+        return []
+    data = envelope.get("data") or {}
+    app_rec, stage_rec = data.get("application"), data.get("stage")
+    if not (isinstance(app_rec, dict) and isinstance(stage_rec, dict) and stage_rec.get("id") is not None):
+        return []
+    application = _by_external_id(Application, account, app_rec)
+    if application is None:
+        return []
+    following = ApplicationMove.after(application, to_utc(envelope["occurred_at"]))
+    if following is None or following.stage.external_id == str(stage_rec["id"]):
+        return []
+    moved = {
+        "application": {"id": application.external_id},
+        "stage": {"id": following.stage.external_id},
+        "previous_stage": {"id": str(stage_rec["id"])},
+    }
+    if application.candidate_id:
+        moved["candidate"] = {"id": application.candidate.external_id}
+    if application.job_id:
+        moved["job"] = {"id": application.job.external_id}
+    implied = {
+        "id": f"{envelope.get('id')}:implied-move",
+        "source": "docket",
+        "type": "application.stage_changed",
+        "occurred_at": following.occurred_at.isoformat(),
+    }
+    return [dict(implied, data=enrich(account, moved))]
 
 
 def apply(account, envelope):
@@ -113,26 +153,33 @@ def apply(account, envelope):
         application = Application.get_or_none(
             Application.account == account, Application.external_id == str(rec["id"])
         )
-        if etype == "application.stage_changed" and "previous_stage" not in data and application:
-            if application.stage_id and (stage is None or application.stage_id != stage.id):
-                data["previous_stage"] = {"id": application.stage.external_id}
-        moves = etype == "application.stage_changed" and stage is not None
-        if moves and application and application.stage_changed_at and application.stage_changed_at > occurred_at:
-            moves = False  # an older move arriving late must not move the candidate back
+        # Only a move says where the candidate is (a schedule or an answer to an invite
+        # may be about a stage they have left). Moves are kept in time order, so a
+        # late one neither moves the candidate back nor loses which stage it left.
+        is_move = etype == "application.stage_changed" and stage is not None
+        latest = not (application and application.stage_changed_at and application.stage_changed_at > occurred_at)
+        if is_move and "previous_stage" not in data and application:
+            prior = ApplicationMove.before(application, occurred_at)
+            prior_stage = prior.stage if prior else (application.stage if latest else None)
+            if prior_stage is not None and prior_stage.id != stage.id:
+                data["previous_stage"] = {"id": prior_stage.external_id}
         status = None
         if etype == "application.closed":
             status = str(data.get("reason") or rec.get("status") or "closed")
+        moves = is_move and latest
         application = _upsert(
             Application,
             account,
             rec["id"],
             candidate=candidate,
             job=job,
-            stage=stage if moves or application is None else None,
+            stage=stage if moves else None,
             stage_changed_at=occurred_at if moves else None,
             status=status or rec.get("status"),
             url=rec.get("url"),
         )
+        if is_move:
+            ApplicationMove.get_or_create(account=account, application=application, stage=stage, occurred_at=occurred_at)
     if isinstance(data.get("schedule"), dict) and data["schedule"].get("id") is not None:
         rec = data["schedule"]
         status = {"schedule.cancelled": "cancelled"}.get(etype, rec.get("status"))

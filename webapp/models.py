@@ -256,6 +256,35 @@ class Application(BaseModel):
         indexes = ((("account", "external_id"), True),)
 
 
+class ApplicationMove(BaseModel):
+    """A move of an application into a stage, as the ATS reported it; the order of moves
+    in time, not of their arrival, says which stage a candidate left and when."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    application = ForeignKeyField(Application, backref="moves", on_delete="CASCADE")
+    stage = ForeignKeyField(Stage, on_delete="CASCADE")
+    occurred_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("application", "occurred_at"), False),)
+
+    @classmethod
+    def before(cls, application, moment):
+        """The latest move strictly before a moment, or None."""
+        return (
+            cls.select().where(cls.application == application, cls.occurred_at < moment)
+            .order_by(cls.occurred_at.desc()).first()
+        )
+
+    @classmethod
+    def after(cls, application, moment):
+        """The earliest move strictly after a moment, or None."""
+        return (
+            cls.select().where(cls.application == application, cls.occurred_at > moment)
+            .order_by(cls.occurred_at).first()
+        )
+
+
 class Schedule(BaseModel):
     """Interviews booked for an application's stage, made in Docket."""
 
@@ -472,6 +501,7 @@ MODELS = [
     Interview,
     Candidate,
     Application,
+    ApplicationMove,
     Schedule,
     ScheduledInterview,
     Attendee,

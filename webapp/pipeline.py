@@ -117,10 +117,11 @@ def process_batch(batch_size):
 def _process(row, rulebook):
     account = row.account
     envelopes = normalise(row)
+    store = TaskStore(account, row, rulebook)
     for envelope in envelopes:
-        data = mirror.apply(account, envelope)
-        enriched = dict(envelope, data=data)
-        apply_event(rulebook, enriched, TaskStore(account, row, rulebook))
+        for implied in mirror.implied_moves(account, envelope):
+            apply_event(rulebook, implied, store, resolve_only=True)
+        apply_event(rulebook, dict(envelope, data=mirror.apply(account, envelope)), store)
     row.status = Event.PROCESSED if envelopes else Event.IGNORED
     row.attempts += 1
     row.processed_at = utcnow()

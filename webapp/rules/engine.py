@@ -287,8 +287,14 @@ class Outcome:
     superseded: list[Trigger] = field(default_factory=list)
 
 
-def apply_event(rulebook: Rulebook, event: Mapping[str, Any] | Event, store: TaskStore) -> Outcome:
-    """Resolve, then open or dedupe, the tasks one event affects; the only place task semantics live."""
+def apply_event(
+    rulebook: Rulebook, event: Mapping[str, Any] | Event, store: TaskStore, resolve_only: bool = False
+) -> Outcome:
+    """Resolve, then open or dedupe, the tasks one event affects; the only place task semantics live.
+
+    resolve_only: apply only what the event resolves, for events the worker infers
+    (a candidate left a stage) rather than ones a source sent.
+    """
     event = normalise_event(event)
     evaluation = evaluate(rulebook, event)
     outcome = Outcome(event, evaluation)
@@ -296,8 +302,9 @@ def apply_event(rulebook: Rulebook, event: Mapping[str, Any] | Event, store: Tas
     # and into another completes the old task before it opens the new one.
     for resolution in evaluation.resolutions:
         apply_resolution(resolution, event, store, outcome)
-    for trigger in evaluation.triggers:
-        apply_trigger(trigger, event, store, outcome)
+    if not resolve_only:
+        for trigger in evaluation.triggers:
+            apply_trigger(trigger, event, store, outcome)
     return outcome
 
 

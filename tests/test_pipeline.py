@@ -1,0 +1,280 @@
+"""The inbox to tasks: exactly-once processing, order-free arrival, retries, and recovery."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests import events as ev
+from tests.conftest import ROOT, empty_tables
+from webapp.db import database
+from webapp.models import Event, Task, TaskHistory
+from webapp.pipeline import drain, process_batch, retry_failed
+from webapp.rulebook import current_rulebook
+
+
+def open_keys(account=None):
+    query = Task.select().where(Task.status == "open")
+    return sorted((t.rule_id, t.key) for t in query)
+
+
+@pytest.mark.slow
+def test_25_deliveries_of_one_event_give_one_inbox_row_and_one_task(make_account, run_worker):
+    acme = make_account()
+    trigger = ev.stage_changed(event_id="greenhouse-delivery-1")
+    answers = [acme.post_event(trigger) for _ in range(25)]
+    assert [a.status_code for a in answers] == [202] + [200] * 24
+    assert len({a.get_json()["id"] for a in answers}) == 1
+    run_worker()
+    assert Event.select().count() == 1
+    assert [t["rule"] for t in acme.tasks()] == ["ready_to_schedule"]
+    # and a redelivery after processing changes nothing
+    assert acme.post_event(trigger).status_code == 200
+    run_worker()
+    assert len(acme.tasks()) == 1
+
+
+def test_repeated_trigger_with_a_new_id_adds_to_the_open_task_history(make_account, app):
+    acme = make_account()
+    acme.post_event(ev.stage_changed(minutes=0))
+    acme.post_event(ev.responded(ev.INTERVIEWER, "declined", minutes=1))
+    acme.post_event(ev.responded(ev.INTERVIEWER, "declined", minutes=2))
+    drain()
+    declined = Task.get(Task.rule_id == "interviewer_declined")
+    assert Task.select().where(Task.rule_id == "interviewer_declined").count() == 1
+    assert [h.kind for h in declined.history.order_by(TaskHistory.id)] == ["opened", "retriggered"]
+
+
+def test_trigger_after_completion_opens_a_new_task(make_account, app):
+    acme = make_account()
+    acme.post_event(ev.integration_event("failed", 0))
+    acme.post_event(ev.integration_event("restored", 5))
+    acme.post_event(ev.integration_event("failed", 10))
+    drain()
+    tasks = list(Task.select().where(Task.rule_id == "broken_integration").order_by(Task.id))
+    assert [t.status for t in tasks] == ["completed", "open"]
+
+
+def test_resolver_arriving_before_its_trigger_leaves_no_stale_task(make_account, app):
+    acme = make_account()
+    acme.post_event(ev.schedule_event("created", minutes=10))
+    drain()
+    acme.post_event(ev.stage_changed(minutes=0))
+    drain()
+    assert open_keys() == []
+
+
+def test_greenhouse_style_moves_without_previous_stage_in_any_order_leave_only_the_latest(make_account, app):
+    acme = make_account()
+    acme.post_event(ev.stage_changed(ev.ONSITE, minutes=30))
+    acme.post_event(ev.stage_changed(ev.SCREEN, minutes=10))
+    drain()
+    assert [json.loads(k)["stage.id"] for _, k in open_keys()] == [ev.ONSITE["id"]]
+
+
+# A pool of events about one application; a Greenhouse-like stage move carries no previous stage.
+POOL = {
+    "into-screen": lambda t: ev.stage_changed(ev.SCREEN, minutes=t),
+    "into-onsite": lambda t: ev.stage_changed(ev.ONSITE, minutes=t),
+    "into-offer": lambda t: ev.stage_changed(ev.OFFER, minutes=t),
+    "scheduled-onsite": lambda t: ev.schedule_event("created", minutes=t, stage=ev.ONSITE),
+    "cancelled-onsite": lambda t: ev.schedule_event("cancelled", minutes=t, stage=ev.ONSITE),
+    "closed": lambda t: ev.application_closed(minutes=t),
+    "interviewer-declined": lambda t: ev.responded(ev.INTERVIEWER, "declined", minutes=t),
+    "interviewer-accepted": lambda t: ev.responded(ev.INTERVIEWER, "accepted", minutes=t),
+    "schedule-edited": lambda t: ev.schedule_event("updated", minutes=t),
+}
+
+
+@st.composite
+def timelines(draw):
+    names = draw(st.lists(st.sampled_from(sorted(POOL)), min_size=2, max_size=6))
+    times = draw(st.lists(st.integers(0, 500), min_size=len(names), max_size=len(names), unique=True))
+    timeline = [POOL[name](t) for name, t in zip(names, times, strict=True)]
+    for i, envelope in enumerate(timeline):
+        envelope["id"] = f"e{i}"
+    arrival = draw(st.permutations(timeline))
+    # After which deliveries a worker runs: any interleaving of posting and processing.
+    drains = draw(st.lists(st.booleans(), min_size=len(arrival), max_size=len(arrival)))
+    return timeline, arrival, drains
+
+
+def _play(acme, deliveries, drains):
+    empty_tables_keep_account(acme)
+    for envelope, drain_now in zip(deliveries, drains, strict=True):
+        assert acme.post_event(envelope).status_code == 202
+        if drain_now:
+            drain()
+    drain()
+    return open_keys()
+
+
+def empty_tables_keep_account(acme):
+    for model in (TaskHistory, Task, Event):
+        model.delete().execute()
+    from webapp.models import Application, ApplicationMove, Candidate, Job, Resolution, Schedule, Stage
+
+    for model in (Resolution, Schedule, ApplicationMove, Application, Candidate, Stage, Job):
+        model.delete().execute()
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=timelines())
+def test_any_arrival_order_and_interleaving_gives_the_tasks_of_the_true_order(make_account, app, case):
+    timeline, arrival, drains = case
+    empty_tables()
+    acme = make_account()
+    in_order = sorted(timeline, key=lambda e: e["occurred_at"])
+    expected = _play(acme, in_order, [True] * len(in_order))
+    assert _play(acme, arrival, drains) == expected
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(make_account, app, worker_env):
+    acme = make_account()
+    n = 400
+    for i in range(n):
+        application = {"id": f"app-{i}"}
+        candidate = dict(ev.CANDIDATE, id=f"cand-{i}", name=f"Candidate {i}")
+        acme.post_event(ev.stage_changed(application=application, candidate=candidate, event_id=f"move-{i}"))
+    env = {**worker_env, "INBOX_BATCH_SIZE": "20"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "worker"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while Event.select().where(Event.status == "processed").count() < 40 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker and the job's work horse, mid-stream
+    worker.wait()
+    processed_at_kill = Event.select().where(Event.status == "processed").count()
+    assert 0 < processed_at_kill < n, "the kill should land mid-stream"
+    # Nothing half-done: every processed row has its task, no pending row has one.
+    assert Task.select().count() == processed_at_kill
+
+    subprocess.run([sys.executable, "-m", "worker", "--burst"], cwd=ROOT, env=env, check=True, capture_output=True)
+    assert Event.select().where(Event.status == "processed").count() == n
+    assert Task.select().count() == n
+    assert TaskHistory.select().where(TaskHistory.kind == "opened").count() == n
+    assert TaskHistory.select().where(TaskHistory.kind != "opened").count() == 0
+
+
+@pytest.mark.slow
+def test_events_posted_while_redis_is_down_are_processed_when_it_is_back(make_account, app, services, run_worker):
+    acme = make_account()
+    redis_server = services.get("redis")
+    if redis_server is not None:
+        redis_server.stop()  # the embedded server: really stop it
+    else:
+        app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # the machine's Redis: point past it
+    try:
+        answers = [acme.post_event(ev.job_event("created", job=dict(ev.JOB, id=f"job-{i}"))) for i in range(3)]
+        assert [a.status_code for a in answers] == [202, 202, 202]
+        assert Event.select().where(Event.status == "pending").count() == 3
+    finally:
+        if redis_server is not None:
+            redis_server.start()
+    run_worker()  # a worker that starts (or a sweep) wakes up for rows left pending
+    assert Event.select().where(Event.status == "pending").count() == 0
+    assert len(acme.tasks(status="open")) == 3
+
+
+def test_failing_event_keeps_its_error_retries_with_backoff_then_shows_failed(make_account, app, monkeypatch):
+    acme = make_account()
+    acme.post_event(ev.job_event("created", event_id="bad"))
+    from webapp import pipeline
+
+    def explode(account, envelope):
+        raise RuntimeError("the ATS mirror is on fire")
+
+    monkeypatch.setattr(pipeline.mirror, "apply", explode)
+    process_batch(10)
+    row = Event.get(Event.external_id == "bad")
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "the ATS mirror is on fire" in row.last_error
+    assert row.next_attempt_at is not None
+    for _ in range(10):
+        time.sleep(0.05)
+        process_batch(10)
+    row = Event.get(Event.external_id == "bad")
+    assert (row.status, row.attempts) == ("failed", app.config["INBOX_MAX_ATTEMPTS"])
+    assert Task.select().count() == 0
+
+    monkeypatch.undo()
+    assert retry_failed(acme.account) == 1
+    drain()
+    assert Event.get(Event.external_id == "bad").status == "processed"
+    assert [t["rule"] for t in acme.tasks()] == ["new_job"]
+
+
+def test_one_failing_event_does_not_hold_back_the_rest_of_its_batch(make_account, app, monkeypatch):
+    acme = make_account()
+    acme.post_event(ev.job_event("created", event_id="bad", job=dict(ev.JOB, id="job-bad")))
+    acme.post_event(ev.job_event("created", event_id="good", job=dict(ev.JOB, id="job-good")))
+    from webapp import pipeline
+
+    real_apply = pipeline.mirror.apply
+
+    def flaky(account, envelope):
+        if envelope["id"] == "bad":
+            raise RuntimeError("boom")
+        return real_apply(account, envelope)
+
+    monkeypatch.setattr(pipeline.mirror, "apply", flaky)
+    process_batch(10)
+    assert Event.get(Event.external_id == "good").status == "processed"
+    assert Event.get(Event.external_id == "bad").status == "pending"
+    assert Task.select().count() == 1
+
+
+def test_retry_failed_from_the_cli(make_account, app, runner):
+    acme = make_account()
+    acme.post_event(ev.job_event("created", event_id="e1"))
+    Event.update(status="failed", attempts=5, last_error="boom").execute()
+    result = runner.invoke(args=["retry-failed"])
+    assert result.exit_code == 0 and "1 event(s) queued again" in result.output
+    assert Event.get(Event.external_id == "e1").status == "pending"
+
+
+def test_a_broken_rulebook_on_disk_keeps_the_last_valid_one_in_force(make_account, app, tmp_path):
+    rules = tmp_path / "rules.yaml"
+    shutil.copy(ROOT / "rules.yaml", rules)
+    app.config["RULES_PATH"] = str(rules)
+    acme = make_account()
+    acme.post_event(ev.job_event("created", job=dict(ev.JOB, id="job-a")))
+    drain()
+    assert current_rulebook().rule("new_job") is not None
+
+    rules.write_text(rules.read_text().replace("event: job.created", "event: job.createdd"))
+    os.utime(rules, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+    acme.post_event(ev.job_event("created", job=dict(ev.JOB, id="job-b")))
+    drain()
+    assert sorted(t["about"]["job"]["id"] for t in acme.tasks()) == ["job-a", "job-b"]
+    assert Event.select().where(Event.status != "processed").count() == 0
+
+
+def test_processing_writes_row_status_and_tasks_in_one_transaction(make_account, app, monkeypatch):
+    acme = make_account()
+    acme.post_event(ev.job_event("created", event_id="e1"))
+    from webapp import pipeline
+
+    # The worker dies as it marks the row processed, after the task was written.
+    monkeypatch.setattr(pipeline.Event, "save", lambda self, *a, **k: (_ for _ in ()).throw(SystemExit("died")))
+    with pytest.raises(SystemExit):
+        process_batch(10)
+    monkeypatch.undo()
+    database.close()
+    assert Task.select().count() == 0
+    assert Event.get(Event.external_id == "e1").status == "pending"
