@@ -23,7 +23,7 @@ from .models import (
     utcnow,
 )
 from .queue import request_drain
-from .rulebook import current_rulebook
+from .rulebook import rulebooks_for
 from .rules import apply_event
 
 log = logging.getLogger(__name__)
@@ -99,16 +99,18 @@ def process_batch(batch_size):
     A worker that dies mid-batch commits nothing, so the next one does the
     whole batch again: processed once in effect.
     """
-    rulebook = current_rulebook()
     with database.atomic():
         query = Event.select().where(_due_pending()).order_by(Event.id).limit(batch_size)
         if is_postgres():
             query = query.for_update(skip_locked=True)
         rows = list(query)
+        # Each account's rulebook in force, looked up once per batch: a saved version applies
+        # from the next batch on, without restarting the worker.
+        rulebooks = rulebooks_for({row.account_id for row in rows})
         for row in rows:
             try:
                 with database.atomic():
-                    _process(row, rulebook)
+                    _process(row, rulebooks[row.account_id])
             except Exception as exc:  # a failing row must not stop the batch
                 _record_failure(row, exc)
     return len(rows)
