@@ -32,6 +32,10 @@ def create_app(config=None):
     app.register_blueprint(api.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(admin_integrations.bp)
+    from .views import schedules, setup as setup_views
+
+    app.register_blueprint(schedules.bp)
+    app.register_blueprint(setup_views.bp)
     # Token-authenticated and signature-verified: neither carries a session cookie's authority.
     extensions.csrf.exempt(api.bp)
     extensions.csrf.exempt(webhooks.bp)

@@ -7,6 +7,7 @@ import threading
 from rq import Worker
 
 from webapp import create_app
+from webapp.calendars.sync import enqueue_due_calendar_work
 from webapp.db import database
 from webapp.integrations.sync import enqueue_due_syncs
 from webapp.pipeline import has_due_events
@@ -26,6 +27,9 @@ def sweep_forever(app, stop, interval):
                     request_drain()
                 with database.connection_context():
                     enqueue_due_syncs()  # ATS syncs whose turn has come (every few minutes)
+                with database.connection_context():
+                    # Calendars: watches to open or renew, reconciliation (every calendar within 15 minutes).
+                    enqueue_due_calendar_work()
             except Exception:  # the sweeper must outlive a database or Redis outage
                 log.exception("sweep failed; trying again in %ss", interval)
 

@@ -23,3 +23,19 @@ def sync_integration(integration_id):
 
     with database.connection_context():
         return run_sync(integration_id)
+
+
+def sync_calendar(watch_id):
+    """Sync one watched calendar (Google channel, Graph subscription): answers to invites become events."""
+    from webapp.calendars.sync import sync_watch
+
+    with database.connection_context():
+        return sync_watch(watch_id)
+
+
+def maintain_calendars(integration_id):
+    """Watch, renew, stop and reconcile the calendars of one Google or Microsoft 365 integration."""
+    from webapp.calendars.sync import maintain
+
+    with database.connection_context():
+        return maintain(integration_id)

@@ -108,3 +108,7 @@ def calendar_for(account) -> CalendarPort:
         if integration is not None:
             return PROVIDERS[integration.provider](integration)
     return memory_calendar(account.id)
+
+
+# Importing the vendor modules registers Google Calendar and Microsoft 365 in PROVIDERS.
+from . import google, microsoft  # noqa: E402, F401

@@ -3,8 +3,8 @@
 # source -> callable(event_row) -> list of envelopes; vendors register here.
 ADAPTERS = {}
 
-# Sources whose payload is already a Docket envelope.
-NATIVE_SOURCES = ("api", "docket")
+# Sources whose payload is already a Docket envelope (calendar syncs store envelopes they made).
+NATIVE_SOURCES = ("api", "docket", "google", "microsoft")
 
 
 def normalise(event_row):
