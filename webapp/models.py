@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from urllib.parse import quote
 
 from flask_login import UserMixin
 from peewee import (
@@ -576,10 +577,63 @@ def _page_listing(cls, account, assignee, category=None, completed_limit=0):
 
 
 def _action_urls(cls, account, tasks):
-    """Where each task's recommended action is done, as far as the ATS mirror knows: {task id: url}.
+    """Where each task's recommended action is done: {task id: url}.
 
-    One query for the whole page: the application's page, else the candidate's, else the job's.
+    Docket's own form when Docket can do it (schedule, edit a schedule, set up a job, a stage, an
+    interview, reconnect an integration), else the ATS: the application's page, else the
+    candidate's, else the job's, in one query for the whole page.
     """
+    urls = _docket_action_urls(tasks)
+    rest = [task for task in tasks if task.id not in urls]
+    if rest:
+        urls.update(_ats_action_urls(cls, account, rest))
+    return urls
+
+
+def _docket_action_urls(tasks):
+    """The Docket forms that resolve tasks, for the tasks whose records name them: {task id: path}."""
+    from flask import url_for
+
+    # Each form's URL is built once with placeholders, then filled in per task: a page may have hundreds.
+    forms = {
+        "ready_to_schedule": ("schedules.new", {"application": "application", "stage": "stage"}),
+        "schedule_cancelled": ("schedules.new", {"application": "application", "stage": "stage"}),
+        "interviewer_declined": ("schedules.edit", {"external_id": "schedule"}),
+        "room_declined": ("schedules.edit", {"external_id": "schedule"}),
+        "candidate_declined": ("schedules.edit", {"external_id": "schedule"}),
+        "new_job": ("setup.job", {"external_id": "job"}),
+        "new_stage": ("setup.stage", {"external_id": "stage"}),
+        "new_interview": ("setup.interview", {"external_id": "interview"}),
+    }
+    built = {}
+    urls = {}
+    for task in tasks:
+        rule = task.rule_id
+        if rule == "broken_integration":
+            urls[task.id] = built.setdefault(rule, url_for("admin_integrations.index"))
+            continue
+        if rule not in forms:
+            continue
+        endpoint, params = forms[rule]
+        subjects = task.subjects or {}
+        values = {}
+        for param, kind in params.items():
+            value = (subjects.get(kind) or {}).get("id")
+            if value in (None, ""):
+                break
+            values[f"@{param}@"] = quote(str(value), safe="")
+        else:
+            if endpoint not in built:
+                built[endpoint] = url_for(endpoint, **{p: f"@{p}@" for p in params}, task="@task@").replace("%40", "@")
+            url = built[endpoint].replace("@task@", str(task.id))
+            for placeholder, value in values.items():
+                url = url.replace(placeholder, value)
+            urls[task.id] = url
+    return urls
+
+
+def _ats_action_urls(cls, account, tasks):
+    """Where each task's recommended action is done in the ATS, as far as the mirror knows."""
     wanted = {"application": set(), "candidate": set(), "job": set()}
     for task in tasks:
         for kind, ids in wanted.items():
@@ -911,3 +965,95 @@ class CalendarWatch(BaseModel):
 
 
 MODELS.append(CalendarWatch)
+
+
+# --- Doing the recommended action in Docket (Step 4): rooms, templates, job defaults, bookings --
+
+
+class Room(BaseModel):
+    """A bookable room: a calendar resource with a name and an e-mail address."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    name = CharField()
+    email = CharField()
+
+    class Meta:
+        indexes = ((("account", "email"), True),)
+
+    @classmethod
+    def of_account(cls, account):
+        """The account's rooms, by name."""
+        return list(cls.select().where(cls.account == account).order_by(cls.name, cls.email))
+
+
+class JobDefaults(BaseModel):
+    """A job's set-up in Docket: how long its interviews last and who usually interviews."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    job = ForeignKeyField(Job, unique=True, on_delete="CASCADE")
+    duration_minutes = IntegerField(default=60)
+    interviewer_ids = JSONField(default=list)
+    updated_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    @classmethod
+    def of_job(cls, job):
+        """The job's defaults, or None before it was set up."""
+        return cls.get_or_none(cls.job == job)
+
+
+class InterviewTemplate(BaseModel):
+    """How an interview is usually booked: its length, its interviewers, and whether it needs a room."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    interview = ForeignKeyField(Interview, unique=True, on_delete="CASCADE")
+    duration_minutes = IntegerField(default=60)
+    interviewer_ids = JSONField(default=list)
+    needs_room = BooleanField(default=False)
+    room = ForeignKeyField(Room, null=True, on_delete="SET NULL")
+    updated_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    @classmethod
+    def for_interviews(cls, interviews):
+        """{interview id: template} for some interviews."""
+        ids = [i.id for i in interviews]
+        return {t.interview_id: t for t in cls.select().where(cls.interview.in_(ids))} if ids else {}
+
+
+MODELS.extend([Room, JobDefaults, InterviewTemplate])
+
+
+def _schedule_of_account(cls, account, external_id):
+    """The account's schedule with this (Docket) id, or None."""
+    return cls.get_or_none(cls.account == account, cls.external_id == str(external_id))
+
+
+Schedule.of_account = classmethod(_schedule_of_account)
+
+
+def _bookings(cls, account, emails, starts_at, ends_at, exclude_schedule=None):
+    """Interviewers and rooms among `emails` already booked between two times in the account's
+    live schedules: a list of (attendee, scheduled interview, schedule) overlapping the slot."""
+    if not emails:
+        return []
+    query = (
+        Attendee.select(Attendee, cls, Schedule)
+        .join(cls, on=(Attendee.scheduled_interview == cls.id))
+        .join(Schedule, on=(cls.schedule == Schedule.id))
+        .where(
+            Attendee.account == account,
+            Attendee.email.in_(sorted(emails)),
+            Attendee.kind.in_(["interviewer", "room"]),
+            Schedule.status != "cancelled",
+            cls.starts_at < ends_at,
+            cls.ends_at > starts_at,
+        )
+        .order_by(cls.starts_at, Attendee.id)
+    )
+    if exclude_schedule is not None:
+        query = query.where(Schedule.id != exclude_schedule)
+    return [(a, a.scheduled_interview, a.scheduled_interview.schedule) for a in query]
+
+
+ScheduledInterview.bookings = classmethod(_bookings)

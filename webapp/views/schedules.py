@@ -1,0 +1,210 @@
+"""Scheduling pages: schedule a candidate for a stage, edit or cancel a schedule, and the conflict
+check the form asks for as its fields change."""
+
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from .. import scheduling
+from ..htmx import is_fragment_request, page_or_fragment
+from ..models import Application, Room, Schedule, Stage, Task, User
+
+bp = Blueprint("schedules", __name__, url_prefix="/schedules")
+
+TEMPLATE = "schedules/form.html"
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    """Every page here is for the account's signed-in people."""
+
+
+def _account():
+    return current_user.account_id
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def task_from_request():
+    """The task the coordinator came from (?task=ID), when it is one of the account's."""
+    task_id = request.values.get("task", type=int)
+    return Task.of_account(_account(), task_id) if task_id else None
+
+
+def _done_url(task):
+    return url_for("tasks.detail", task_id=task.id) if task else url_for("tasks.index")
+
+
+def finish(message, task, location=None):
+    """After a save: a plain form is sent on (303) to the task, htmx is told to go there (HX-Redirect)."""
+    flash(message, "info")
+    location = location or _done_url(task)
+    if is_fragment_request():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = location
+    else:
+        response = redirect(location, 303)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _form_context(plan, action_url, task, application, stage, schedule=None):
+    candidate = application.candidate if application is not None and application.candidate_id else None
+    return {
+        "plan": plan,
+        "slots": plan.slots,
+        "errors": plan.errors,
+        "conflicts": plan.conflicts,
+        "action_url": action_url,
+        "check_url": url_for("schedules.check", schedule=schedule.external_id if schedule else None),
+        "task": task,
+        "application": application,
+        "candidate": candidate,
+        "job": application.job if application is not None and application.job_id else None,
+        "stage": stage,
+        "schedule": schedule,
+        "people": User.coordinators_of(_account()),
+        "rooms": Room.of_account(_account()),
+        "field_name": scheduling.field_name,
+        "back_url": _done_url(task),
+    }
+
+
+def _reshape(slots, form):
+    """The form's add / remove buttons change the rows without saving anything."""
+    action = form.get("action", "")
+    if action == "add" and len(slots) < scheduling.MAX_INTERVIEWS:
+        last = slots[-1] if slots else None
+        start = last.ends_at if last and last.ends_at else None
+        slots.append(
+            scheduling.Slot(
+                name="",
+                starts_at=start,
+                ends_at=start + (last.ends_at - last.starts_at) if start and last.starts_at else None,
+                interviewer_ids=list(last.interviewer_ids) if last else [],
+            )
+        )
+        return True
+    if action.startswith("remove-") and action[7:].isdigit():
+        index = int(action[7:])
+        if 0 <= index < len(slots) and len(slots) > 1:
+            del slots[index]
+        return True
+    return False
+
+
+def _save_or_redisplay(context_for, save, message):
+    """Check the posted interviews; redisplay with errors (422) or clashes to confirm (409), else save."""
+    slots = scheduling.slots_from_form(request.form)
+    schedule = context_for.get("schedule")
+    if _reshape(slots, request.form):
+        plan = scheduling.check(_account(), slots, schedule)
+        plan.errors = {}
+        return page_or_fragment(TEMPLATE, "form", **_form_context(plan, **context_for))
+    plan = scheduling.check(_account(), slots, schedule)
+    if not plan.valid:
+        return page_or_fragment(TEMPLATE, "form", status=422, **_form_context(plan, **context_for))
+    if plan.has_conflicts and request.form.get("action") != "confirm":
+        return page_or_fragment(TEMPLATE, "form", status=409, confirm=True, **_form_context(plan, **context_for))
+    try:
+        save(plan.slots)
+    except scheduling.CalendarRefused as exc:
+        plan.errors["interviews"] = f"The calendar did not take the schedule, so nothing was saved: {exc}"
+        return page_or_fragment(TEMPLATE, "form", status=502, **_form_context(plan, **context_for))
+    return finish(message, context_for["task"])
+
+
+def _application_and_stage():
+    application = Application.get_or_none(
+        Application.account == _account(), Application.external_id == request.args.get("application", "")
+    ) or abort(404)
+    stage = Stage.get_or_none(Stage.account == _account(), Stage.external_id == request.args.get("stage", "")) or abort(
+        404
+    )
+    return application, stage
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Schedule a candidate for a stage (?application=ID&stage=ID, ATS ids), pre-filled from the stage."""
+    application, stage = _application_and_stage()
+    task = task_from_request()
+    context_for = {
+        "action_url": url_for(
+            "schedules.new",
+            application=application.external_id,
+            stage=stage.external_id,
+            task=task.id if task else None,
+        ),
+        "task": task,
+        "application": application,
+        "stage": stage,
+    }
+    if request.method == "GET":
+        plan = scheduling.check(_account(), scheduling.slots_for_stage(_account(), stage))
+        plan.errors = {}
+        return page_or_fragment(TEMPLATE, "form", **_form_context(plan, **context_for))
+    candidate = application.candidate.name if application.candidate_id else "The candidate"
+    return _save_or_redisplay(
+        context_for,
+        lambda slots: scheduling.create_schedule(_account_row(), _actor(), application, stage, slots),
+        f"{candidate} is scheduled for {stage.name}.",
+    )
+
+
+def _account_row():
+    return current_user.account
+
+
+def _schedule_or_404(external_id):
+    return Schedule.of_account(_account(), external_id) or abort(404)
+
+
+@bp.route("/<external_id>/edit", methods=["GET", "POST"])
+def edit(external_id):
+    """Edit a schedule: swap an interviewer, switch the room, move a time."""
+    schedule = _schedule_or_404(external_id)
+    task = task_from_request()
+    application = schedule.application if schedule.application_id else None
+    context_for = {
+        "action_url": url_for("schedules.edit", external_id=schedule.external_id, task=task.id if task else None),
+        "task": task,
+        "application": application,
+        "stage": schedule.stage if schedule.stage_id else None,
+        "schedule": schedule,
+    }
+    if request.method == "GET" or schedule.status == "cancelled":
+        plan = scheduling.check(_account(), scheduling.slots_of(schedule), schedule)
+        plan.errors = {}
+        status = 200 if request.method == "GET" else 409
+        return page_or_fragment(TEMPLATE, "form", status=status, **_form_context(plan, **context_for))
+    return _save_or_redisplay(
+        context_for,
+        lambda slots: scheduling.update_schedule(_account_row(), _actor(), schedule, slots),
+        "The schedule is updated; everyone invited gets the new invitation.",
+    )
+
+
+@bp.post("/<external_id>/cancel")
+def cancel(external_id):
+    """Cancel a schedule: its calendar events are cancelled and everyone invited is told."""
+    schedule = _schedule_or_404(external_id)
+    try:
+        scheduling.cancel_schedule(_account_row(), _actor(), schedule)
+    except scheduling.CalendarRefused as exc:
+        flash(f"The calendar did not cancel the schedule: {exc}", "info")
+        return redirect(url_for("schedules.edit", external_id=external_id), 303)
+    return finish("The schedule is cancelled; everyone invited is told.", task_from_request())
+
+
+@bp.post("/check")
+def check():
+    """The form's conflict warnings for the interviews as they are filled in (nothing is saved)."""
+    schedule = Schedule.of_account(_account(), request.args.get("schedule")) if request.args.get("schedule") else None
+    plan = scheduling.check(_account(), scheduling.slots_from_form(request.form), schedule)
+    check_url = url_for("schedules.check", schedule=request.args.get("schedule"))
+    return page_or_fragment(
+        "schedules/check.html", "conflicts", conflicts=plan.conflicts, slots=plan.slots, check_url=check_url
+    )
