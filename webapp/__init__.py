@@ -39,6 +39,10 @@ def create_app(config=None):
     # Token-authenticated and signature-verified: neither carries a session cookie's authority.
     extensions.csrf.exempt(api.bp)
     extensions.csrf.exempt(webhooks.bp)
+    from .views import admin_inbox, admin_rules
+
+    app.register_blueprint(admin_rules.bp)
+    app.register_blueprint(admin_inbox.bp)
     cli.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -1057,3 +1057,141 @@ def _bookings(cls, account, emails, starts_at, ends_at, exclude_schedule=None):
 
 
 ScheduledInterview.bookings = classmethod(_bookings)
+
+
+# --- Per-account rulebooks (Step 6) -----------------------------------------------------------
+
+
+class RulebookVersion(BaseModel):
+    """One saved version of an account's rulebook: its text, its own rule tests, who saved it and why.
+
+    An account with no versions runs the default rules.yaml. `removed_rules` records, for each
+    rule this version dropped while it had open tasks, what was done with them: {rule_id:
+    "complete" | "keep"}.
+    """
+
+    account = ForeignKeyField(Account, backref="rulebook_versions", on_delete="CASCADE")
+    number = IntegerField()
+    text = TextField()
+    tests = TextField(default="")
+    author = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    message = TextField(default="")
+    restored_from = IntegerField(null=True)
+    removed_rules = JSONField(default=dict)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "rulebook_version"
+        indexes = ((("account", "number"), True),)
+
+    @classmethod
+    def latest(cls, account):
+        """The account's newest version, or None while it runs the default rulebook."""
+        return cls.select().where(cls.account == account).order_by(cls.number.desc()).first()
+
+    @classmethod
+    def latest_ids(cls, account_ids):
+        """{account id: id of its newest version} for the accounts that have saved one; one query."""
+        from peewee import fn
+
+        if not account_ids:
+            return {}
+        query = (
+            cls.select(cls.account, fn.MAX(cls.id).alias("latest"))
+            .where(cls.account.in_(sorted(account_ids)))
+            .group_by(cls.account)
+            .tuples()
+        )
+        return dict(query)
+
+    @classmethod
+    def history(cls, account):
+        """The account's versions, newest first, with their authors joined in."""
+        return list(
+            cls.select(cls, User)
+            .join(User, JOIN.LEFT_OUTER, on=(cls.author == User.id), attr="author")
+            .where(cls.account == account)
+            .order_by(cls.number.desc())
+        )
+
+    @classmethod
+    def of_account(cls, account, number):
+        """The account's version with this number, or None."""
+        return cls.get_or_none(cls.account == account, cls.number == number)
+
+
+MODELS.append(RulebookVersion)
+
+
+def _open_counts_by_rule(cls, account, rule_ids=None):
+    """The account's open tasks per rule (everyone's): {rule_id: count}."""
+    from peewee import fn
+
+    query = cls.select(cls.rule_id, fn.COUNT(cls.id)).where(cls.account == account, cls.status == cls.OPEN)
+    if rule_ids is not None:
+        query = query.where(cls.rule_id.in_(sorted(rule_ids)))
+    return dict(query.group_by(cls.rule_id).tuples())
+
+
+def _open_of_rules(cls, account, rule_ids):
+    """The account's open tasks of these rules."""
+    return list(cls.select().where(cls.account == account, cls.status == cls.OPEN, cls.rule_id.in_(sorted(rule_ids))))
+
+
+Task.open_counts_by_rule = classmethod(_open_counts_by_rule)
+Task.open_of_rules = classmethod(_open_of_rules)
+
+
+def _recent(cls, account, status=None, before=None, limit=50):
+    """The account's inbox rows, newest first; `before` an id to page back from."""
+    query = cls.select().where(cls.account == account)
+    if status:
+        query = query.where(cls.status == status)
+    if before:
+        query = query.where(cls.id < before)
+    return list(query.order_by(cls.id.desc()).limit(limit))
+
+
+def _latest_of(cls, account, limit):
+    """The account's last `limit` inbox rows that were processed, oldest first, for a replay."""
+    query = (
+        cls.select()
+        .where(cls.account == account, cls.status.in_([cls.PROCESSED, cls.FAILED, cls.PENDING]))
+        .order_by(cls.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(query)))
+
+
+def _event_of_account(cls, account, event_id):
+    """The account's inbox row with this id, or None (another account's row is not found)."""
+    return cls.get_or_none(cls.account == account, cls.id == event_id)
+
+
+Event.recent = classmethod(_recent)
+Event.latest_of = classmethod(_latest_of)
+Event.of_account = classmethod(_event_of_account)
+
+
+def _touched_by(cls, event_ids):
+    """What each inbox row did to tasks: {event id: [(task, kinds)]}, in one query."""
+    if not event_ids:
+        return {}
+    query = (
+        cls.select(cls.event, cls.kind, Task.id, Task.title, Task.rule_id, Task.status)
+        .join(Task, on=(cls.task == Task.id))
+        .where(cls.event.in_(list(event_ids)))
+        .order_by(cls.id)
+    )
+    touched = {}
+    for row in query.namedtuples():
+        tasks = touched.setdefault(row.event, {})
+        entry = tasks.setdefault(
+            row.id, {"id": row.id, "title": row.title, "rule_id": row.rule_id, "status": row.status, "kinds": []}
+        )
+        if row.kind not in entry["kinds"]:
+            entry["kinds"].append(row.kind)
+    return {event_id: list(tasks.values()) for event_id, tasks in touched.items()}
+
+
+TaskHistory.touched_by = classmethod(_touched_by)

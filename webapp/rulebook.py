@@ -31,7 +31,7 @@ from flask import current_app
 from peewee import IntegrityError
 
 from .db import database
-from .models import Event, RulebookVersion, Task, TaskHistory, utcnow
+from .models import Account, Event, RulebookVersion, Task, TaskHistory, utcnow
 from .rules import MemoryStore, Problem, Rulebook, RulebookError, apply_event, load_rulebook, load_rulebook_file
 from .rules.engine import EventError
 from .rules.templates import TemplateRenderError
@@ -375,6 +375,11 @@ def history(account):
     return entries
 
 
+def _as_account(account):
+    """An Account from an Account or its id (enrichment names the account in events)."""
+    return account if isinstance(account, Account) else Account.get_by_id(account)
+
+
 # -- preview: replaying recent events --------------------------------------------------------------
 
 
@@ -448,6 +453,7 @@ def replay(account, draft, limit=DEFAULT_REPLAY_EVENTS):
     from . import mirror
     from .integrations import normalise
 
+    account = _as_account(account)
     result = Replay()
     current = rulebook_for(account)
     stores = {"in force": MemoryStore(), "draft": MemoryStore()}
@@ -502,3 +508,51 @@ def replay(account, draft, limit=DEFAULT_REPLAY_EVENTS):
 def change_counts(replay_result):
     """How many differences of each kind, for a one-line summary."""
     return Counter(difference.change for difference in replay_result.differences)
+
+
+# -- explain: one inbox row through the rulebook in force ------------------------------------------
+
+
+@dataclass
+class ExplainedEnvelope:
+    """One envelope an inbox row stands for, and what every rule of the rulebook makes of it."""
+
+    envelope: dict
+    explanations: list = field(default_factory=list)
+    error: str | None = None
+
+
+def explain_row(account, row):
+    """Explain an inbox row with the rulebook in force now: the same `Rulebook.explain` as
+    `flask rules explain`, on the row's envelopes enriched with Docket's records as they are now.
+
+    Returns (list of ExplainedEnvelope, error reading the row or None). Vendor payloads are
+    normalised again; anything that touches the database meanwhile is rolled back.
+    """
+    from . import mirror
+    from .integrations import normalise
+
+    account = _as_account(account)
+    current = rulebook_for(account)
+    explained = []
+    with database.atomic() as transaction:
+        try:
+            envelopes = normalise(row)
+        except Exception as exc:  # shown to the admin: the same error the worker would meet
+            transaction.rollback()
+            return [], f"{type(exc).__name__}: {exc}"
+        for envelope in envelopes:
+            event = {
+                "id": str(row.external_id),
+                "source": row.source,
+                **envelope,
+                "data": mirror.enrich(account, envelope.get("data") or {}),
+            }
+            item = ExplainedEnvelope(event)
+            try:
+                item.explanations = current.explain(event)
+            except (EventError, TemplateRenderError) as exc:
+                item.error = str(exc)
+            explained.append(item)
+        transaction.rollback()
+    return explained, None
