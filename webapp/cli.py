@@ -15,6 +15,9 @@ def init_app(app):
     for command in (init_db, create_account, create_user, create_token, demo, retry_failed, serve):
         app.cli.add_command(command)
     app.cli.add_command(rules)
+    from .rulebook_cli import rulebook_group  # export, import and list an account's rulebook versions
+
+    app.cli.add_command(rulebook_group)
     from .integrations.cli import init_app as add_integration_commands  # connect, sync
 
     add_integration_commands(app)
