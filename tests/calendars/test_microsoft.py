@@ -41,6 +41,8 @@ class FakeLogin:
         self.posts = []
 
     def get(self, url, params=None, headers=None, **kwargs):
+        if url == "https://login.microsoftonline.com/common/discovery/instance":
+            return MsalResponse(200, raw("microsoft/instance_discovery.json"))
         assert url.endswith("/v2.0/.well-known/openid-configuration"), url
         return MsalResponse(200, raw("microsoft/openid_configuration.json"))
 
