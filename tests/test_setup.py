@@ -104,7 +104,7 @@ def test_a_job_with_a_bad_length_is_not_saved_and_the_error_is_beside_the_field(
             "/setup/jobs/job-1", data={"csrf_token": acme.csrf, "duration_minutes": "0"}, headers=headers
         )
         html = response.get_data(as_text=True)
-        assert response.status_code == 422
+        assert response.status_code == (200 if headers else 422)
         assert 'id="duration_minutes-error">Enter a length between 5 and 480 minutes.' in html
     assert not Job.get(Job.external_id == "job-1").configured
     assert Event.select().where(Event.type == "job.configured").count() == 0
@@ -130,7 +130,7 @@ def test_enabling_or_declining_a_stage_completes_new_stage(client, acme, choice,
 
 
 def test_a_stage_without_a_choice_is_not_saved(client, acme):
-    response = client.post("/setup/stages/stage-onsite", data={"csrf_token": acme.csrf}, headers=HTMX)
+    response = client.post("/setup/stages/stage-onsite", data={"csrf_token": acme.csrf})
     assert response.status_code == 422
     assert "Choose whether Docket schedules this stage." in response.get_data(as_text=True)
     assert not Stage.get(Stage.external_id == "stage-onsite").configured
@@ -198,7 +198,7 @@ def test_adding_a_room_and_its_errors(client, acme):
         data={"csrf_token": acme.csrf, "name": "Again", "email": "ROOM-5B@resource.acme.test"},
         headers=HTMX,
     )
-    assert again.status_code == 422 and "already exists" in again.get_data(as_text=True)
+    assert again.status_code == 200 and "already exists" in again.get_data(as_text=True)
     bad = client.post("/setup/rooms", data={"csrf_token": acme.csrf, "name": "", "email": "nope"})
     assert bad.status_code == 422 and "Name the room." in bad.get_data(as_text=True)
     assert Room.select().count() == 2

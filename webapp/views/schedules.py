@@ -27,6 +27,12 @@ def _actor():
     return current_user._get_current_object()
 
 
+def form_page(template_name, block, /, status=200, **context):
+    """A form page, or for htmx the form alone. A form sent back with its errors is a 4xx for a
+    plain post, but a 200 for htmx: it swaps the form in, and the request did not fail."""
+    return page_or_fragment(template_name, block, status=200 if is_fragment_request() else status, **context)
+
+
 def task_from_request():
     """The task the coordinator came from (?task=ID), when it is one of the account's."""
     task_id = request.values.get("task", type=int)
@@ -102,17 +108,17 @@ def _save_or_redisplay(context_for, save, message):
     if _reshape(slots, request.form):
         plan = scheduling.check(_account(), slots, schedule)
         plan.errors = {}
-        return page_or_fragment(TEMPLATE, "form", **_form_context(plan, **context_for))
+        return form_page(TEMPLATE, "form", **_form_context(plan, **context_for))
     plan = scheduling.check(_account(), slots, schedule)
     if not plan.valid:
-        return page_or_fragment(TEMPLATE, "form", status=422, **_form_context(plan, **context_for))
+        return form_page(TEMPLATE, "form", status=422, **_form_context(plan, **context_for))
     if plan.has_conflicts and request.form.get("action") != "confirm":
-        return page_or_fragment(TEMPLATE, "form", status=409, confirm=True, **_form_context(plan, **context_for))
+        return form_page(TEMPLATE, "form", status=409, confirm=True, **_form_context(plan, **context_for))
     try:
         save(plan.slots)
     except scheduling.CalendarRefused as exc:
         plan.errors["interviews"] = f"The calendar did not take the schedule, so nothing was saved: {exc}"
-        return page_or_fragment(TEMPLATE, "form", status=502, **_form_context(plan, **context_for))
+        return form_page(TEMPLATE, "form", status=502, **_form_context(plan, **context_for))
     return finish(message, context_for["task"])
 
 
@@ -145,7 +151,7 @@ def new():
     if request.method == "GET":
         plan = scheduling.check(_account(), scheduling.slots_for_stage(_account(), stage))
         plan.errors = {}
-        return page_or_fragment(TEMPLATE, "form", **_form_context(plan, **context_for))
+        return form_page(TEMPLATE, "form", **_form_context(plan, **context_for))
     candidate = application.candidate.name if application.candidate_id else "The candidate"
     return _save_or_redisplay(
         context_for,
@@ -179,7 +185,7 @@ def edit(external_id):
         plan = scheduling.check(_account(), scheduling.slots_of(schedule), schedule)
         plan.errors = {}
         status = 200 if request.method == "GET" else 409
-        return page_or_fragment(TEMPLATE, "form", status=status, **_form_context(plan, **context_for))
+        return form_page(TEMPLATE, "form", status=status, **_form_context(plan, **context_for))
     return _save_or_redisplay(
         context_for,
         lambda slots: scheduling.update_schedule(_account_row(), _actor(), schedule, slots),

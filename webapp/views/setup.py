@@ -5,9 +5,8 @@ from flask import Blueprint, abort, request, url_for
 from flask_login import current_user, login_required
 
 from .. import setup as service
-from ..htmx import page_or_fragment
 from ..models import Interview, InterviewTemplate, Job, JobDefaults, Room, Stage, User
-from .schedules import finish, task_from_request
+from .schedules import finish, form_page, task_from_request
 
 bp = Blueprint("setup", __name__, url_prefix="/setup")
 
@@ -71,7 +70,7 @@ def job(external_id):
             errors, status = exc.errors, 422
         else:
             return finish(f"{job.name or 'The job'} is set up for scheduling.", task)
-    return page_or_fragment(
+    return form_page(
         "setup/job.html",
         "form",
         status=status,
@@ -99,7 +98,7 @@ def stage(external_id):
     else:
         errors, status = {}, 200
     interviews = list(Interview.select().where(Interview.stage == stage, ~Interview.deleted).order_by(Interview.id))
-    return page_or_fragment(
+    return form_page(
         "setup/stage.html",
         "form",
         status=status,
@@ -152,7 +151,7 @@ def interview(external_id):
             errors, status = exc.errors, 422
         else:
             return finish(f"{interview.name or 'The interview'} has its interview template.", task)
-    return page_or_fragment(
+    return form_page(
         "setup/interview.html",
         "form",
         status=status,
@@ -180,7 +179,7 @@ def rooms():
             errors, status = exc.errors, 422
         else:
             return finish(f"{room.name} can now be booked.", None, location=url_for("setup.rooms"))
-    return page_or_fragment(
+    return form_page(
         "setup/rooms.html",
         "form",
         status=status,
