@@ -75,7 +75,8 @@ def check():
     """Validate the draft and run its rule tests; each problem is shown beside its line."""
     draft = _draft()
     assessment = rulebook.assess(current_user.account_id, draft["text"], draft["tests"])
-    return _editor(draft, assessment, status=200 if assessment.tests_pass else 422)
+    # A check that finds problems has still succeeded: the problems are its answer.
+    return _editor(draft, assessment)
 
 
 @bp.post("/preview")
@@ -86,7 +87,7 @@ def preview():
     replay = (
         rulebook.replay(current_user.account_id, assessment.rulebook, _replay_limit()) if assessment.valid else None
     )
-    return _editor(draft, assessment, replay, status=200 if assessment.valid else 422)
+    return _editor(draft, assessment, replay)
 
 
 @bp.post("/save")
