@@ -46,16 +46,30 @@ def save_integration(account, provider, webhook_secret=None, api_key=None):
 
 
 @click.command("connect")
-@click.argument("provider", type=click.Choice(Integration.PROVIDERS))
+@click.argument("provider", type=click.Choice(Integration.PROVIDERS + Integration.CALENDAR_PROVIDERS))
 @click.option("--account", "account_name", required=True, help="The account's name.")
 @click.option(
     "--webhook-secret",
-    required=True,
-    help="The secret the vendor signs webhooks with (Lever: its signature tokens, comma-separated).",
+    default=None,
+    help="ATS: the secret the vendor signs webhooks with (Lever: its signature tokens, comma-separated).",
 )
 @click.option("--api-key", default=None, help="An API key for the periodic sync (Greenhouse: a Harvest key).")
-def connect(provider, account_name, webhook_secret, api_key):
-    """Connect an ATS to an account and print the webhook URL to paste into it (secrets are not shown again)."""
+@click.option("--service-account", type=click.File("r"), default=None, help="Google: the service account's JSON key.")
+@click.option("--domain", default=None, help="Google: the Workspace domain the service account may act for.")
+@click.option("--tenant-id", default=None, help="Microsoft 365: the directory (tenant) id.")
+@click.option("--client-id", default=None, help="Microsoft 365: the app's client id (Google: an OAuth client id).")
+@click.option("--client-secret", default=None, help="Microsoft 365: a client secret (Google: the OAuth client secret).")
+@click.option("--refresh-token", default=None, help="Google with OAuth instead of a service account: a refresh token.")
+@click.option("--owner", default=None, help="Calendars: the e-mail of who looks after this integration.")
+def connect(provider, account_name, webhook_secret, api_key, **calendar):
+    """Connect an ATS (printing the webhook URL to paste into it) or a calendar; secrets are not shown again."""
+    if provider in Integration.CALENDAR_PROVIDERS:
+        from ..calendars.connect import connect_from_cli
+
+        connect_from_cli(_account(account_name), provider, **calendar)
+        return
+    if not webhook_secret:
+        raise click.UsageError("an ATS needs --webhook-secret")
     integration = save_integration(_account(account_name), provider, webhook_secret, api_key)
     click.echo(f"{integration.display_name} connected to {integration.account.name}.")
     click.echo(f"Webhook URL: {webhook_url(integration)}")

@@ -47,7 +47,7 @@ def _rows():
 @bp.get("")
 def index():
     """The account's ATS integrations."""
-    return render_template("admin/integrations.html", rows=_rows())
+    return render_template("admin/integrations.html", rows=_rows(), calendars=_calendar_rows())
 
 
 @bp.post("/<provider>")
@@ -78,3 +78,74 @@ def sync_now(provider):
         enqueue_sync(integration)
         flash(f"{integration.display_name} sync queued; changes appear in the task list shortly.", "success")
     return redirect(url_for(".index"), 303)
+
+
+# -- Calendars: Google Calendar and Microsoft 365 ------------------------------------------------
+
+
+def _calendar_rows():
+    from ..models import CALENDAR_NAMES, CalendarWatch
+
+    connected = {i.provider: i for i in Integration.select().where(Integration.account == current_user.account_id)}
+    rows = []
+    for provider, name in CALENDAR_NAMES.items():
+        integration = connected.get(provider)
+        watched = (
+            CalendarWatch.select().where(CalendarWatch.integration == integration).count() if integration else 0
+        )
+        rows.append({"provider": provider, "name": name, "integration": integration, "watched": watched})
+    return rows
+
+
+@bp.post("/calendar/<provider>")
+def save_calendar(provider):
+    """Connect a calendar or replace its credentials (they are never shown again)."""
+    from ..calendars.connect import ConnectError, google_credentials, microsoft_credentials
+    from ..calendars.connect import save_calendar as save
+
+    if provider not in Integration.CALENDAR_PROVIDERS:
+        abort(404)
+    form = request.form
+    try:
+        if provider == "google":
+            key = request.files.get("service_account")
+            key_json = form.get("service_account_json")
+            if key and key.filename:
+                key_json = key.read().decode("utf-8", "replace")
+            credentials = google_credentials(
+                key_json or None,
+                form.get("domain", "").strip() or None,
+                form.get("client_id", "").strip() or None,
+                form.get("client_secret", "").strip() or None,
+                form.get("refresh_token", "").strip() or None,
+            )
+        else:
+            credentials = microsoft_credentials(
+                form.get("tenant_id", "").strip(),
+                form.get("client_id", "").strip(),
+                form.get("client_secret", "").strip(),
+            )
+    except ConnectError as exc:
+        flash(f"{provider_name(provider)}: {exc}.", "error")
+        return redirect(url_for(".index"), 303)
+    save(current_user.account, provider, credentials, current_user)
+    flash(f"{provider_name(provider)} connected. Credentials are not shown again.", "success")
+    return redirect(url_for(".index"), 303)
+
+
+def provider_name(provider):
+    from ..models import CALENDAR_NAMES
+
+    return CALENDAR_NAMES.get(provider, provider.capitalize())
+
+
+@bp.app_context_processor
+def _broken_integrations():
+    """`broken_integrations()` for the banner every user sees while an integration is broken."""
+
+    def broken():
+        if not current_user.is_authenticated:
+            return []
+        return Integration.failing_of(current_user.account_id)
+
+    return {"broken_integrations": broken}
