@@ -156,3 +156,12 @@ def test_a_preview_replays_recent_events_through_both_rulebooks(make_account, ap
     assert result.events == 2
     assert [(d.rule_id, d.change) for d in result.differences] == [("new_job", "would no longer open")]
     assert Task.select().count() == 2  # the replay changed nothing
+
+
+def test_a_stored_version_that_no_longer_loads_keeps_the_last_valid_one_in_force(make_account, app):
+    acme = make_account()
+    save_version(acme.account, urgent_new_jobs(), author=acme.user)
+    assert rulebook_for(acme.account).rule("new_job").priority == "urgent"
+    # As if an engine upgrade no longer accepted what was valid when it was saved.
+    RulebookVersion.create(account=acme.account, number=2, text=broken(), message="stale")
+    assert rulebook_for(acme.account).rule("new_job").priority == "urgent"

@@ -47,8 +47,6 @@ REMOVAL_CHOICES = ("complete", "keep")
 
 _lock = threading.Lock()
 _file_cache = {}  # path -> (mtime, rulebook)
-_version_cache = {}  # version id -> rulebook
-_last_good = {}  # account id -> rulebook, kept when a newer stored version no longer loads
 
 
 # -- the rulebook in force -------------------------------------------------------------------
@@ -91,29 +89,36 @@ def rulebooks_for(account_ids):
     return {account_id: _version_rulebook(account_id, latest.get(account_id)) for account_id in account_ids}
 
 
+def _version_cache():
+    """This app's cache of each account's rulebook in force: {account id: (version id, rulebook)}.
+
+    Kept per app, not per process, so that each app (and each test's app) starts afresh.
+    """
+    return current_app.extensions.setdefault("docket_rulebooks", {})
+
+
 def _version_rulebook(account_id, version_id):
     if version_id is None:
         return current_rulebook()
+    cache = _version_cache()
     with _lock:
-        cached = _version_cache.get(version_id)
-    if cached is not None:
-        return cached
+        cached = cache.get(account_id)
+    if cached is not None and cached[0] == version_id:
+        return cached[1]
     version = RulebookVersion.get_by_id(version_id)
     try:
         rulebook = load_rulebook(version.text, f"version {version.number}")
     except RulebookError as exc:
         # Saved versions were valid when saved; an engine upgrade may have made one invalid.
-        fallback = _last_good.get(account_id) or current_rulebook()
+        rulebook = cached[1] if cached else current_rulebook()
         log.error(
             "rulebook version %s of account %s no longer loads; keeping the last valid one:\n%s",
             version.number,
             account_id,
             exc,
         )
-        rulebook = fallback
     with _lock:
-        _version_cache[version_id] = rulebook
-        _last_good[account_id] = rulebook
+        cache[account_id] = (version_id, rulebook)
     return rulebook
 
 
