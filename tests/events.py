@@ -57,7 +57,7 @@ def schedule_event(kind, minutes=0, stage=ONSITE, schedule=SCHEDULE, application
     )
 
 
-def responded(attendee, response, minutes=0, schedule=SCHEDULE):
+def responded(attendee, response, minutes=0, schedule=SCHEDULE, stage=ONSITE):
     return envelope(
         "attendee.responded",
         minutes,
@@ -65,7 +65,7 @@ def responded(attendee, response, minutes=0, schedule=SCHEDULE):
         application=APPLICATION,
         candidate=CANDIDATE,
         job=JOB,
-        stage=ONSITE,
+        stage=stage,
         attendee=attendee,
         response=response,
     )

@@ -79,25 +79,31 @@ def test_greenhouse_style_moves_without_previous_stage_in_any_order_leave_only_t
     assert [json.loads(k)["stage.id"] for _, k in open_keys()] == [ev.ONSITE["id"]]
 
 
-# A pool of events about one application; a Greenhouse-like stage move carries no previous stage.
-POOL = {
-    "into-screen": lambda t: ev.stage_changed(ev.SCREEN, minutes=t),
-    "into-onsite": lambda t: ev.stage_changed(ev.ONSITE, minutes=t),
-    "into-offer": lambda t: ev.stage_changed(ev.OFFER, minutes=t),
-    "scheduled-onsite": lambda t: ev.schedule_event("created", minutes=t, stage=ev.ONSITE),
-    "cancelled-onsite": lambda t: ev.schedule_event("cancelled", minutes=t, stage=ev.ONSITE),
-    "closed": lambda t: ev.application_closed(minutes=t),
-    "interviewer-declined": lambda t: ev.responded(ev.INTERVIEWER, "declined", minutes=t),
-    "interviewer-accepted": lambda t: ev.responded(ev.INTERVIEWER, "accepted", minutes=t),
-    "schedule-edited": lambda t: ev.schedule_event("updated", minutes=t),
-}
+STAGES = (ev.SCREEN, ev.ONSITE, ev.OFFER)
+STEPS = ("move", "scheduled", "cancelled", "edited", "declined", "accepted", "closed")
 
 
 @st.composite
-def timelines(draw):
-    names = draw(st.lists(st.sampled_from(sorted(POOL)), min_size=2, max_size=6))
-    times = draw(st.lists(st.integers(0, 500), min_size=len(names), max_size=len(names), unique=True))
-    timeline = [POOL[name](t) for name, t in zip(names, times, strict=True)]
+def histories(draw):
+    """A consistent history of one application (moves, and schedules and invite answers for the stage
+    the candidate is in), then the order its events arrive in and when a worker runs."""
+    timeline, current, minute = [], None, 0
+    for _ in range(draw(st.integers(2, 7))):
+        step = "move" if current is None else draw(st.sampled_from(STEPS))
+        minute += draw(st.integers(1, 30))
+        if step == "move":
+            current = draw(st.sampled_from([s for s in STAGES if s is not current]))
+            timeline.append(ev.stage_changed(current, minutes=minute))
+            continue
+        schedule = {"id": f"sched-{current['id']}"}
+        if step in ("scheduled", "cancelled", "edited"):
+            kind = {"scheduled": "created", "cancelled": "cancelled", "edited": "updated"}[step]
+            timeline.append(ev.schedule_event(kind, minutes=minute, stage=current, schedule=schedule))
+        elif step in ("declined", "accepted"):
+            timeline.append(ev.responded(ev.INTERVIEWER, step, minutes=minute, schedule=schedule, stage=current))
+        else:
+            timeline.append(ev.application_closed(minutes=minute))
+            break
     for i, envelope in enumerate(timeline):
         envelope["id"] = f"e{i}"
     arrival = draw(st.permutations(timeline))
@@ -127,7 +133,7 @@ def empty_tables_keep_account(acme):
 
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(case=timelines())
+@given(case=histories())
 def test_any_arrival_order_and_interleaving_gives_the_tasks_of_the_true_order(make_account, app, case):
     timeline, arrival, drains = case
     empty_tables()

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect
+from playhouse.pool import PooledDatabase, PooledSqliteDatabase
 
 database = DatabaseProxy()
 
@@ -16,15 +17,28 @@ SQLITE_PRAGMAS = {
 }
 
 
-def open_database(url):
-    """A peewee database for a DATABASE_URL; SQLite gets WAL and a busy timeout."""
+def open_database(url, pooled=False):
+    """A peewee database for a DATABASE_URL; SQLite gets WAL and a busy timeout.
+
+    pooled: keep connections open between requests (the web app). Opening and
+    closing a SQLite connection per request costs more than most requests.
+    Workers fork, and a connection must never cross a fork, so they do not pool.
+    """
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # IMMEDIATE: a transaction takes the write lock up front, so two writers
         # wait for each other instead of failing on a lock upgrade.
-        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, autoconnect=True, lock_type="IMMEDIATE")
+        options = {"pragmas": SQLITE_PRAGMAS, "autoconnect": True, "lock_type": "IMMEDIATE"}
+        if pooled:
+            return PooledSqliteDatabase(
+                path, max_connections=32, stale_timeout=300, check_same_thread=False, **options
+            )
+        return SqliteDatabase(path, **options)
+    if pooled:
+        scheme, rest = url.split("://", 1)
+        return connect(f"{scheme}+pool://{rest}", autoconnect=True, max_connections=32, stale_timeout=300)
     return connect(url, autoconnect=True)
 
 
@@ -35,7 +49,10 @@ def is_postgres():
 
 def init_app(app):
     """Bind the proxy to the configured database and scope a connection to each request."""
-    database.initialize(open_database(app.config["DATABASE_URL"]))
+    previous = database.obj
+    if isinstance(previous, PooledDatabase):
+        previous.close_all()  # a second app in one process (tests) must not leak the first one's pool
+    database.initialize(open_database(app.config["DATABASE_URL"], pooled=app.config.get("DATABASE_POOL", True)))
 
     @app.before_request
     def _connect():

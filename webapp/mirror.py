@@ -1,5 +1,13 @@
 """Docket's mirror of the ATS and of its own schedules, kept current from events, and the
-enrichment that gives rules what the vendor does not know (coordinators, scheduling set-up)."""
+enrichment that gives rules what the vendor does not know (coordinators, scheduling set-up).
+
+The worker processes events in batches, one transaction each; within a batch
+the mirror keeps an identity map of the rows it read or wrote (`batch()`), so
+the same job, stage or coordinator is not fetched again for every event.
+"""
+
+import contextlib
+import contextvars
 
 from .models import (
     Application,
@@ -19,23 +27,101 @@ from .models import (
 MIRRORED = ("job", "stage", "previous_stage", "interview", "candidate", "application", "schedule")
 
 
+class _IdentityMap:
+    """Rows read or written in this batch, by (model, account, external id) and by (model, id)."""
+
+    def __init__(self):
+        self.by_external_id = {}
+        self.by_id = {}
+        self.users_by_email = {}
+        self.creators = {}
+
+    def remember(self, row):
+        self.by_id[(type(row), row.id)] = row
+        if "external_id" in type(row)._meta.fields:
+            self.by_external_id[(type(row), row.account_id, row.external_id)] = row
+        return row
+
+
+_identity_map = contextvars.ContextVar("mirror_identity_map", default=None)
+
+
+@contextlib.contextmanager
+def batch():
+    """Share one identity map across the events of a batch (inside its transaction)."""
+    token = _identity_map.set(_IdentityMap())
+    try:
+        yield
+    finally:
+        _identity_map.reset(token)
+
+
+def forget():
+    """Drop what the batch remembers: a savepoint that rolled back may have undone it."""
+    if _identity_map.get() is not None:
+        _identity_map.set(_IdentityMap())
+
+
+def _map():
+    return _identity_map.get() or _IdentityMap()
+
+
+def _find(model, account, external_id):
+    """The account's mirror row with this external id, or None (remembered for the batch)."""
+    known = _map()
+    account_id = getattr(account, "id", account)
+    key = (model, account_id, str(external_id))
+    if key not in known.by_external_id:
+        row = model.get_or_none(model.account == account_id, model.external_id == str(external_id))
+        if row is None:
+            return None
+        known.remember(row)
+    return known.by_external_id[key]
+
+
+def _related(row, name):
+    """The row a foreign key of `row` points to, without a query when the batch has it."""
+    field = type(row)._meta.fields[name]
+    related_id = row.__data__.get(name)
+    if related_id is None:
+        return None
+    known = _map()
+    key = (field.rel_model, related_id)
+    if key not in known.by_id:
+        known.remember(field.rel_model.get_by_id(related_id))
+    return known.by_id[key]
+
+
+def _creator(account):
+    known = _map()
+    if account.id not in known.creators:
+        known.creators[account.id] = account_creator(account)
+    return known.creators[account.id]
+
+
 def _person(user):
     return user.as_person() if user is not None else None
 
 
-def _user(account, person):
+def user_for(account, person):
     """The user a person dict names, created if the ATS names someone new; None without e-mail."""
     if isinstance(person, dict) and person.get("email"):
-        return User.for_email(account, person["email"], person.get("name"))
+        known = _map()
+        email = person["email"].strip().lower()
+        user = known.users_by_email.get((account.id, email))
+        if user is None or (person.get("name") and not user.name):
+            user = User.for_email(account, email, person.get("name"))
+            known.users_by_email[(account.id, email)] = known.remember(user)
+        return user
     return None
 
 
 def _upsert(model, account, external_id, **fields):
     """Insert or update one mirror row; fields whose value is None are left as they are."""
     fields = {k: v for k, v in fields.items() if v is not None}
-    row = model.get_or_none(model.account == account, model.external_id == str(external_id))
+    row = _find(model, account, external_id)
     if row is None:
-        return model.create(account=account, external_id=str(external_id), **fields)
+        return _map().remember(model.create(account=account, external_id=str(external_id), **fields))
     # __data__ holds a foreign key as its id, so compare ids for related rows.
     changed = {k: v for k, v in fields.items() if row.__data__.get(k) != getattr(v, "id", v)}
     if changed:
@@ -105,7 +191,7 @@ def apply(account, envelope):
             rec["id"],
             name=rec.get("name"),
             status=rec.get("status") or ("closed" if etype == "job.closed" else None),
-            coordinator=_user(account, rec.get("coordinator")),
+            coordinator=user_for(account, rec.get("coordinator")),
             scheduling_enabled=rec.get("scheduling_enabled"),
             configured=True if etype == "job.configured" else rec.get("configured"),
             url=rec.get("url"),
@@ -145,14 +231,12 @@ def apply(account, envelope):
             rec["id"],
             name=rec.get("name"),
             email=rec.get("email"),
-            coordinator=_user(account, rec.get("coordinator")),
+            coordinator=user_for(account, rec.get("coordinator")),
             url=rec.get("url"),
         )
     if isinstance(data.get("application"), dict) and data["application"].get("id") is not None:
         rec = data["application"]
-        application = Application.get_or_none(
-            Application.account == account, Application.external_id == str(rec["id"])
-        )
+        application = _find(Application, account, rec["id"])
         # Only a move says where the candidate is (a schedule or an answer to an invite
         # may be about a stage they have left). Moves are kept in time order, so a
         # late one neither moves the candidate back nor loses which stage it left.
@@ -160,7 +244,7 @@ def apply(account, envelope):
         latest = not (application and application.stage_changed_at and application.stage_changed_at > occurred_at)
         if is_move and "previous_stage" not in data and application:
             prior = ApplicationMove.before(application, occurred_at)
-            prior_stage = prior.stage if prior else (application.stage if latest else None)
+            prior_stage = _related(prior, "stage") if prior else (_related(application, "stage") if latest else None)
             if prior_stage is not None and prior_stage.id != stage.id:
                 data["previous_stage"] = {"id": prior_stage.external_id}
         status = None
@@ -179,7 +263,9 @@ def apply(account, envelope):
             url=rec.get("url"),
         )
         if is_move:
-            ApplicationMove.get_or_create(account=account, application=application, stage=stage, occurred_at=occurred_at)
+            ApplicationMove.get_or_create(
+                account=account, application=application, stage=stage, occurred_at=occurred_at
+            )
     if isinstance(data.get("schedule"), dict) and data["schedule"].get("id") is not None:
         rec = data["schedule"]
         status = {"schedule.cancelled": "cancelled"}.get(etype, rec.get("status"))
@@ -190,7 +276,7 @@ def apply(account, envelope):
             application=application,
             stage=stage,
             status=status,
-            organizer=_user(account, rec.get("organizer")),
+            organizer=user_for(account, rec.get("organizer")),
         )
     return enrich(account, data)
 
@@ -204,7 +290,7 @@ def _merge(event_record, mirror_record):
 
 def _by_external_id(model, account, rec):
     if isinstance(rec, dict) and rec.get("id") is not None:
-        return model.get_or_none(model.account == account, model.external_id == str(rec["id"]))
+        return _find(model, account, rec["id"])
     return None
 
 
@@ -218,7 +304,7 @@ def enrich(account, data):
             {
                 "name": job.name or None,
                 "status": job.status,
-                "coordinator": _person(job.coordinator),
+                "coordinator": _person(_related(job, "coordinator")),
                 "scheduling_enabled": job.scheduling_enabled,
                 "configured": job.configured,
                 "url": job.url,
@@ -252,7 +338,7 @@ def enrich(account, data):
             {
                 "name": candidate.name or None,
                 "email": candidate.email,
-                "coordinator": _person(candidate.coordinator),
+                "coordinator": _person(_related(candidate, "coordinator")),
                 "url": candidate.url,
             },
         )
@@ -265,7 +351,7 @@ def enrich(account, data):
             data["schedule"],
             {
                 "status": schedule.status,
-                "organizer": _person(schedule.organizer),
+                "organizer": _person(_related(schedule, "organizer")),
                 "interviews": [
                     {
                         "name": si.name,
@@ -277,6 +363,6 @@ def enrich(account, data):
                 ],
             },
         )
-    creator = account_creator(account)
+    creator = _creator(account)
     data["account"] = {"name": account.name, **({"creator": creator.as_person()} if creator else {})}
     return data

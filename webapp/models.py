@@ -170,8 +170,13 @@ class ApiToken(BaseModel):
         return token
 
     @classmethod
+    def find(cls, token):
+        """The token row (with its user joined) for a plain token, or None."""
+        return cls.select(cls, User).join(User).where(cls.token_hash == cls.hash(token)).first()
+
+    @classmethod
     def user_for(cls, token):
-        row = cls.select(cls, User).join(User).where(cls.token_hash == cls.hash(token)).first()
+        row = cls.find(token)
         return row.user if row else None
 
 
@@ -905,68 +910,6 @@ def _touched_by(cls, event_ids):
 TaskHistory.touched_by = classmethod(_touched_by)
 
 
-# --- Calendars (Step 5): Google Calendar and Microsoft 365 as integrations --------------------
-
-CALENDAR_NAMES = {"google": "Google Calendar", "microsoft": "Microsoft 365"}
-# Calendar integrations keep their secrets (a service account, a client secret) as JSON, never shown again.
-Integration._meta.add_field("kind", CharField(default="ats"))
-Integration._meta.add_field("credentials", JSONField(null=True))
-Integration._meta.add_field("owner_email", CharField(null=True))
-Integration.CALENDAR_PROVIDERS = tuple(CALENDAR_NAMES)
-
-
-def _failing_of(cls, account):
-    """The account's integrations that are broken now, for the banner every user sees."""
-    return list(cls.select().where(cls.account == account, cls.status == cls.FAILING).order_by(cls.id))
-
-
-Integration.failing_of = classmethod(_failing_of)
-
-
-class CalendarWatch(BaseModel):
-    """Docket's watch on one organizer's calendar: a Google push channel or a Microsoft Graph
-    subscription, with the cursor (sync token, delta link) of the last sync.
-
-    `channel_token` is the secret the calendar echoes back (Google's channel token, Graph's
-    clientState); a notification without it is refused.
-    """
-
-    ACTIVE, REMOVED = "active", "removed"
-
-    account = ForeignKeyField(Account, on_delete="CASCADE")
-    integration = ForeignKeyField(Integration, backref="watches", on_delete="CASCADE")
-    calendar = CharField()  # the organizer's e-mail
-    channel_id = CharField(null=True)  # Google: our channel id; Microsoft: the subscription id
-    channel_token = CharField(default=lambda: secrets.token_urlsafe(32))
-    resource_id = CharField(null=True)  # Google's id of the watched resource, needed to stop a channel
-    expires_at = UTCDateTimeField(null=True)
-    cursor = TextField(null=True)  # Google: nextSyncToken; Microsoft: @odata.deltaLink
-    status = CharField(default="active")
-    sync_requested_at = UTCDateTimeField(null=True)  # a notification came: sync soon
-    last_synced_at = UTCDateTimeField(null=True)
-    created_at = UTCDateTimeField(default=utcnow)
-
-    class Meta:
-        indexes = (
-            (("integration", "calendar"), True),
-            (("integration", "channel_id"), False),
-        )
-
-    @classmethod
-    def by_channel(cls, integration, channel_id):
-        """The integration's watch with this channel (or subscription) id, or None."""
-        if not channel_id:
-            return None
-        return cls.get_or_none(cls.integration == integration, cls.channel_id == str(channel_id))
-
-    def token_matches(self, given):
-        """Compare a notification's token (or clientState) with ours in constant time."""
-        return bool(given) and hmac.compare_digest(str(given).encode(), self.channel_token.encode())
-
-
-MODELS.append(CalendarWatch)
-
-
 # --- Doing the recommended action in Docket (Step 4): rooms, templates, job defaults, bookings --
 
 
@@ -1057,3 +1000,65 @@ def _bookings(cls, account, emails, starts_at, ends_at, exclude_schedule=None):
 
 
 ScheduledInterview.bookings = classmethod(_bookings)
+
+
+# --- Calendars (Step 5): Google Calendar and Microsoft 365 as integrations --------------------
+
+CALENDAR_NAMES = {"google": "Google Calendar", "microsoft": "Microsoft 365"}
+# Calendar integrations keep their secrets (a service account, a client secret) as JSON, never shown again.
+Integration._meta.add_field("kind", CharField(default="ats"))
+Integration._meta.add_field("credentials", JSONField(null=True))
+Integration._meta.add_field("owner_email", CharField(null=True))
+Integration.CALENDAR_PROVIDERS = tuple(CALENDAR_NAMES)
+
+
+def _failing_of(cls, account):
+    """The account's integrations that are broken now, for the banner every user sees."""
+    return list(cls.select().where(cls.account == account, cls.status == cls.FAILING).order_by(cls.id))
+
+
+Integration.failing_of = classmethod(_failing_of)
+
+
+class CalendarWatch(BaseModel):
+    """Docket's watch on one organizer's calendar: a Google push channel or a Microsoft Graph
+    subscription, with the cursor (sync token, delta link) of the last sync.
+
+    `channel_token` is the secret the calendar echoes back (Google's channel token, Graph's
+    clientState); a notification without it is refused.
+    """
+
+    ACTIVE, REMOVED = "active", "removed"
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    integration = ForeignKeyField(Integration, backref="watches", on_delete="CASCADE")
+    calendar = CharField()  # the organizer's e-mail
+    channel_id = CharField(null=True)  # Google: our channel id; Microsoft: the subscription id
+    channel_token = CharField(default=lambda: secrets.token_urlsafe(32))
+    resource_id = CharField(null=True)  # Google's id of the watched resource, needed to stop a channel
+    expires_at = UTCDateTimeField(null=True)
+    cursor = TextField(null=True)  # Google: nextSyncToken; Microsoft: @odata.deltaLink
+    status = CharField(default="active")
+    sync_requested_at = UTCDateTimeField(null=True)  # a notification came: sync soon
+    last_synced_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("integration", "calendar"), True),
+            (("integration", "channel_id"), False),
+        )
+
+    @classmethod
+    def by_channel(cls, integration, channel_id):
+        """The integration's watch with this channel (or subscription) id, or None."""
+        if not channel_id:
+            return None
+        return cls.get_or_none(cls.integration == integration, cls.channel_id == str(channel_id))
+
+    def token_matches(self, given):
+        """Compare a notification's token (or clientState) with ours in constant time."""
+        return bool(given) and hmac.compare_digest(str(given).encode(), self.channel_token.encode())
+
+
+MODELS.append(CalendarWatch)

@@ -14,11 +14,11 @@ from .db import database, is_postgres
 from .integrations import normalise
 from .models import (
     PRIORITIES,
+    Account,
     Event,
     Resolution,
     Task,
     TaskHistory,
-    User,
     to_utc,
     utcnow,
 )
@@ -107,12 +107,16 @@ def process_batch(batch_size):
         # Each account's rulebook in force, looked up once per batch: a saved version applies
         # from the next batch on, without restarting the worker.
         rulebooks = rulebooks_for({row.account_id for row in rows})
-        for row in rows:
-            try:
-                with database.atomic():
-                    _process(row, rulebooks[row.account_id])
-            except Exception as exc:  # a failing row must not stop the batch
-                _record_failure(row, exc)
+        accounts = {a.id: a for a in Account.select().where(Account.id.in_({row.account_id for row in rows}))}
+        with mirror.batch():
+            for row in rows:
+                row.account = accounts[row.account_id]
+                try:
+                    with database.atomic():
+                        _process(row, rulebooks[row.account_id])
+                except Exception as exc:  # a failing row must not stop the batch
+                    mirror.forget()  # its savepoint rolled back what the mirror remembers
+                    _record_failure(row, exc)
     return len(rows)
 
 
@@ -129,7 +133,7 @@ def _process(row, rulebook):
     row.processed_at = utcnow()
     row.last_error = None
     row.next_attempt_at = None
-    row.save()
+    row.save(only=[Event.status, Event.attempts, Event.processed_at, Event.last_error, Event.next_attempt_at])
 
 
 def _record_failure(row, exc):
@@ -144,7 +148,7 @@ def _record_failure(row, exc):
         delay = config["INBOX_RETRY_BASE_SECONDS"] * 2 ** (row.attempts - 1)
         row.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
         log.warning("event %s failed (attempt %s), retrying in %ss: %s", row.id, row.attempts, delay, row.last_error)
-    row.save()
+    row.save(only=[Event.status, Event.attempts, Event.last_error, Event.next_attempt_at])
 
 
 def retry_failed(account=None, event_ids=None):
@@ -232,7 +236,7 @@ class TaskStore:
 
     def open(self, trigger, event):
         person = trigger.assignee
-        assignee = User.for_email(self.account, person["email"], person.get("name")) if person else None
+        assignee = mirror.user_for(self.account, person)
         rule = trigger.rule
         task = Task.create(
             account=self.account,

@@ -6,6 +6,7 @@ arrive, so a short-lived flag keeps the queue from filling with them.
 """
 
 import logging
+import os
 
 import redis
 from flask import current_app
@@ -17,10 +18,21 @@ DRAIN_JOB = "worker.jobs.drain_inbox"
 DRAIN_FLAG_TTL_SECONDS = 5
 
 
+_clients = {}
+
+
 def redis_connection(url=None):
-    """A Redis client for REDIS_URL (a unix:// socket in the embedded default)."""
+    """A Redis client for REDIS_URL (a unix:// socket in the embedded default), one per URL and process.
+
+    A client holds a connection pool; making one per request would open a new
+    connection for every event received.
+    """
     url = url or current_app.config["REDIS_URL"]
-    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+    key = (os.getpid(), url)  # a forked process must not share its parent's sockets
+    client = _clients.get(key)
+    if client is None:
+        client = _clients[key] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+    return client
 
 
 def get_queue(connection=None):

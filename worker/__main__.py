@@ -40,7 +40,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
-    app = create_app()
+    app = create_app({"DATABASE_POOL": False})
     with app.app_context():
         connection = redis_connection()
         # A previous worker may have died holding the flag: ask for a drain regardless.

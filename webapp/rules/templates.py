@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,11 @@ class _MissingValue(jinja2.ChainableUndefined):
 LENIENT_ENVIRONMENT = ImmutableSandboxedEnvironment(undefined=_MissingValue, autoescape=False)
 
 
+@functools.lru_cache(maxsize=256)
+def _lenient(source: str) -> jinja2.Template:
+    return LENIENT_ENVIRONMENT.from_string(source)
+
+
 class TemplateRenderError(Exception):
     """A template could not be rendered for an event (a missing field, a forbidden operation)."""
 
@@ -46,7 +52,7 @@ class Template:
             return self.compiled.render(dict(context)).strip()
         except jinja2.UndefinedError:
             try:
-                return LENIENT_ENVIRONMENT.from_string(self.source).render(dict(context)).strip()
+                return _lenient(self.source).render(dict(context)).strip()
             except jinja2.TemplateError as exc:
                 raise TemplateRenderError(f"{what}: cannot render {self.source!r}: {exc}") from exc
         except jinja2.TemplateError as exc:
