@@ -5,13 +5,13 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from ..htmx import is_fragment_request, page_or_fragment, redirect_or_fragment, render_block
 from ..integrations import normalise
 from ..models import Event, Task, TaskHistory, User
-from ..rulebook import current_rulebook
+from ..rulebook import rulebook_for
 
 bp = Blueprint("tasks", __name__)
 log = logging.getLogger(__name__)
@@ -73,13 +73,20 @@ class TaskUrls:
         return self._templates["reopen"].format(task_id)
 
 
+def _rulebook():
+    """The rulebook in force for the signed-in user's account, looked up once per request."""
+    if "rulebook" not in g:
+        g.rulebook = rulebook_for(current_user.account_id)
+    return g.rulebook
+
+
 def _coordinators():
     return User.coordinators_of(current_user.account_id)
 
 
 def _categories(counts):
     """Every category of the rulebook with its open count, then any retired rule that still has tasks."""
-    rules = current_rulebook().rules
+    rules = _rulebook().rules
     known = {rule.id for rule in rules}
     categories = [{"id": rule.id, "name": rule.category, "count": counts.get(rule.id, (None, 0))[1]} for rule in rules]
     categories += [
@@ -122,7 +129,7 @@ def _list_context(filters, coordinators, counts=None, fresh_after=None):
 def _category_name(rule_id, counts):
     if not rule_id:
         return None
-    rule = current_rulebook().rule(rule_id)
+    rule = _rulebook().rule(rule_id)
     return rule.category if rule else counts.get(rule_id, (rule_id,))[0]
 
 
@@ -196,7 +203,7 @@ def reopen(task_id):
 
 def _detail_context(task_id):
     task = _task_or_404(task_id)
-    rule = current_rulebook().rule(task.rule_id)
+    rule = _rulebook().rule(task.rule_id)
     event = Event.get_or_none(Event.id == task.raised_by_event_id) if task.raised_by_event_id else None
     return {
         "task": task,
