@@ -27,6 +27,10 @@ class Config:
             DEVELOPMENT_SECRET_KEY if self.ENV in ("development", "test") else None
         )
         self.QUEUE_NAME = env.get("DOCKET_QUEUE", "docket")
+        # Where vendors reach this Docket (webhook URLs the CLI and admin page print).
+        self.PUBLIC_URL = env.get("PUBLIC_URL") or env.get("DOCKET_PUBLIC_URL") or ""
+        # How often each ATS's API is polled for new stages and interviews.
+        self.SYNC_INTERVAL_SECONDS = float(env.get("SYNC_INTERVAL_SECONDS") or 300)
         # Inbox processing: how many events one transaction takes, and retries.
         self.INBOX_BATCH_SIZE = int(env.get("INBOX_BATCH_SIZE") or 50)
         self.INBOX_MAX_ATTEMPTS = int(env.get("INBOX_MAX_ATTEMPTS") or 5)
