@@ -99,12 +99,12 @@ def retry_failed(account_name, event_ids):
 @click.option("--if-empty", is_flag=True, help="Do nothing when the demo account exists already.")
 def demo(if_empty):
     """Create a demo account with coordinators, jobs and candidates, and play events into it."""
-    from .demo import DEMO_ACCOUNT, load_demo
+    from .demo import CREDENTIALS_FILE, DEMO_ACCOUNT, load_demo
 
     if if_empty and Account.get_or_none(Account.name == DEMO_ACCOUNT):
         click.echo("demo data present; nothing to do")
         return
-    passwords = load_demo()
+    passwords = load_demo(current_app.config.get("DEMO_CREDENTIALS_FILE") or CREDENTIALS_FILE)
     click.echo(f"demo account {DEMO_ACCOUNT!r} ready; sign in with:")
     for email, password in passwords.items():
         click.echo(f"  {email}  {password}")

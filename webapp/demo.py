@@ -4,6 +4,7 @@ the real pipeline (inbox, worker, rulebook), so a first `make run` shows a livin
 import datetime as dt
 import random
 import secrets
+from pathlib import Path
 
 from .config import VAR
 from .db import database
@@ -24,14 +25,29 @@ JOBS = [
     ("job-103", "Account Executive", ["Phone Screen", "Sales Pitch", "Final Round"]),
 ]
 CANDIDATES = [
-    "Jordan Lee", "Maria Garcia", "Wei Chen", "Amara Okafor", "Lukas Becker", "Sofia Rossi",
-    "Noah Cohen", "Aisha Khan", "Mateo Silva", "Hana Sato", "Ethan Brown", "Zoe Martin",
+    "Jordan Lee",
+    "Maria Garcia",
+    "Wei Chen",
+    "Amara Okafor",
+    "Lukas Becker",
+    "Sofia Rossi",
+    "Noah Cohen",
+    "Aisha Khan",
+    "Mateo Silva",
+    "Hana Sato",
+    "Ethan Brown",
+    "Zoe Martin",
 ]
 
 
 def _envelope(event_id, etype, occurred_at, **data):
-    return {"id": event_id, "source": "docket", "type": etype,
-            "occurred_at": occurred_at.isoformat().replace("+00:00", "Z"), "data": data}
+    return {
+        "id": event_id,
+        "source": "docket",
+        "type": etype,
+        "occurred_at": occurred_at.isoformat().replace("+00:00", "Z"),
+        "data": data,
+    }
 
 
 def demo_events(coordinators, now=None):
@@ -47,58 +63,121 @@ def demo_events(coordinators, now=None):
         t = t + dt.timedelta(minutes=minutes)
         return t
 
-    for job_id, job_name, stages in JOBS:
+    for job_id, job_name, _stages in JOBS:
         job = {"id": job_id, "name": job_name, "coordinator": rng.choice(people)}
         events.append(_envelope(f"demo-{job_id}-created", "job.created", at(30), job=job))
-    events.append(_envelope("demo-job-104-created", "job.created", at(20),
-                            job={"id": "job-104", "name": "Data Analyst", "coordinator": people[0]}))
-    events.append(_envelope("demo-stage-104-1", "stage.created", at(5),
-                            job={"id": "job-104"}, stage={"id": "job-104-s1", "name": "Case Study"}))
-    events.append(_envelope("demo-interview-104-1", "interview.created", at(5),
-                            job={"id": "job-104"}, stage={"id": "job-104-s1", "name": "Case Study"},
-                            interview={"id": "job-104-i1", "name": "Case Study Presentation"}))
+    events.append(
+        _envelope(
+            "demo-job-104-created",
+            "job.created",
+            at(20),
+            job={"id": "job-104", "name": "Data Analyst", "coordinator": people[0]},
+        )
+    )
+    events.append(
+        _envelope(
+            "demo-stage-104-1",
+            "stage.created",
+            at(5),
+            job={"id": "job-104"},
+            stage={"id": "job-104-s1", "name": "Case Study"},
+        )
+    )
+    events.append(
+        _envelope(
+            "demo-interview-104-1",
+            "interview.created",
+            at(5),
+            job={"id": "job-104"},
+            stage={"id": "job-104-s1", "name": "Case Study"},
+            interview={"id": "job-104-i1", "name": "Case Study Presentation"},
+        )
+    )
     for n, name in enumerate(CANDIDATES):
         job_id, job_name, stages = JOBS[n % len(JOBS)]
         stage_index = 1 + n % (len(stages) - 1)
         stage_id = f"{job_id}-s{stage_index + 1}"
-        candidate = {"id": f"cand-{n + 1}", "name": name,
-                     "email": name.lower().replace(" ", ".") + "@example.com",
-                     "coordinator": people[n % len(people)]}
-        events.append(_envelope(
-            f"demo-move-{n + 1}", "application.stage_changed", at(rng.randint(20, 90)),
-            application={"id": f"app-{n + 1}"}, candidate=candidate, job={"id": job_id, "name": job_name},
-            stage={"id": stage_id, "name": stages[stage_index]},
-        ))
+        candidate = {
+            "id": f"cand-{n + 1}",
+            "name": name,
+            "email": name.lower().replace(" ", ".") + "@example.com",
+            "coordinator": people[n % len(people)],
+        }
+        events.append(
+            _envelope(
+                f"demo-move-{n + 1}",
+                "application.stage_changed",
+                at(rng.randint(20, 90)),
+                application={"id": f"app-{n + 1}"},
+                candidate=candidate,
+                job={"id": job_id, "name": job_name},
+                stage={"id": stage_id, "name": stages[stage_index]},
+            )
+        )
     # Two get scheduled, one of those interviewers declines, one schedule is cancelled.
     for n in (1, 2):
         job_id, _, stages = JOBS[n % len(JOBS)]
         stage_id = f"{job_id}-s{1 + n % (len(stages) - 1) + 1}"
-        events.append(_envelope(
-            f"demo-schedule-{n}", "schedule.created", at(45),
-            schedule={"id": f"sched-{n}"}, application={"id": f"app-{n + 1}"}, candidate={"id": f"cand-{n + 1}"},
-            job={"id": job_id}, stage={"id": stage_id}, actor=people[n % len(people)], changes={},
-        ))
-    events.append(_envelope(
-        "demo-decline-1", "attendee.responded", at(60),
-        schedule={"id": "sched-1"}, application={"id": "app-2"}, candidate={"id": "cand-2"},
-        job={"id": JOBS[1][0]}, stage={"id": f"{JOBS[1][0]}-s3"},
-        attendee={"email": "dana.wu@acme.test", "name": "Dana Wu", "kind": "interviewer"}, response="declined",
-    ))
-    events.append(_envelope(
-        "demo-cancel-2", "schedule.cancelled", at(30),
-        schedule={"id": "sched-2"}, application={"id": "app-3"}, candidate={"id": "cand-3"},
-        job={"id": JOBS[2][0]}, stage={"id": f"{JOBS[2][0]}-s2"}, actor=people[1], changes={},
-    ))
-    events.append(_envelope(
-        "demo-integration-1", "integration.failed", at(15),
-        integration={"id": "google-calendar", "kind": "calendar", "provider": "google", "name": "Google Calendar"},
-        error={"code": "invalid_grant", "message": "Google no longer accepts Docket's credentials for acme.test"},
-    ))
+        events.append(
+            _envelope(
+                f"demo-schedule-{n}",
+                "schedule.created",
+                at(45),
+                schedule={"id": f"sched-{n}"},
+                application={"id": f"app-{n + 1}"},
+                candidate={"id": f"cand-{n + 1}"},
+                job={"id": job_id},
+                stage={"id": stage_id},
+                actor=people[n % len(people)],
+                changes={},
+            )
+        )
+    events.append(
+        _envelope(
+            "demo-decline-1",
+            "attendee.responded",
+            at(60),
+            schedule={"id": "sched-1"},
+            application={"id": "app-2"},
+            candidate={"id": "cand-2"},
+            job={"id": JOBS[1][0]},
+            stage={"id": f"{JOBS[1][0]}-s3"},
+            attendee={"email": "dana.wu@acme.test", "name": "Dana Wu", "kind": "interviewer"},
+            response="declined",
+        )
+    )
+    events.append(
+        _envelope(
+            "demo-cancel-2",
+            "schedule.cancelled",
+            at(30),
+            schedule={"id": "sched-2"},
+            application={"id": "app-3"},
+            candidate={"id": "cand-3"},
+            job={"id": JOBS[2][0]},
+            stage={"id": f"{JOBS[2][0]}-s2"},
+            actor=people[1],
+            changes={},
+        )
+    )
+    events.append(
+        _envelope(
+            "demo-integration-1",
+            "integration.failed",
+            at(15),
+            integration={"id": "google-calendar", "kind": "calendar", "provider": "google", "name": "Google Calendar"},
+            error={"code": "invalid_grant", "message": "Google no longer accepts Docket's credentials for acme.test"},
+        )
+    )
     return events
 
 
-def load_demo():
-    """Create the demo account and queue its events; returns {e-mail: password}."""
+def load_demo(credentials_file=CREDENTIALS_FILE):
+    """Create the demo account and queue its events; returns {e-mail: password}.
+
+    The passwords are also written (readable by the owner only) to credentials_file,
+    so that every `make run` can show them.
+    """
     passwords = {}
     with database.atomic():
         account = Account.create(name=DEMO_ACCOUNT)
@@ -112,13 +191,24 @@ def load_demo():
         AccountCreator.create(account=account, user=User.get(User.account == account, User.email == COORDINATORS[0][0]))
         # Scheduling is set up in Docket for every stage but the first of each job.
         for job_id, job_name, stages in JOBS:
-            job = Job.create(account=account, external_id=job_id, name=job_name, scheduling_enabled=True, configured=True)
+            job = Job.create(
+                account=account, external_id=job_id, name=job_name, scheduling_enabled=True, configured=True
+            )
             for i, stage_name in enumerate(stages):
-                Stage.create(account=account, job=job, external_id=f"{job_id}-s{i + 1}", name=stage_name,
-                             position=i, scheduling_enabled=i > 0, configured=True, updated_at=utcnow())
+                Stage.create(
+                    account=account,
+                    job=job,
+                    external_id=f"{job_id}-s{i + 1}",
+                    name=stage_name,
+                    position=i,
+                    scheduling_enabled=i > 0,
+                    configured=True,
+                    updated_at=utcnow(),
+                )
     for envelope in demo_events(COORDINATORS):
         accept(account, "docket", envelope["id"], envelope, type=envelope["type"], occurred_at=envelope["occurred_at"])
-    VAR.mkdir(parents=True, exist_ok=True)
-    CREDENTIALS_FILE.write_text("".join(f"{e}  {p}\n" for e, p in passwords.items()))
-    CREDENTIALS_FILE.chmod(0o600)
+    credentials_file = Path(credentials_file)
+    credentials_file.parent.mkdir(parents=True, exist_ok=True)
+    credentials_file.write_text("".join(f"{e}  {p}\n" for e, p in passwords.items()))
+    credentials_file.chmod(0o600)
     return passwords
