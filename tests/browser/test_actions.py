@@ -243,10 +243,11 @@ def test_conflict_warning_shows_before_saving(page, acme, screenshot):
     follow_task(page, "Jordan Lee — Onsite")
     fill_interview(page, start=(10, 30), end=(11, 30), interviewers=[acme.dana])
     warning = page.locator("#conflicts")
-    expect(warning).to_contain_text("Dana Wu is already booked")
+    # Each change asks the server again; allow for a loaded machine.
+    expect(warning).to_contain_text("Dana Wu is already booked", timeout=15_000)
     expect(warning).to_contain_text("Onsite with Maria Garcia")
     fill_interview(page, room=acme.room_4a)
-    expect(warning).to_contain_text("Room 4A is already booked")
+    expect(warning).to_contain_text("Room 4A is already booked", timeout=15_000)
     screenshot("schedule-conflict")
     assert Schedule.select().count() == 1  # nothing saved by the check
     page.get_by_role("button", name="Schedule and send invites").click()
