@@ -31,8 +31,9 @@ class Config:
         self.PUBLIC_URL = env.get("PUBLIC_URL") or env.get("DOCKET_PUBLIC_URL") or ""
         # How often each ATS's API is polled for new stages and interviews.
         self.SYNC_INTERVAL_SECONDS = float(env.get("SYNC_INTERVAL_SECONDS") or 300)
-        # Inbox processing: how many events one transaction takes, and retries.
-        self.INBOX_BATCH_SIZE = int(env.get("INBOX_BATCH_SIZE") or 50)
+        # Inbox processing: how many events one transaction takes, and retries. On SQLite a
+        # batch holds the write lock, so a smaller one keeps webhook answers quick.
+        self.INBOX_BATCH_SIZE = int(env.get("INBOX_BATCH_SIZE") or 20)
         self.INBOX_MAX_ATTEMPTS = int(env.get("INBOX_MAX_ATTEMPTS") or 5)
         self.INBOX_RETRY_BASE_SECONDS = float(env.get("INBOX_RETRY_BASE_SECONDS") or 2)
         self.SWEEP_INTERVAL_SECONDS = float(env.get("SWEEP_INTERVAL_SECONDS") or 10)

@@ -72,10 +72,11 @@ def _find(model, account, external_id):
     account_id = getattr(account, "id", account)
     key = (model, account_id, str(external_id))
     if key not in known.by_external_id:
-        row = model.get_or_none(model.account == account_id, model.external_id == str(external_id))
-        if row is None:
-            return None
-        known.remember(row)
+        # None is remembered too: only the mirror creates these rows during a batch, and
+        # remember() replaces it when it does.
+        known.by_external_id[key] = model.get_or_none(
+            model.account == account_id, model.external_id == str(external_id)
+        )
     return known.by_external_id[key]
 
 
