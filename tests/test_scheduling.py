@@ -13,6 +13,7 @@ from tests.test_views_tasks import HTMX, sign_in
 from webapp.calendars import memory_calendar
 from webapp.models import Attendee, Room, Schedule, ScheduledInterview, Task, User, utcnow
 from webapp.pipeline import drain
+from webapp.views import links
 
 DAY = (utcnow() + dt.timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -265,7 +266,7 @@ def _declined(acme, schedule, attendee):
 
 def action_url(app, account, task):
     with app.test_request_context():
-        return Task.action_urls(account.id, [task]).get(task.id)
+        return links.action_urls(account.id, [task]).get(task.id)
 
 
 def test_declined_task_links_to_the_edit_form_of_its_schedule(app, client, acme):

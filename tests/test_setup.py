@@ -9,6 +9,7 @@ from tests import events as ev
 from tests.test_views_tasks import HTMX, sign_in
 from webapp.models import Event, Interview, InterviewTemplate, Job, JobDefaults, Room, Stage, Task, User
 from webapp.pipeline import drain
+from webapp.views import links
 
 
 def process(handle, *envelopes):
@@ -34,7 +35,7 @@ def task_of(rule):
 
 def action_url(app, account, task):
     with app.test_request_context():
-        return Task.action_urls(account.id, [task]).get(task.id)
+        return links.action_urls(account.id, [task]).get(task.id)
 
 
 @pytest.mark.parametrize(

@@ -9,15 +9,14 @@ import hashlib
 import hmac
 import json
 import secrets
-from urllib.parse import quote
 
 from flask_login import UserMixin
 from peewee import (
+    JOIN,
     BooleanField,
     CharField,
     DateTimeField,
     ForeignKeyField,
-    JOIN,
     IntegerField,
     Model,
     TextField,
@@ -134,6 +133,11 @@ class User(UserMixin, BaseModel):
             user.name = name
             user.save()
         return user
+
+    @classmethod
+    def coordinators_of(cls, account):
+        """The account's people, who can have tasks and cover for each other, by name."""
+        return list(cls.select().where(cls.account == account).order_by(cls.name, cls.email))
 
 
 class AccountCreator(BaseModel):
@@ -279,16 +283,20 @@ class ApplicationMove(BaseModel):
     def before(cls, application, moment):
         """The latest move strictly before a moment, or None."""
         return (
-            cls.select().where(cls.application == application, cls.occurred_at < moment)
-            .order_by(cls.occurred_at.desc()).first()
+            cls.select()
+            .where(cls.application == application, cls.occurred_at < moment)
+            .order_by(cls.occurred_at.desc())
+            .first()
         )
 
     @classmethod
     def after(cls, application, moment):
         """The earliest move strictly after a moment, or None."""
         return (
-            cls.select().where(cls.application == application, cls.occurred_at > moment)
-            .order_by(cls.occurred_at).first()
+            cls.select()
+            .where(cls.application == application, cls.occurred_at > moment)
+            .order_by(cls.occurred_at)
+            .first()
         )
 
 
@@ -308,6 +316,11 @@ class Schedule(BaseModel):
     class Meta:
         indexes = ((("account", "external_id"), True),)
 
+    @classmethod
+    def of_account(cls, account, external_id):
+        """The account's schedule with this (Docket) id, or None."""
+        return cls.get_or_none(cls.account == account, cls.external_id == str(external_id))
+
 
 class ScheduledInterview(BaseModel):
     """One interview of a schedule: its time, room and calendar event."""
@@ -321,6 +334,30 @@ class ScheduledInterview(BaseModel):
     room_name = CharField(null=True)
     room_email = CharField(null=True)
     calendar_event_id = CharField(null=True)
+
+    @classmethod
+    def bookings(cls, account, emails, starts_at, ends_at, exclude_schedule=None):
+        """Interviewers and rooms among `emails` already booked between two times in the account's
+        live schedules: a list of (attendee, scheduled interview, schedule) overlapping the slot."""
+        if not emails:
+            return []
+        query = (
+            Attendee.select(Attendee, cls, Schedule)
+            .join(cls, on=(Attendee.scheduled_interview == cls.id))
+            .join(Schedule, on=(cls.schedule == Schedule.id))
+            .where(
+                Attendee.account == account,
+                Attendee.email.in_(sorted(emails)),
+                Attendee.kind.in_(["interviewer", "room"]),
+                Schedule.status != "cancelled",
+                cls.starts_at < ends_at,
+                cls.ends_at > starts_at,
+            )
+            .order_by(cls.starts_at, Attendee.id)
+        )
+        if exclude_schedule is not None:
+            query = query.where(Schedule.id != exclude_schedule)
+        return [(a, a.scheduled_interview, a.scheduled_interview.schedule) for a in query]
 
 
 class Attendee(BaseModel):
@@ -367,6 +404,32 @@ class Event(BaseModel):
         if account is not None:
             query = query.where(cls.account == account)
         return {row.status: row.n for row in query}
+
+    @classmethod
+    def recent(cls, account, status=None, before=None, limit=50):
+        """The account's inbox rows, newest first; `before` an id to page back from."""
+        query = cls.select().where(cls.account == account)
+        if status:
+            query = query.where(cls.status == status)
+        if before:
+            query = query.where(cls.id < before)
+        return list(query.order_by(cls.id.desc()).limit(limit))
+
+    @classmethod
+    def latest_of(cls, account, limit):
+        """The account's last `limit` inbox rows that were processed, oldest first, for a replay."""
+        query = (
+            cls.select()
+            .where(cls.account == account, cls.status.in_([cls.PROCESSED, cls.FAILED, cls.PENDING]))
+            .order_by(cls.id.desc())
+            .limit(limit)
+        )
+        return list(reversed(list(query)))
+
+    @classmethod
+    def of_account(cls, account, event_id):
+        """The account's inbox row with this id, or None (another account's row is not found)."""
+        return cls.get_or_none(cls.account == account, cls.id == event_id)
 
 
 class Task(BaseModel):
@@ -422,7 +485,11 @@ class Task(BaseModel):
             cls.select(cls, Assignee, Completer)
             .join_from(cls, Assignee, on=(cls.assignee == Assignee.id), join_type=JOIN.LEFT_OUTER, attr="assignee")
             .join_from(
-                cls, Completer, on=(cls.completed_by_user == Completer.id), join_type=JOIN.LEFT_OUTER, attr="completed_by_user"
+                cls,
+                Completer,
+                on=(cls.completed_by_user == Completer.id),
+                join_type=JOIN.LEFT_OUTER,
+                attr="completed_by_user",
             )
             .where(cls.account == account)
         )
@@ -471,6 +538,106 @@ class Task(BaseModel):
             TaskHistory.create(account=self.account_id, task=self, kind="reopened", user=user)
         return True
 
+    @classmethod
+    def _with_people_joined(cls):
+        """Tasks with their assignee, who completed them, and on whose behalf: one query, no lazy loads."""
+        Assignee = User.alias("assignee")
+        Completer = User.alias("completer")
+        Behalf = User.alias("behalf")
+        left = JOIN.LEFT_OUTER
+        return (
+            cls.select(cls, Assignee, Completer, Behalf)
+            .join_from(cls, Assignee, on=(cls.assignee == Assignee.id), join_type=left, attr="assignee")
+            .join_from(
+                cls, Completer, on=(cls.completed_by_user == Completer.id), join_type=left, attr="completed_by_user"
+            )
+            .join_from(
+                cls, Behalf, on=(cls.completed_on_behalf_of == Behalf.id), join_type=left, attr="completed_on_behalf_of"
+            )
+        )
+
+    @classmethod
+    def open_counts(cls, account, assignee):
+        """Open tasks of one coordinator per rule: {rule_id: (category, count, sum of ids, highest id)}.
+
+        The sums and highest ids let a page tell cheaply whether the list changed since it was drawn.
+        """
+        from peewee import fn
+
+        query = (
+            cls.select(
+                cls.rule_id,
+                fn.MAX(cls.category).alias("category_name"),
+                fn.COUNT(cls.id).alias("n"),
+                fn.SUM(cls.id).alias("id_sum"),
+                fn.MAX(cls.id).alias("id_max"),
+            )
+            .where(cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN)
+            .group_by(cls.rule_id)
+            .tuples()
+        )
+        return {rule_id: (name, n, int(id_sum or 0), id_max or 0) for rule_id, name, n, id_sum, id_max in query}
+
+    @classmethod
+    def page_listing(cls, account, assignee, category=None, completed_limit=0):
+        """A coordinator's open tasks (most urgent, then oldest first, as read-only rows) and, with
+        completed_limit, their most recently completed ones, with every person shown on a row joined in."""
+
+        def base():
+            query = cls._with_people_joined().where(cls.account == account, cls.assignee == assignee)
+            return query.where(cls.rule_id == category) if category else query
+
+        # Open tasks have no completer, and their assignee is the one asked for: no joins, only the
+        # columns a row shows, so that 500 rows stay cheap to build.
+        shown = (cls.id, cls.rule_id, cls.category, cls.title, cls.recommended_action, cls.priority, cls.status)
+        open_query = cls.select(*shown, cls.subjects, cls.created_at, cls.assignee).where(
+            cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN
+        )
+        if category:
+            open_query = open_query.where(cls.rule_id == category)
+        # Light rows (named tuples) rather than model instances: the page only reads them.
+        open_tasks = list(open_query.order_by(cls.priority_rank, cls.created_at, cls.id).namedtuples())
+        completed = []
+        if completed_limit:
+            completed = list(
+                base()
+                .where(cls.status == cls.COMPLETED)
+                .order_by(cls.completed_at.desc(), cls.id.desc())
+                .limit(completed_limit)
+            )
+        return open_tasks, completed
+
+    @classmethod
+    def with_people(cls, account, task_id):
+        """The account's task with its assignee and the people who completed it, or None."""
+        return cls._with_people_joined().where(cls.account == account, cls.id == task_id).first()
+
+    @classmethod
+    def opened_since(cls, account, assignee, after_id):
+        """The coordinator's open tasks with an id above after_id: new since a page was drawn."""
+        return list(
+            cls.select(cls.id, cls.title)
+            .where(cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN, cls.id > after_id)
+            .order_by(cls.id)
+        )
+
+    @classmethod
+    def open_counts_by_rule(cls, account, rule_ids=None):
+        """The account's open tasks per rule (everyone's): {rule_id: count}."""
+        from peewee import fn
+
+        query = cls.select(cls.rule_id, fn.COUNT(cls.id)).where(cls.account == account, cls.status == cls.OPEN)
+        if rule_ids is not None:
+            query = query.where(cls.rule_id.in_(sorted(rule_ids)))
+        return dict(query.group_by(cls.rule_id).tuples())
+
+    @classmethod
+    def open_of_rules(cls, account, rule_ids):
+        """The account's open tasks of these rules."""
+        return list(
+            cls.select().where(cls.account == account, cls.status == cls.OPEN, cls.rule_id.in_(sorted(rule_ids)))
+        )
+
 
 class TaskHistory(BaseModel):
     """One change to a task, with the user or event behind it."""
@@ -482,6 +649,37 @@ class TaskHistory(BaseModel):
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
     event = ForeignKeyField(Event, null=True, on_delete="SET NULL")
     note = TextField(default="")
+
+    @classmethod
+    def history_of(cls, task):
+        """A task's history, oldest first, with the people behind each change."""
+        return list(
+            cls.select(cls, User)
+            .join(User, JOIN.LEFT_OUTER, on=(cls.user == User.id), attr="user")
+            .where(cls.task == task)
+            .order_by(cls.at, cls.id)
+        )
+
+    @classmethod
+    def touched_by(cls, event_ids):
+        """What each inbox row did to tasks: {event id: [(task, kinds)]}, in one query."""
+        if not event_ids:
+            return {}
+        query = (
+            cls.select(cls.event, cls.kind, Task.id, Task.title, Task.rule_id, Task.status)
+            .join(Task, on=(cls.task == Task.id))
+            .where(cls.event.in_(list(event_ids)))
+            .order_by(cls.id)
+        )
+        touched = {}
+        for row in query.namedtuples():
+            tasks = touched.setdefault(row.event, {})
+            entry = tasks.setdefault(
+                row.id, {"id": row.id, "title": row.title, "rule_id": row.rule_id, "status": row.status, "kinds": []}
+            )
+            if row.kind not in entry["kinds"]:
+                entry["kinds"].append(row.kind)
+        return {event_id: list(tasks.values()) for event_id, tasks in touched.items()}
 
 
 class Resolution(BaseModel):
@@ -498,240 +696,21 @@ class Resolution(BaseModel):
         indexes = ((("account", "rule_id", "key_head"), False),)
 
 
-MODELS = [
-    Account,
-    User,
-    AccountCreator,
-    ApiToken,
-    Job,
-    Stage,
-    Interview,
-    Candidate,
-    Application,
-    ApplicationMove,
-    Schedule,
-    ScheduledInterview,
-    Attendee,
-    Event,
-    Task,
-    TaskHistory,
-    Resolution,
-]
-
-
-# --- Queries for the coordinator's pages (Step 2) ---------------------------------------------
-
-
-def _coordinators_of(cls, account):
-    """The account's people, who can have tasks and cover for each other, by name."""
-    return list(cls.select().where(cls.account == account).order_by(cls.name, cls.email))
-
-
-User.coordinators_of = classmethod(_coordinators_of)
-
-
-def _open_counts(cls, account, assignee):
-    """Open tasks of one coordinator per rule: {rule_id: (category, count, sum of ids, highest id)}.
-
-    The sums and highest ids let a page tell cheaply whether the list changed since it was drawn.
-    """
-    from peewee import fn
-
-    query = (
-        cls.select(
-            cls.rule_id,
-            fn.MAX(cls.category).alias("category_name"),
-            fn.COUNT(cls.id).alias("n"),
-            fn.SUM(cls.id).alias("id_sum"),
-            fn.MAX(cls.id).alias("id_max"),
-        )
-        .where(cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN)
-        .group_by(cls.rule_id)
-        .tuples()
-    )
-    return {rule_id: (name, n, int(id_sum or 0), id_max or 0) for rule_id, name, n, id_sum, id_max in query}
-
-
-def _page_listing(cls, account, assignee, category=None, completed_limit=0):
-    """A coordinator's open tasks (most urgent, then oldest first, as read-only rows) and, with
-    completed_limit, their most recently completed ones, with every person shown on a row joined in."""
-
-    def base():
-        query = _with_people_joined(cls).where(cls.account == account, cls.assignee == assignee)
-        return query.where(cls.rule_id == category) if category else query
-
-    # Open tasks have no completer, and their assignee is the one asked for: no joins, only the
-    # columns a row shows, so that 500 rows stay cheap to build.
-    shown = (cls.id, cls.rule_id, cls.category, cls.title, cls.recommended_action, cls.priority, cls.status)
-    open_query = cls.select(*shown, cls.subjects, cls.created_at, cls.assignee).where(
-        cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN
-    )
-    if category:
-        open_query = open_query.where(cls.rule_id == category)
-    # Light rows (named tuples) rather than model instances: the page only reads them.
-    open_tasks = list(open_query.order_by(cls.priority_rank, cls.created_at, cls.id).namedtuples())
-    completed = []
-    if completed_limit:
-        completed = list(
-            base()
-            .where(cls.status == cls.COMPLETED)
-            .order_by(cls.completed_at.desc(), cls.id.desc())
-            .limit(completed_limit)
-        )
-    return open_tasks, completed
-
-
-def _action_urls(cls, account, tasks):
-    """Where each task's recommended action is done: {task id: url}.
-
-    Docket's own form when Docket can do it (schedule, edit a schedule, set up a job, a stage, an
-    interview, reconnect an integration), else the ATS: the application's page, else the
-    candidate's, else the job's, in one query for the whole page.
-    """
-    urls = _docket_action_urls(tasks)
-    rest = [task for task in tasks if task.id not in urls]
-    if rest:
-        urls.update(_ats_action_urls(cls, account, rest))
-    return urls
-
-
-def _docket_action_urls(tasks):
-    """The Docket forms that resolve tasks, for the tasks whose records name them: {task id: path}."""
-    from flask import url_for
-
-    # Each form's URL is built once with placeholders, then filled in per task: a page may have hundreds.
-    forms = {
-        "ready_to_schedule": ("schedules.new", {"application": "application", "stage": "stage"}),
-        "schedule_cancelled": ("schedules.new", {"application": "application", "stage": "stage"}),
-        "interviewer_declined": ("schedules.edit", {"external_id": "schedule"}),
-        "room_declined": ("schedules.edit", {"external_id": "schedule"}),
-        "candidate_declined": ("schedules.edit", {"external_id": "schedule"}),
-        "new_job": ("setup.job", {"external_id": "job"}),
-        "new_stage": ("setup.stage", {"external_id": "stage"}),
-        "new_interview": ("setup.interview", {"external_id": "interview"}),
-    }
-    built = {}
-    urls = {}
-    for task in tasks:
-        rule = task.rule_id
-        if rule == "broken_integration":
-            urls[task.id] = built.setdefault(rule, url_for("admin_integrations.index"))
-            continue
-        if rule not in forms:
-            continue
-        endpoint, params = forms[rule]
-        subjects = task.subjects or {}
-        values = {}
-        for param, kind in params.items():
-            value = (subjects.get(kind) or {}).get("id")
-            if value in (None, ""):
-                break
-            values[f"@{param}@"] = quote(str(value), safe="")
-        else:
-            if endpoint not in built:
-                built[endpoint] = url_for(endpoint, **{p: f"@{p}@" for p in params}, task="@task@").replace("%40", "@")
-            url = built[endpoint].replace("@task@", str(task.id))
-            for placeholder, value in values.items():
-                url = url.replace(placeholder, value)
-            urls[task.id] = url
-    return urls
-
-
-def _ats_action_urls(cls, account, tasks):
-    """Where each task's recommended action is done in the ATS, as far as the mirror knows."""
-    wanted = {"application": set(), "candidate": set(), "job": set()}
-    for task in tasks:
-        for kind, ids in wanted.items():
-            record = (task.subjects or {}).get(kind) or {}
-            if record.get("id"):
-                ids.add(str(record["id"]))
-    from peewee import Value
-
-    parts = []
-    for kind, model in (("application", Application), ("candidate", Candidate), ("job", Job)):
-        if wanted[kind]:
-            parts.append(
-                model.select(Value(kind).alias("kind"), model.external_id, model.url).where(
-                    model.account == account, model.external_id.in_(sorted(wanted[kind])), model.url.is_null(False)
-                )
-            )
-    if not parts:
-        return {}
-    query = parts[0]
-    for part in parts[1:]:
-        query = query + part  # UNION ALL: one round trip
-    found = {(kind, external_id): url for kind, external_id, url in query.tuples()}
-    urls = {}
-    for task in tasks:
-        for kind in ("application", "candidate", "job"):
-            record = (task.subjects or {}).get(kind) or {}
-            url = found.get((kind, str(record.get("id"))))
-            if url:
-                urls[task.id] = url
-                break
-    return urls
-
-
-def _with_people_joined(cls):
-    """Tasks with their assignee, who completed them, and on whose behalf: one query, no lazy loads."""
-    Assignee = User.alias("assignee")
-    Completer = User.alias("completer")
-    Behalf = User.alias("behalf")
-    left = JOIN.LEFT_OUTER
-    return (
-        cls.select(cls, Assignee, Completer, Behalf)
-        .join_from(cls, Assignee, on=(cls.assignee == Assignee.id), join_type=left, attr="assignee")
-        .join_from(cls, Completer, on=(cls.completed_by_user == Completer.id), join_type=left, attr="completed_by_user")
-        .join_from(
-            cls, Behalf, on=(cls.completed_on_behalf_of == Behalf.id), join_type=left, attr="completed_on_behalf_of"
-        )
-    )
-
-
-def _with_people(cls, account, task_id):
-    """The account's task with its assignee and the people who completed it, or None."""
-    return _with_people_joined(cls).where(cls.account == account, cls.id == task_id).first()
-
-
-def _opened_since(cls, account, assignee, after_id):
-    """The coordinator's open tasks with an id above after_id: new since a page was drawn."""
-    return list(
-        cls.select(cls.id, cls.title)
-        .where(cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN, cls.id > after_id)
-        .order_by(cls.id)
-    )
-
-
-Task.open_counts = classmethod(_open_counts)
-Task.page_listing = classmethod(_page_listing)
-Task.action_urls = classmethod(_action_urls)
-Task.with_people = classmethod(_with_people)
-Task.opened_since = classmethod(_opened_since)
-
-
-def _history_of(cls, task):
-    """A task's history, oldest first, with the people behind each change."""
-    return list(
-        cls.select(cls, User)
-        .join(User, JOIN.LEFT_OUTER, on=(cls.user == User.id), attr="user")
-        .where(cls.task == task)
-        .order_by(cls.at, cls.id)
-    )
-
-
-TaskHistory.history_of = classmethod(_history_of)
+CALENDAR_NAMES = {"google": "Google Calendar", "microsoft": "Microsoft 365"}
 
 
 class Integration(BaseModel):
-    """An ATS connected to an account: its secrets (never shown again), health and sync state.
+    """An ATS or a calendar connected to an account: its secrets (never shown again), health and sync state.
 
     `webhook_secret` may hold several secrets separated by commas or spaces
     (Lever signs each event type with its own token; rotation needs two).
     `state` is the sync's memory: the stages last listed per job and the ATS's users.
+    Calendars keep their credentials (a service account, a client secret) as JSON.
     """
 
     OK, FAILING = "ok", "failing"
     PROVIDERS = ("greenhouse", "lever", "ashby")
+    CALENDAR_PROVIDERS = tuple(CALENDAR_NAMES)
 
     account = ForeignKeyField(Account, backref="integrations", on_delete="CASCADE")
     provider = CharField()
@@ -743,6 +722,9 @@ class Integration(BaseModel):
     connected_at = UTCDateTimeField(default=utcnow)
     last_synced_at = UTCDateTimeField(null=True)
     next_sync_at = UTCDateTimeField(null=True)
+    kind = CharField(default="ats")  # ats or calendar
+    credentials = JSONField(null=True)
+    owner_email = CharField(null=True)
 
     class Meta:
         indexes = ((("account", "provider"), True),)
@@ -768,11 +750,10 @@ class Integration(BaseModel):
             record["owner"] = owner.as_person() if owner else {"email": self.owner_email, "name": ""}
         return record
 
-
-MODELS.append(Integration)
-
-
-# --- Per-account rulebooks (Step 6) -----------------------------------------------------------
+    @classmethod
+    def failing_of(cls, account):
+        """The account's integrations that are broken now, for the banner every user sees."""
+        return list(cls.select().where(cls.account == account, cls.status == cls.FAILING).order_by(cls.id))
 
 
 class RulebookVersion(BaseModel):
@@ -833,86 +814,6 @@ class RulebookVersion(BaseModel):
         return cls.get_or_none(cls.account == account, cls.number == number)
 
 
-MODELS.append(RulebookVersion)
-
-
-def _open_counts_by_rule(cls, account, rule_ids=None):
-    """The account's open tasks per rule (everyone's): {rule_id: count}."""
-    from peewee import fn
-
-    query = cls.select(cls.rule_id, fn.COUNT(cls.id)).where(cls.account == account, cls.status == cls.OPEN)
-    if rule_ids is not None:
-        query = query.where(cls.rule_id.in_(sorted(rule_ids)))
-    return dict(query.group_by(cls.rule_id).tuples())
-
-
-def _open_of_rules(cls, account, rule_ids):
-    """The account's open tasks of these rules."""
-    return list(cls.select().where(cls.account == account, cls.status == cls.OPEN, cls.rule_id.in_(sorted(rule_ids))))
-
-
-Task.open_counts_by_rule = classmethod(_open_counts_by_rule)
-Task.open_of_rules = classmethod(_open_of_rules)
-
-
-def _recent(cls, account, status=None, before=None, limit=50):
-    """The account's inbox rows, newest first; `before` an id to page back from."""
-    query = cls.select().where(cls.account == account)
-    if status:
-        query = query.where(cls.status == status)
-    if before:
-        query = query.where(cls.id < before)
-    return list(query.order_by(cls.id.desc()).limit(limit))
-
-
-def _latest_of(cls, account, limit):
-    """The account's last `limit` inbox rows that were processed, oldest first, for a replay."""
-    query = (
-        cls.select()
-        .where(cls.account == account, cls.status.in_([cls.PROCESSED, cls.FAILED, cls.PENDING]))
-        .order_by(cls.id.desc())
-        .limit(limit)
-    )
-    return list(reversed(list(query)))
-
-
-def _event_of_account(cls, account, event_id):
-    """The account's inbox row with this id, or None (another account's row is not found)."""
-    return cls.get_or_none(cls.account == account, cls.id == event_id)
-
-
-Event.recent = classmethod(_recent)
-Event.latest_of = classmethod(_latest_of)
-Event.of_account = classmethod(_event_of_account)
-
-
-def _touched_by(cls, event_ids):
-    """What each inbox row did to tasks: {event id: [(task, kinds)]}, in one query."""
-    if not event_ids:
-        return {}
-    query = (
-        cls.select(cls.event, cls.kind, Task.id, Task.title, Task.rule_id, Task.status)
-        .join(Task, on=(cls.task == Task.id))
-        .where(cls.event.in_(list(event_ids)))
-        .order_by(cls.id)
-    )
-    touched = {}
-    for row in query.namedtuples():
-        tasks = touched.setdefault(row.event, {})
-        entry = tasks.setdefault(
-            row.id, {"id": row.id, "title": row.title, "rule_id": row.rule_id, "status": row.status, "kinds": []}
-        )
-        if row.kind not in entry["kinds"]:
-            entry["kinds"].append(row.kind)
-    return {event_id: list(tasks.values()) for event_id, tasks in touched.items()}
-
-
-TaskHistory.touched_by = classmethod(_touched_by)
-
-
-# --- Doing the recommended action in Docket (Step 4): rooms, templates, job defaults, bookings --
-
-
 class Room(BaseModel):
     """A bookable room: a calendar resource with a name and an e-mail address."""
 
@@ -964,62 +865,6 @@ class InterviewTemplate(BaseModel):
         return {t.interview_id: t for t in cls.select().where(cls.interview.in_(ids))} if ids else {}
 
 
-MODELS.extend([Room, JobDefaults, InterviewTemplate])
-
-
-def _schedule_of_account(cls, account, external_id):
-    """The account's schedule with this (Docket) id, or None."""
-    return cls.get_or_none(cls.account == account, cls.external_id == str(external_id))
-
-
-Schedule.of_account = classmethod(_schedule_of_account)
-
-
-def _bookings(cls, account, emails, starts_at, ends_at, exclude_schedule=None):
-    """Interviewers and rooms among `emails` already booked between two times in the account's
-    live schedules: a list of (attendee, scheduled interview, schedule) overlapping the slot."""
-    if not emails:
-        return []
-    query = (
-        Attendee.select(Attendee, cls, Schedule)
-        .join(cls, on=(Attendee.scheduled_interview == cls.id))
-        .join(Schedule, on=(cls.schedule == Schedule.id))
-        .where(
-            Attendee.account == account,
-            Attendee.email.in_(sorted(emails)),
-            Attendee.kind.in_(["interviewer", "room"]),
-            Schedule.status != "cancelled",
-            cls.starts_at < ends_at,
-            cls.ends_at > starts_at,
-        )
-        .order_by(cls.starts_at, Attendee.id)
-    )
-    if exclude_schedule is not None:
-        query = query.where(Schedule.id != exclude_schedule)
-    return [(a, a.scheduled_interview, a.scheduled_interview.schedule) for a in query]
-
-
-ScheduledInterview.bookings = classmethod(_bookings)
-
-
-# --- Calendars (Step 5): Google Calendar and Microsoft 365 as integrations --------------------
-
-CALENDAR_NAMES = {"google": "Google Calendar", "microsoft": "Microsoft 365"}
-# Calendar integrations keep their secrets (a service account, a client secret) as JSON, never shown again.
-Integration._meta.add_field("kind", CharField(default="ats"))
-Integration._meta.add_field("credentials", JSONField(null=True))
-Integration._meta.add_field("owner_email", CharField(null=True))
-Integration.CALENDAR_PROVIDERS = tuple(CALENDAR_NAMES)
-
-
-def _failing_of(cls, account):
-    """The account's integrations that are broken now, for the banner every user sees."""
-    return list(cls.select().where(cls.account == account, cls.status == cls.FAILING).order_by(cls.id))
-
-
-Integration.failing_of = classmethod(_failing_of)
-
-
 class CalendarWatch(BaseModel):
     """Docket's watch on one organizer's calendar: a Google push channel or a Microsoft Graph
     subscription, with the cursor (sync token, delta link) of the last sync.
@@ -1061,4 +906,29 @@ class CalendarWatch(BaseModel):
         return bool(given) and hmac.compare_digest(str(given).encode(), self.channel_token.encode())
 
 
-MODELS.append(CalendarWatch)
+# Every table, parents before children.
+MODELS = [
+    Account,
+    User,
+    AccountCreator,
+    ApiToken,
+    Job,
+    Stage,
+    Interview,
+    Candidate,
+    Application,
+    ApplicationMove,
+    Schedule,
+    ScheduledInterview,
+    Attendee,
+    Event,
+    Task,
+    TaskHistory,
+    Resolution,
+    Integration,
+    RulebookVersion,
+    Room,
+    JobDefaults,
+    InterviewTemplate,
+    CalendarWatch,
+]

@@ -12,6 +12,7 @@ from ..htmx import is_fragment_request, page_or_fragment, redirect_or_fragment, 
 from ..integrations import normalise
 from ..models import Event, Task, TaskHistory, User
 from ..rulebook import rulebook_for
+from . import links
 
 bp = Blueprint("tasks", __name__)
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def _list_context(filters, coordinators, counts=None, fresh_after=None):
         "open_total": sum(n for _, n, _, _ in counts.values()),
         "open_tasks": open_tasks,
         "completed_tasks": completed,
-        "action_urls": Task.action_urls(account, tasks) if tasks else {},
+        "action_urls": links.action_urls(account, tasks) if tasks else {},
         "fingerprint": _fingerprint(counts),
         "seen": max((top for _, _, _, top in counts.values()), default=0),
         "fresh_after": fresh_after,
@@ -211,7 +212,7 @@ def _detail_context(task_id):
         "event": event,
         "envelope": _envelope_of(event),
         "history": TaskHistory.history_of(task),
-        "action_url": Task.action_urls(current_user.account_id, [task]).get(task.id),
+        "action_url": links.action_urls(current_user.account_id, [task]).get(task.id),
         "back_url": url_for("tasks.index", **({"assignee": task.assignee.email} if task.assignee_id else {})),
     }
 
