@@ -19,25 +19,44 @@ def _event(i):
     """A realistic mix: moves into stages (Ready to Schedule), schedules that resolve them, new jobs."""
     t = f"2026-11-28T{9 + (i // 3600) % 10:02d}:{(i // 60) % 60:02d}:{i % 60:02d}Z"
     app = {"id": f"app-{i // 2}"}
-    candidate = {"id": f"cand-{i // 2}", "name": f"Candidate {i // 2}",
-                 "coordinator": {"email": f"coordinator{i // 2 % 7}@bench.test", "name": f"Coordinator {i // 2 % 7}"}}
-    job = {"id": f"job-{i % 50}", "name": f"Job {i % 50}",
-           "coordinator": {"email": f"coordinator{i % 50 % 5}@bench.test", "name": f"Coordinator {i % 50 % 5}"}}
+    candidate = {
+        "id": f"cand-{i // 2}",
+        "name": f"Candidate {i // 2}",
+        "coordinator": {"email": f"coordinator{i // 2 % 7}@bench.test", "name": f"Coordinator {i // 2 % 7}"},
+    }
+    job = {
+        "id": f"job-{i % 50}",
+        "name": f"Job {i % 50}",
+        "coordinator": {"email": f"coordinator{i % 50 % 5}@bench.test", "name": f"Coordinator {i % 50 % 5}"},
+    }
     stage = {"id": f"stage-{i % 50}-onsite", "name": "Onsite", "scheduling_enabled": True}
     if i % 10 == 9:
         return {"id": f"e{i}", "type": "job.created", "occurred_at": t, "data": {"job": dict(job, id=f"job-new-{i}")}}
     if i % 2 == 0:
         data = {"application": app, "candidate": candidate, "job": job, "stage": stage}
         return {"id": f"e{i}", "type": "application.stage_changed", "occurred_at": t, "data": data}
-    data = {"schedule": {"id": f"s{i}"}, "application": app, "candidate": candidate, "job": job, "stage": stage,
-            "actor": {"email": "coordinator1@bench.test", "name": "Coordinator 1"}, "changes": {}}
+    data = {
+        "schedule": {"id": f"s{i}"},
+        "application": app,
+        "candidate": candidate,
+        "job": job,
+        "stage": stage,
+        "actor": {"email": "coordinator1@bench.test", "name": "Coordinator 1"},
+        "changes": {},
+    }
     return {"id": f"e{i}", "type": "schedule.created", "occurred_at": t, "data": data}
 
 
 def _env(folder, redis_url, queue):
     env = dict(os.environ)
-    env.update(DOCKET_ENV="development", DATABASE_URL=f"sqlite:///{folder / 'bench.db'}", REDIS_URL=redis_url,
-               DOCKET_QUEUE=queue, RULES_PATH=str(ROOT / "rules.yaml"), PYTHONPATH=str(ROOT))
+    env.update(
+        DOCKET_ENV="development",
+        DATABASE_URL=f"sqlite:///{folder / 'bench.db'}",
+        REDIS_URL=redis_url,
+        DOCKET_QUEUE=queue,
+        RULES_PATH=str(ROOT / "rules.yaml"),
+        PYTHONPATH=str(ROOT),
+    )
     return env
 
 
@@ -57,8 +76,22 @@ def rq_noop_rate(redis_url, n, worker_class="rq.Worker"):
         queue.enqueue("worker.jobs.noop", result_ttl=0)
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", redis_url, "-w", worker_class, "-q", "bench-noop"],
-        cwd=ROOT, check=True, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        [
+            sys.executable,
+            "-m",
+            "rq.cli",
+            "worker",
+            "--burst",
+            "--url",
+            redis_url,
+            "-w",
+            worker_class,
+            "-q",
+            "bench-noop",
+        ],
+        cwd=ROOT,
+        check=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
     return n / (time.perf_counter() - started)
 
@@ -79,8 +112,14 @@ def pipeline_rate(folder, redis_url, n):
         token = ApiToken.issue(User.for_email(account, "bench@bench.test", "Bench"))
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    worker = subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         time.sleep(2)  # let the worker start, as it would be in production
         post_times = []
@@ -104,7 +143,10 @@ def pipeline_rate(folder, redis_url, n):
         worker.wait(timeout=30)
     post_times.sort()
     return {
-        "elapsed": elapsed, "posted": posted, "failed": failed, "tasks": tasks,
+        "elapsed": elapsed,
+        "posted": posted,
+        "failed": failed,
+        "tasks": tasks,
         "post_p50_ms": post_times[len(post_times) // 2] * 1000,
         "post_p95_ms": post_times[int(len(post_times) * 0.95)] * 1000,
     }
@@ -131,8 +173,10 @@ def main():
     print(f"  failed events:                 {result['failed']}   tasks written: {result['tasks']}")
     print(f"  RQ no-op jobs, same Redis:     {noop:.1f} jobs/s with rq.Worker (forks per job, as our worker does)")
     print(f"                                 {noop_simple:.0f} jobs/s with rq.SimpleWorker (no fork)")
-    print(f"  ratio to RQ's own rate:        {rate / noop:.1f}x rq.Worker (target: at least 3x), "
-          f"{rate / noop_simple:.1f}x rq.SimpleWorker")
+    print(
+        f"  ratio to RQ's own rate:        {rate / noop:.1f}x rq.Worker (target: at least 3x), "
+        f"{rate / noop_simple:.1f}x rq.SimpleWorker"
+    )
 
 
 if __name__ == "__main__":

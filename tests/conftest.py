@@ -42,7 +42,11 @@ def services(tmp_path_factory):
     if BACKEND == "embedded":
         folder = tmp_path_factory.mktemp("embedded")
         redis_server = EmbeddedRedis(folder / "redis.sock", persist=False).start()
-        yield {"DATABASE_URL": f"sqlite:///{folder / 'docket.db'}", "REDIS_URL": redis_server.url, "redis": redis_server}
+        yield {
+            "DATABASE_URL": f"sqlite:///{folder / 'docket.db'}",
+            "REDIS_URL": redis_server.url,
+            "redis": redis_server,
+        }
         redis_server.stop()
     else:
         base = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -38,9 +38,7 @@ def stage_changed(stage=ONSITE, previous=None, minutes=0, application=APPLICATIO
 
 
 def application_closed(minutes=0, reason="rejected", application=APPLICATION):
-    return envelope(
-        "application.closed", minutes, application=application, candidate=CANDIDATE, job=JOB, reason=reason
-    )
+    return envelope("application.closed", minutes, application=application, candidate=CANDIDATE, job=JOB, reason=reason)
 
 
 def schedule_event(kind, minutes=0, stage=ONSITE, schedule=SCHEDULE, application=APPLICATION, changes=None):

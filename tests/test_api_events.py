@@ -12,7 +12,12 @@ def test_new_event_is_accepted_into_the_inbox(make_account):
     assert response.status_code == 202
     body = response.get_json()
     row = Event.get_by_id(body["id"])
-    assert (row.source, row.external_id, row.type, row.status) == ("api", "move-1", "application.stage_changed", "pending")
+    assert (row.source, row.external_id, row.type, row.status) == (
+        "api",
+        "move-1",
+        "application.stage_changed",
+        "pending",
+    )
     assert body["duplicate"] is False
 
 

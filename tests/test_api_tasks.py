@@ -25,8 +25,20 @@ def test_tasks_default_to_my_open_tasks(acme_with_tasks):
     assert task["assignee"] == {"email": acme_with_tasks.user.email, "name": acme_with_tasks.user.name}
     assert task["priority"] == "urgent" and task["status"] == "open"
     assert task["about"]["integration"]["id"] == ev.INTEGRATION["id"]
-    assert set(task) >= {"id", "rule", "category", "title", "recommended_action", "assignee", "priority",
-                         "status", "created_at", "completed_at", "completed_by", "about"}
+    assert set(task) >= {
+        "id",
+        "rule",
+        "category",
+        "title",
+        "recommended_action",
+        "assignee",
+        "priority",
+        "status",
+        "created_at",
+        "completed_at",
+        "completed_by",
+        "about",
+    }
 
 
 def test_tasks_of_a_colleague_by_email_and_by_category(acme_with_tasks):

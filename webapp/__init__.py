@@ -18,7 +18,7 @@ def create_app(config=None):
     settings.update(config or {})
     app.config.from_mapping(settings)
     if not app.config["SECRET_KEY"]:
-        raise RuntimeError("SECRET_KEY must be set outside development (DOCKET_ENV=%s)" % app.config["ENV"])
+        raise RuntimeError(f"SECRET_KEY must be set outside development (DOCKET_ENV={app.config['ENV']})")
 
     from . import auth, cli, db, extensions, security
     from .views import admin_integrations, api, errors, tasks, webhooks
@@ -32,7 +32,8 @@ def create_app(config=None):
     app.register_blueprint(api.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(admin_integrations.bp)
-    from .views import schedules, setup as setup_views
+    from .views import schedules
+    from .views import setup as setup_views
 
     app.register_blueprint(schedules.bp)
     app.register_blueprint(setup_views.bp)

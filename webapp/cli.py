@@ -117,4 +117,3 @@ def serve(port):
     from .devserver import run_all
 
     run_all(current_app, port or current_app.config["PORT"])
-

@@ -32,9 +32,7 @@ def open_database(url, pooled=False):
         # wait for each other instead of failing on a lock upgrade.
         options = {"pragmas": SQLITE_PRAGMAS, "autoconnect": True, "lock_type": "IMMEDIATE"}
         if pooled:
-            return PooledSqliteDatabase(
-                path, max_connections=32, stale_timeout=300, check_same_thread=False, **options
-            )
+            return PooledSqliteDatabase(path, max_connections=32, stale_timeout=300, check_same_thread=False, **options)
         return SqliteDatabase(path, **options)
     if pooled:
         scheme, rest = url.split("://", 1)

@@ -187,9 +187,7 @@ class TaskStore:
         return str(key[rule.key[0]])
 
     def find_open(self, rule_id, partial_key):
-        query = Task.select().where(
-            Task.account == self.account, Task.rule_id == rule_id, Task.status == Task.OPEN
-        )
+        query = Task.select().where(Task.account == self.account, Task.rule_id == rule_id, Task.status == Task.OPEN)
         head = self._head(rule_id, partial_key)
         if head is not None:
             query = query.where(Task.key_head == head)

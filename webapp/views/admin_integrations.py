@@ -90,9 +90,7 @@ def _calendar_rows():
     rows = []
     for provider, name in CALENDAR_NAMES.items():
         integration = connected.get(provider)
-        watched = (
-            CalendarWatch.select().where(CalendarWatch.integration == integration).count() if integration else 0
-        )
+        watched = CalendarWatch.select().where(CalendarWatch.integration == integration).count() if integration else 0
         rows.append({"provider": provider, "name": name, "integration": integration, "watched": watched})
     return rows
 
