@@ -6,22 +6,11 @@ import re
 import pytest
 
 from tests import events as ev
+from tests.helpers import HTMX, csrf_from, sign_in
 from tests.test_rulebook_versions import DEFAULT, broken, urgent_new_jobs, without_new_job
 from webapp.models import RulebookVersion, Task, TaskHistory, User
 from webapp.pipeline import drain
 from webapp.rulebook import rulebook_for
-
-HTMX = {"HX-Request": "true"}
-
-
-def csrf_from(html):
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def sign_in(client, email, password="correct horse battery"):
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
-    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
 
 
 @pytest.fixture

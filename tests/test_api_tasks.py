@@ -3,7 +3,7 @@
 import pytest
 
 from tests import events as ev
-from tests.test_views_tasks import sign_in
+from tests.helpers import sign_in
 from webapp.models import Task, TaskHistory
 from webapp.pipeline import drain
 

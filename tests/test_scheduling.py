@@ -9,7 +9,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from tests import events as ev
-from tests.test_views_tasks import HTMX, sign_in
+from tests.helpers import HTMX, process, sign_in
 from webapp.calendars import memory_calendar
 from webapp.models import Attendee, Room, Schedule, ScheduledInterview, Task, User, utcnow
 from webapp.pipeline import drain
@@ -41,12 +41,6 @@ def schedule_form(csrf, *slots, action="save"):
     for slot in slots:
         data.update(slot)
     return data
-
-
-def process(handle, *envelopes):
-    for envelope in envelopes:
-        assert handle.post_event(envelope).status_code == 202
-    drain()
 
 
 @pytest.fixture

@@ -6,16 +6,10 @@ import re
 import pytest
 
 from tests import events as ev
-from tests.test_views_tasks import HTMX, sign_in
+from tests.helpers import HTMX, process, sign_in
 from webapp.models import Event, Interview, InterviewTemplate, Job, JobDefaults, Room, Stage, Task, User
 from webapp.pipeline import drain
 from webapp.views import links
-
-
-def process(handle, *envelopes):
-    for envelope in envelopes:
-        assert handle.post_event(envelope).status_code == 202
-    drain()
 
 
 @pytest.fixture

@@ -7,27 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests import events as ev
+from tests.helpers import HTMX, process, sign_in
 from webapp.models import Task, User
-from webapp.pipeline import drain
-
-HTMX = {"HX-Request": "true"}
-
-
-def csrf_from(html):
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def sign_in(client, email, password="correct horse battery"):
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
-    assert response.status_code == 303, response.get_data(as_text=True)
-    return csrf_from(client.get("/tasks").get_data(as_text=True))
-
-
-def process(handle, *envelopes):
-    for envelope in envelopes:
-        assert handle.post_event(envelope).status_code == 202
-    drain()
 
 
 @pytest.fixture

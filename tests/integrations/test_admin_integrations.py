@@ -1,20 +1,9 @@
 """The admin page for integrations: admins only, connect with write-only secrets, sync now."""
 
-import re
-
 import pytest
 
+from tests.helpers import csrf_from, sign_in
 from webapp.models import Integration, User
-
-
-def csrf_from(html):
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def sign_in(client, email, password="correct horse battery"):
-    token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
-    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
 
 
 @pytest.fixture

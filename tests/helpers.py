@@ -1,0 +1,28 @@
+"""What many tests do: sign in through the real form, read a page's CSRF token, process events."""
+
+import re
+
+from webapp.pipeline import drain
+
+HTMX = {"HX-Request": "true"}
+PASSWORD = "correct horse battery"  # make_account's coordinators' password
+
+
+def csrf_from(html):
+    """The CSRF token a page's forms carry."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def sign_in(client, email, password=PASSWORD):
+    """Sign in with the form (CSRF and all); returns the token the task list's forms carry."""
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return csrf_from(client.get("/tasks").get_data(as_text=True))
+
+
+def process(handle, *envelopes):
+    """Post events through the API as the account's coordinator, then process the inbox."""
+    for envelope in envelopes:
+        assert handle.post_event(envelope).status_code == 202
+    drain()
