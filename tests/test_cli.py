@@ -112,3 +112,19 @@ def test_an_existing_database_upgrades_and_keeps_its_data(tmp_path, settings):
         assert "application_move" in database.get_tables()
         assert Account.get(Account.name == "Old").webhook_key == "k"
         assert migrate() == []
+
+
+def test_the_demo_keeps_living_new_candidates_arrive_and_earlier_ones_get_scheduled(runner, app, tmp_path):
+    from webapp.demo import DEMO_ACCOUNT, live_event
+    from webapp.pipeline import accept, drain
+
+    app.config["DEMO_CREDENTIALS_FILE"] = str(tmp_path / "demo-credentials.txt")
+    runner.invoke(args=["demo"])
+    account = Account.get(Account.name == DEMO_ACCOUNT)
+    for n in range(3):
+        event = live_event(account, n)
+        accept(account, "docket", event["id"], event, type=event["type"], occurred_at=event["occurred_at"])
+    drain()
+    live = {t.key_values["application.id"]: t for t in Task.select().where(Task.key.contains("demo-live-app"))}
+    assert live["demo-live-app-0"].status == "completed"
+    assert live["demo-live-app-1"].status == "open"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .config import VAR
 from .db import database
-from .models import Account, AccountCreator, Job, Stage, User, utcnow
+from .models import Account, AccountCreator, Event, Job, Stage, User, utcnow
 from .pipeline import accept
 
 DEMO_ACCOUNT = "Acme Demo"
@@ -212,3 +212,64 @@ def load_demo(credentials_file=CREDENTIALS_FILE):
     credentials_file.write_text("".join(f"{e}  {p}\n" for e, p in passwords.items()))
     credentials_file.chmod(0o600)
     return passwords
+
+
+def live_event(account, n, now=None):
+    """The n-th event of the demo's live stream: a candidate moves into a stage ready to be
+    scheduled, and every third time, one who moved earlier gets scheduled."""
+    rng = random.Random(n)
+    now = now or dt.datetime.now(dt.UTC)
+    people = [{"email": e, "name": name} for e, name, _ in COORDINATORS]
+    job_id, job_name, stages = JOBS[n % len(JOBS)]
+    stage_index = 1 + rng.randrange(len(stages) - 1)
+    stage = {"id": f"{job_id}-s{stage_index + 1}", "name": stages[stage_index]}
+    if n % 3 == 2:
+        earlier = n - 2
+        e_job_id, _, e_stages = JOBS[earlier % len(JOBS)]
+        e_rng = random.Random(earlier)
+        e_index = 1 + e_rng.randrange(len(e_stages) - 1)
+        return _envelope(
+            f"demo-live-{n}",
+            "schedule.created",
+            now,
+            schedule={"id": f"demo-live-sched-{n}"},
+            application={"id": f"demo-live-app-{earlier}"},
+            candidate={"id": f"demo-live-cand-{earlier}"},
+            job={"id": e_job_id},
+            stage={"id": f"{e_job_id}-s{e_index + 1}"},
+            actor=people[n % len(people)],
+            changes={"summary": "scheduled"},
+        )
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    candidate = {
+        "id": f"demo-live-cand-{n}",
+        "name": f"{first} {last}",
+        "email": f"{first}.{last}@example.com".lower(),
+        "coordinator": people[n % len(people)],
+    }
+    return _envelope(
+        f"demo-live-{n}",
+        "application.stage_changed",
+        now,
+        application={"id": f"demo-live-app-{n}"},
+        candidate=candidate,
+        job={"id": job_id, "name": job_name},
+        stage=stage,
+    )
+
+
+FIRST_NAMES = ["Ava", "Liam", "Mia", "Omar", "Ines", "Kenji", "Lena", "Ravi", "Nora", "Tomas", "Yara", "Felix"]
+LAST_NAMES = ["Novak", "Haddad", "Lindqvist", "Mensah", "Petrov", "Quinn", "Duarte", "Ito", "Keller", "Abebe"]
+
+
+def play_live(app, stop, interval=45.0):
+    """Until `stop` is set, every `interval` seconds put the next live demo event in the inbox."""
+    with app.app_context():
+        while not stop.wait(interval):
+            account = Account.get_or_none(Account.name == DEMO_ACCOUNT)
+            if account is None:
+                return
+            with database.connection_context():
+                n = Event.select().where(Event.account == account, Event.external_id.startswith("demo-live-")).count()
+                event = live_event(account, n)
+                accept(account, "docket", event["id"], event, type=event["type"], occurred_at=event["occurred_at"])

@@ -4,8 +4,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 from .config import DEFAULT_REDIS_SOCKET, VAR
+from .demo import play_live
 from .embedded_redis import EmbeddedRedis
 
 
@@ -17,6 +19,9 @@ def run_all(app, port):
         print(f" * embedded Redis at {redis_server.url}", flush=True)
     worker = subprocess.Popen([sys.executable, "-m", "worker"], env=env)
     print(f" * worker started (pid {worker.pid})", flush=True)
+    # The demo keeps living: a candidate moves or is scheduled every so often.
+    stop_demo = threading.Event()
+    threading.Thread(target=play_live, args=(app, stop_demo), daemon=True).start()
 
     def stop(*_):
         raise KeyboardInterrupt
@@ -27,6 +32,7 @@ def run_all(app, port):
     except KeyboardInterrupt:
         pass
     finally:
+        stop_demo.set()
         worker.terminate()
         try:
             worker.wait(timeout=15)
