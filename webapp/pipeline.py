@@ -4,13 +4,14 @@ in batches, each row marked processed in the same transaction as the task change
 import datetime as dt
 import json
 import logging
+import time
 import traceback
 
 from flask import current_app
 from peewee import IntegrityError
 
 from . import mirror
-from .db import database, is_postgres
+from .db import database, is_postgres, is_sqlite
 from .integrations import normalise
 from .models import (
     PRIORITIES,
@@ -91,6 +92,9 @@ def drain(batch_size=None):
         total += done
         if done == 0:
             return total
+        if is_sqlite():
+            # A moment between batches for webhooks waiting for the write lock.
+            time.sleep(0.002)
 
 
 def process_batch(batch_size):
