@@ -19,7 +19,7 @@ def init_app(app):
 
     @login_manager.user_loader
     def load_user(user_id):
-        return User.get_or_none(User.id == int(user_id)) if str(user_id).isdigit() else None
+        return User.signed_in(int(user_id)) if str(user_id).isdigit() else None
 
 
 def _bearer_user():

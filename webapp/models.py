@@ -135,6 +135,22 @@ class User(UserMixin, BaseModel):
         return user
 
     @classmethod
+    def signed_in(cls, user_id):
+        """The user a session names, with what every page needs of their account in the same
+        query: the newest rulebook version (None: the default) and how many integrations are broken."""
+        from peewee import fn
+
+        latest = RulebookVersion.select(fn.MAX(RulebookVersion.id)).where(RulebookVersion.account == cls.account)
+        failing = Integration.select(fn.COUNT(Integration.id)).where(
+            Integration.account == cls.account, Integration.status == Integration.FAILING
+        )
+        return (
+            cls.select(cls, latest.alias("rulebook_version_id"), failing.alias("failing_integrations"))
+            .where(cls.id == user_id)
+            .first()
+        )
+
+    @classmethod
     def coordinators_of(cls, account):
         """The account's people, who can have tasks and cover for each other, by name."""
         return list(cls.select().where(cls.account == account).order_by(cls.name, cls.email))

@@ -83,6 +83,11 @@ def rulebook_for(account):
     return rulebooks_for({account_id})[account_id]
 
 
+def rulebook_of_version(account, version_id):
+    """The rulebook in force for an account whose newest version id is already known (None: the default)."""
+    return _version_rulebook(getattr(account, "id", account), version_id)
+
+
 def rulebooks_for(account_ids):
     """{account id: rulebook in force} for several accounts, with one query for their newest versions."""
     latest = RulebookVersion.latest_ids(set(account_ids))

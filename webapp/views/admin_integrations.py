@@ -142,7 +142,9 @@ def _broken_integrations():
     """`broken_integrations()` for the banner every user sees while an integration is broken."""
 
     def broken():
-        if not current_user.is_authenticated:
+        # The session's user was loaded with the count of broken integrations: most pages
+        # need no query for a banner that is rarely there.
+        if not current_user.is_authenticated or not getattr(current_user, "failing_integrations", 1):
             return []
         return Integration.failing_of(current_user.account_id)
 

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from ..htmx import is_fragment_request, page_or_fragment, redirect_or_fragment, render_block
 from ..integrations import normalise
 from ..models import Event, Task, TaskHistory, User
-from ..rulebook import rulebook_for
+from ..rulebook import rulebook_for, rulebook_of_version
 from . import links
 
 bp = Blueprint("tasks", __name__)
@@ -77,8 +77,14 @@ class TaskUrls:
 def _rulebook():
     """The rulebook in force for the signed-in user's account, looked up once per request."""
     if "rulebook" not in g:
-        g.rulebook = rulebook_for(current_user.account_id)
+        # A session's user is loaded with the account's newest rulebook version (User.signed_in).
+        version = getattr(current_user, "rulebook_version_id", _UNKNOWN)
+        account = current_user.account_id
+        g.rulebook = rulebook_for(account) if version is _UNKNOWN else rulebook_of_version(account, version)
     return g.rulebook
+
+
+_UNKNOWN = object()
 
 
 def _coordinators():
