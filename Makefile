@@ -30,9 +30,7 @@ setup: $(BIN)/activate static/vendor/htmx.min.js ## create .venv, install pinned
 	$(FLASK) init-db
 
 run: setup ## everything on the embedded defaults (SQLite, embedded Redis, demo data) at http://127.0.0.1:5000
-	@$(FLASK) demo --if-empty
-	@echo "Demo sign-ins (also in var/demo-credentials.txt):"; cat var/demo-credentials.txt 2>/dev/null || true
-	$(FLASK) serve
+	$(FLASK) serve --demo
 
 worker: setup ## one worker on the configured Redis
 	$(BIN)/python -m worker

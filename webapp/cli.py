@@ -112,8 +112,9 @@ def demo(if_empty):
 
 @click.command("serve")
 @click.option("--port", type=int, default=None)
-def serve(port):
+@click.option("--demo/--no-demo", default=False, help="Load the demo account on first run and keep it living.")
+def serve(port, demo):
     """Run everything for development: embedded Redis (if REDIS_URL is unset), a worker and the web app."""
     from .devserver import run_all
 
-    run_all(current_app, port or current_app.config["PORT"])
+    run_all(current_app._get_current_object(), port or current_app.config["PORT"], demo=demo)

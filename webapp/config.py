@@ -29,6 +29,8 @@ class Config:
         self.QUEUE_NAME = env.get("DOCKET_QUEUE", "docket")
         # Where vendors reach this Docket (webhook URLs the CLI and admin page print).
         self.PUBLIC_URL = env.get("PUBLIC_URL") or env.get("DOCKET_PUBLIC_URL") or ""
+        # Where `make run` keeps the demo's sign-ins (var/demo-credentials.txt when unset).
+        self.DEMO_CREDENTIALS_FILE = env.get("DEMO_CREDENTIALS_FILE") or ""
         # How often each ATS's API is polled for new stages and interviews.
         self.SYNC_INTERVAL_SECONDS = float(env.get("SYNC_INTERVAL_SECONDS") or 300)
         # Inbox processing: how many events one transaction takes, and retries. On SQLite a

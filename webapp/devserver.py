@@ -6,29 +6,54 @@ import subprocess
 import sys
 import threading
 
+from werkzeug.serving import run_simple
+
 from .config import DEFAULT_REDIS_SOCKET, VAR
-from .demo import play_live
+from .db import database
+from .demo import CREDENTIALS_FILE, DEMO_ACCOUNT, load_demo, play_live
 from .embedded_redis import EmbeddedRedis
+from .models import Account
 
 
-def run_all(app, port):
+def _load_demo_once(app):
+    """The demo account on first run (its events wait in the inbox for the worker); its sign-ins every run."""
+    with app.app_context(), database.connection_context():
+        if Account.get_or_none(Account.name == DEMO_ACCOUNT) is None:
+            load_demo(app.config.get("DEMO_CREDENTIALS_FILE") or CREDENTIALS_FILE)
+            print(f" * demo account {DEMO_ACCOUNT!r} created", flush=True)
+    credentials = app.config.get("DEMO_CREDENTIALS_FILE") or CREDENTIALS_FILE
+    if os.path.exists(credentials):
+        print(f" * demo sign-ins (also in {credentials}):", flush=True)
+        with open(credentials) as lines:
+            for line in lines:
+                print(f"     {line.rstrip()}", flush=True)
+
+
+def run_all(app, port, demo=True):
+    """Start Redis (embedded, unless REDIS_URL names one), a worker and the web app; stop all on Ctrl-C."""
     redis_server = None
-    env = dict(os.environ)
     if app.config["REDIS_URL"] == f"unix://{DEFAULT_REDIS_SOCKET}":
         redis_server = EmbeddedRedis(DEFAULT_REDIS_SOCKET, data_dir=VAR).start()
         print(f" * embedded Redis at {redis_server.url}", flush=True)
-    worker = subprocess.Popen([sys.executable, "-m", "worker"], env=env)
+    if demo:
+        _load_demo_once(app)
+    # Its own session, like Redis's: Ctrl-C reaches only us, and we stop the worker before Redis.
+    worker = subprocess.Popen([sys.executable, "-m", "worker"], env=dict(os.environ), start_new_session=True)
     print(f" * worker started (pid {worker.pid})", flush=True)
-    # The demo keeps living: a candidate moves or is scheduled every so often.
     stop_demo = threading.Event()
-    threading.Thread(target=play_live, args=(app, stop_demo), daemon=True).start()
+    if demo:
+        # The demo keeps living: a candidate moves or is scheduled every so often.
+        threading.Thread(target=play_live, args=(app, stop_demo), daemon=True).start()
 
     def stop(*_):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)  # also when started where SIGINT was ignored
+    print(f" * Docket at http://127.0.0.1:{port} (Ctrl-C stops everything)", flush=True)
     try:
-        app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False, threaded=True)
+        # Not app.run(): Flask ignores it inside a `flask` command.
+        run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False, use_debugger=False)
     except KeyboardInterrupt:
         pass
     finally:
