@@ -49,11 +49,11 @@ test-services: ## the suite on the local PostgreSQL and Redis
 bench: setup ## measure the pipeline's throughput and the task page's speed; prints figures
 	$(BIN)/python -m bench
 
-lint: ## ruff check and format check
+lint: $(BIN)/activate ## ruff check and format check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: ## ruff format and autofix
+format: $(BIN)/activate ## ruff format and autofix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
