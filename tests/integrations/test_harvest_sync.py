@@ -233,3 +233,52 @@ def test_due_syncs_are_queued_once_per_interval(app, acme, make_account, connect
     assert enqueue_due_syncs() == []  # not due again until the interval has passed
     jobs = get_queue().jobs
     assert [(j.func_name, j.args) for j in jobs] == [("worker.jobs.sync_integration", (acme.integration.id,))]
+
+
+class Unreachable:
+    """A transport to a Greenhouse that does not answer: the connection times out."""
+
+    def __init__(self, then):
+        self.then = then
+        self.down = True
+
+    def __call__(self, method, url, headers):
+        if self.down:
+            raise TimeoutError("timed out")
+        return self.then(method, url, headers)
+
+
+@pytest.mark.parametrize("outage", ["time-out", "server error"])
+def test_an_ats_that_stops_answering_opens_one_broken_integration_task_until_it_answers(
+    harvest, acme, drain, app, outage
+):
+    from webapp.integrations.greenhouse import HarvestUnavailable
+    from webapp.integrations.sync import UNANSWERED_SYNCS_BEFORE_FAILED
+
+    harvest.serve("/jobs", [open_job()])
+    harvest.serve("/jobs/146218/stages", stages())
+    if outage == "time-out":
+        transport = Unreachable(then=app.config["HARVEST_TRANSPORT"])
+        app.config["HARVEST_TRANSPORT"] = transport
+    else:
+        harvest.routes[("/jobs", "1")].insert(
+            0, [502, {}, b'{"message": "Bad Gateway"}', UNANSWERED_SYNCS_BEFORE_FAILED]
+        )
+
+    for _ in range(UNANSWERED_SYNCS_BEFORE_FAILED - 1):  # a blip is not yet an outage
+        with pytest.raises(HarvestUnavailable):
+            sync(acme)
+    drain()
+    assert acme.tasks() == []
+    assert sync(acme) == {"status": "failing", "events": ["integration.failed"]}
+    drain()
+    [task] = acme.tasks()
+    assert task["category"] == "Broken Integration"
+    assert "has not answered" in task["recommended_action"]
+
+    if outage == "time-out":
+        transport.down = False
+    assert sync(acme)["events"] == ["integration.restored"]
+    drain()
+    assert [t["status"] for t in acme.tasks()] == ["completed"]
+    assert (Integration.get_by_id(acme.integration.id).state or {}).get("unanswered") == 0

@@ -321,13 +321,17 @@ class HarvestError(Exception):
     """Harvest answered with an error."""
 
     def __init__(self, status, message):
-        super().__init__(f"Harvest answered {status}: {message}")
+        super().__init__(f"Harvest answered {status}: {message}" if status else f"Harvest did not answer: {message}")
         self.status = status
         self.message = message
 
 
 class HarvestAuthError(HarvestError):
     """Harvest refused the API key (401) or its permissions (403)."""
+
+
+class HarvestUnavailable(HarvestError):
+    """Harvest did not answer (no connection, a time-out) or answered with a server error (5xx)."""
 
 
 class HarvestClient:
@@ -350,7 +354,10 @@ class HarvestClient:
 
     def _request(self, url):
         for attempt in range(self.MAX_RETRIES + 1):
-            status, headers, body = self.transport("GET", url, self._headers())
+            try:
+                status, headers, body = self.transport("GET", url, self._headers())
+            except OSError as exc:  # urllib's URLError, time-outs, refused connections
+                raise HarvestUnavailable(None, f"no answer ({exc})") from exc
             if status == 429 and attempt < self.MAX_RETRIES:
                 wait = header(headers, "Retry-After")
                 try:
@@ -362,6 +369,8 @@ class HarvestClient:
                 continue
             if status in (401, 403):
                 raise HarvestAuthError(status, _message(body) or "the API key was refused")
+            if status >= 500:
+                raise HarvestUnavailable(status, _message(body) or "server error")
             if status >= 400:
                 raise HarvestError(status, _message(body) or "request failed")
             return headers, json.loads(body or b"null")

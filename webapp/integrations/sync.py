@@ -19,7 +19,7 @@ from ..db import database
 from ..models import Integration, utcnow
 from ..queue import redis_connection, request_drain
 from .base import envelope, iso, record
-from .greenhouse import HarvestAuthError, HarvestError, harvest_client, job_coordinator
+from .greenhouse import HarvestAuthError, HarvestError, HarvestUnavailable, harvest_client, job_coordinator
 
 log = logging.getLogger(__name__)
 
@@ -185,34 +185,52 @@ def _accept_all(integration, events):
         accept(integration.account, "docket", event["id"], event, type=event["type"], occurred_at=event["occurred_at"])
 
 
+# A sync that gets no answer may be a passing blip; this many in a row (15 minutes at the
+# default interval) means Greenhouse has stopped answering.
+UNANSWERED_SYNCS_BEFORE_FAILED = 3
+
+
+def _mark_failing(integration, now, code, message):
+    """The integration is broken: one integration.failed per outage (Broken Integration task)."""
+    integration = Integration.get_by_id(integration.id)  # the user cache may have been saved meanwhile
+    state = dict(integration.state or {})
+    events = []
+    with database.atomic():
+        if integration.status != Integration.FAILING:
+            state["outages"] = state.get("outages", 0) + 1
+            events.append(_health_event(integration, "integration.failed", state["outages"], now, code, message))
+        integration.status = Integration.FAILING
+        integration.last_error = message
+        integration.state = state
+        integration.save()
+        _accept_all(integration, events)
+    request_drain(force=True)
+    log.warning("Greenhouse sync of integration %s failing: %s", integration.id, message)
+    return {"status": "failing", "events": [e["type"] for e in events]}
+
+
 def sync_greenhouse(integration, client=None):
     """List Harvest's open jobs and their stages, update the mirror, and raise what changed."""
     client = client or harvest_client(integration)
     now = iso(utcnow())
-    state = dict(integration.state or {})
     try:
         jobs = fetch_greenhouse(integration, client)
     except HarvestAuthError as exc:
-        integration = Integration.get_by_id(integration.id)  # the user cache may have been saved meanwhile
-        state = dict(integration.state or {})
-        events = []
-        with database.atomic():
-            if integration.status != Integration.FAILING:
-                state["outages"] = state.get("outages", 0) + 1
-                message = f"Greenhouse refused the Harvest API key ({exc.status}): {exc.message}"
-                events.append(
-                    _health_event(
-                        integration, "integration.failed", state["outages"], now, f"http_{exc.status}", message
-                    )
-                )
-            integration.status = Integration.FAILING
-            integration.last_error = str(exc)
-            integration.state = state
-            integration.save()
-            _accept_all(integration, events)
-        request_drain(force=True)
-        log.warning("Greenhouse sync of integration %s refused: %s", integration.id, exc)
-        return {"status": "failing", "events": [e["type"] for e in events]}
+        message = f"Greenhouse refused the Harvest API key ({exc.status}): {exc.message}"
+        return _mark_failing(integration, now, f"http_{exc.status}", message)
+    except HarvestUnavailable as exc:
+        integration = Integration.get_by_id(integration.id)
+        unanswered = (integration.state or {}).get("unanswered", 0) + 1
+        integration.state = dict(integration.state or {}, unanswered=unanswered)
+        integration.last_error = str(exc)
+        integration.save()
+        if unanswered < UNANSWERED_SYNCS_BEFORE_FAILED:
+            raise  # the job fails and the next sync tries again
+        message = (
+            f"Greenhouse's Harvest API has not answered {unanswered} syncs in a row ({exc.message}): "
+            "new stages and interviews may be missing"
+        )
+        return _mark_failing(integration, now, "unavailable", message)
     except HarvestError as exc:
         Integration.update(last_error=str(exc)).where(Integration.id == integration.id).execute()
         raise
@@ -231,6 +249,7 @@ def sync_greenhouse(integration, client=None):
             else:
                 events.extend(_diff(integration, job, before["stages"], listing, now))
         state["jobs"] = {item["job"]["id"]: {"stages": item["stages"]} for item in jobs}
+        state["unanswered"] = 0
         if integration.status == Integration.FAILING:
             events.append(_health_event(integration, "integration.restored", state.get("outages", 0), now))
         integration.status = Integration.OK
