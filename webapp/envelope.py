@@ -4,7 +4,6 @@ import datetime as dt
 
 from .rules import EVENT_TYPES
 
-SOURCES = ("greenhouse", "lever", "ashby", "google", "microsoft", "docket", "api")
 # Records that carry an id when present; people and answers do not.
 RECORDS_WITH_ID = ("application", "candidate", "job", "stage", "previous_stage", "interview", "schedule", "integration")
 

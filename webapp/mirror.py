@@ -23,9 +23,6 @@ from .models import (
     utcnow,
 )
 
-# Records whose mirror row is keyed by the record's id.
-MIRRORED = ("job", "stage", "previous_stage", "interview", "candidate", "application", "schedule")
-
 
 class _IdentityMap:
     """Rows read or written in this batch, by (model, account, external id) and by (model, id)."""

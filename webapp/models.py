@@ -233,6 +233,11 @@ class Stage(BaseModel):
     class Meta:
         indexes = ((("account", "external_id"), True),)
 
+    @classmethod
+    def live_of_job(cls, job):
+        """A job's stages that are not deleted, in the interview plan's order."""
+        return list(cls.select().where(cls.job == job, ~cls.deleted).order_by(cls.position, cls.id))
+
 
 class Interview(BaseModel):
     """An interview of a stage (the ATS's), with Docket's template for it."""
@@ -248,6 +253,11 @@ class Interview(BaseModel):
 
     class Meta:
         indexes = ((("account", "external_id"), True),)
+
+    @classmethod
+    def live_of_stage(cls, stage):
+        """A stage's interviews that are not deleted."""
+        return list(cls.select().where(cls.stage == stage, ~cls.deleted).order_by(cls.id))
 
 
 class Candidate(BaseModel):
@@ -749,6 +759,16 @@ class Integration(BaseModel):
     def of(cls, account, provider):
         """The account's integration with this provider, or None."""
         return cls.get_or_none(cls.account == account, cls.provider == provider)
+
+    @classmethod
+    def connected(cls, account):
+        """The account's integrations by provider."""
+        return {i.provider: i for i in cls.select().where(cls.account == account)}
+
+    @classmethod
+    def for_webhook(cls, provider, key):
+        """The integration with this provider of the account whose webhook key this is, or None."""
+        return cls.select().join(Account).where(Account.webhook_key == key, cls.provider == provider).first()
 
     @property
     def webhook_secrets(self):

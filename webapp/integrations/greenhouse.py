@@ -35,23 +35,8 @@ log = logging.getLogger(__name__)
 
 SOURCE = "greenhouse"
 
-# Actions Docket stores and deliberately does nothing with, and why (the tests list them too).
-IGNORED_ACTIONS = {
-    "application_updated": "field edits; stage moves arrive as candidate_stage_change",
-    "candidate_anonymized": "privacy erasure of fields Docket does not keep",
-    "department_deleted": "departments do not affect scheduling",
-    "job_approved": "approval flows precede job_created/job_updated",
-    "job_post_created": "job posts are the public listing, not the job",
-    "job_post_updated": "job posts are the public listing, not the job",
-    "job_post_deleted": "job posts are the public listing, not the job",
-    "new_prospect_application": "a prospect is in no interview stage",
-    "offer_approved": "offers are not scheduling work",
-    "offer_created": "offers are not scheduling work",
-    "offer_updated": "offers are not scheduling work",
-    "offer_deleted": "offers are not scheduling work",
-    "office_deleted": "offices do not affect scheduling",
-    "scorecard_deleted": "scorecards are feedback, not scheduling",
-}
+# Actions without a `_on_<action>` handler are stored and marked ignored; the list of which and
+# why is tests/integrations/test_greenhouse_webhooks.py's table of the documented fixtures.
 
 
 def _name(candidate):

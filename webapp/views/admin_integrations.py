@@ -27,7 +27,7 @@ def _admins_only():
 
 
 def _rows():
-    connected = {i.provider: i for i in Integration.select().where(Integration.account == current_user.account_id)}
+    connected = Integration.connected(current_user.account_id)
     return [
         {
             "provider": provider,
@@ -86,7 +86,7 @@ def sync_now(provider):
 def _calendar_rows():
     from ..models import CALENDAR_NAMES, CalendarWatch
 
-    connected = {i.provider: i for i in Integration.select().where(Integration.account == current_user.account_id)}
+    connected = Integration.connected(current_user.account_id)
     rows = []
     for provider, name in CALENDAR_NAMES.items():
         integration = connected.get(provider)

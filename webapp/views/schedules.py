@@ -1,59 +1,29 @@
 """Scheduling pages: schedule a candidate for a stage, edit or cancel a schedule, and the conflict
 check the form asks for as its fields change."""
 
-from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
 
 from .. import scheduling
-from ..htmx import is_fragment_request, page_or_fragment
-from ..models import Application, Room, Schedule, Stage, Task, User
+from ..htmx import page_or_fragment
+from ..models import Application, Room, Schedule, Stage, User
+from .forms import (
+    account_id,
+    actor,
+    done_url,
+    finish,
+    form_page,
+    of_account_or_404,
+    signed_in_only,
+    task_from_request,
+)
 
 bp = Blueprint("schedules", __name__, url_prefix="/schedules")
 
 TEMPLATE = "schedules/form.html"
 
 
-@bp.before_request
-@login_required
-def _signed_in():
-    """Every page here is for the account's signed-in people."""
-
-
-def _account():
-    return current_user.account_id
-
-
-def _actor():
-    return current_user._get_current_object()
-
-
-def form_page(template_name, block, /, status=200, **context):
-    """A form page, or for htmx the form alone. A form sent back with its errors is a 4xx for a
-    plain post, but a 200 for htmx: it swaps the form in, and the request did not fail."""
-    return page_or_fragment(template_name, block, status=200 if is_fragment_request() else status, **context)
-
-
-def task_from_request():
-    """The task the coordinator came from (?task=ID), when it is one of the account's."""
-    task_id = request.values.get("task", type=int)
-    return Task.of_account(_account(), task_id) if task_id else None
-
-
-def _done_url(task):
-    return url_for("tasks.detail", task_id=task.id) if task else url_for("tasks.index")
-
-
-def finish(message, task, location=None):
-    """After a save: a plain form is sent on (303) to the task, htmx is told to go there (HX-Redirect)."""
-    flash(message, "info")
-    location = location or _done_url(task)
-    if is_fragment_request():
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = location
-    else:
-        response = redirect(location, 303)
-    response.vary.add("HX-Request")
-    return response
+signed_in_only(bp)
 
 
 def _form_context(plan, action_url, task, application, stage, schedule=None):
@@ -71,10 +41,10 @@ def _form_context(plan, action_url, task, application, stage, schedule=None):
         "job": application.job if application is not None and application.job_id else None,
         "stage": stage,
         "schedule": schedule,
-        "people": User.coordinators_of(_account()),
-        "rooms": Room.of_account(_account()),
+        "people": User.coordinators_of(account_id()),
+        "rooms": Room.of_account(account_id()),
         "field_name": scheduling.field_name,
-        "back_url": _done_url(task),
+        "back_url": done_url(task),
     }
 
 
@@ -106,10 +76,10 @@ def _save_or_redisplay(context_for, save, message):
     slots = scheduling.slots_from_form(request.form)
     schedule = context_for.get("schedule")
     if _reshape(slots, request.form):
-        plan = scheduling.check(_account(), slots, schedule)
+        plan = scheduling.check(account_id(), slots, schedule)
         plan.errors = {}
         return form_page(TEMPLATE, "form", **_form_context(plan, **context_for))
-    plan = scheduling.check(_account(), slots, schedule)
+    plan = scheduling.check(account_id(), slots, schedule)
     if not plan.valid:
         return form_page(TEMPLATE, "form", status=422, **_form_context(plan, **context_for))
     if plan.has_conflicts and request.form.get("action") != "confirm":
@@ -123,12 +93,8 @@ def _save_or_redisplay(context_for, save, message):
 
 
 def _application_and_stage():
-    application = Application.get_or_none(
-        Application.account == _account(), Application.external_id == request.args.get("application", "")
-    ) or abort(404)
-    stage = Stage.get_or_none(Stage.account == _account(), Stage.external_id == request.args.get("stage", "")) or abort(
-        404
-    )
+    application = of_account_or_404(Application, request.args.get("application", ""))
+    stage = of_account_or_404(Stage, request.args.get("stage", ""))
     return application, stage
 
 
@@ -149,13 +115,13 @@ def new():
         "stage": stage,
     }
     if request.method == "GET":
-        plan = scheduling.check(_account(), scheduling.slots_for_stage(_account(), stage))
+        plan = scheduling.check(account_id(), scheduling.slots_for_stage(account_id(), stage))
         plan.errors = {}
         return form_page(TEMPLATE, "form", **_form_context(plan, **context_for))
     candidate = application.candidate.name if application.candidate_id else "The candidate"
     return _save_or_redisplay(
         context_for,
-        lambda slots: scheduling.create_schedule(_account_row(), _actor(), application, stage, slots),
+        lambda slots: scheduling.create_schedule(_account_row(), actor(), application, stage, slots),
         f"{candidate} is scheduled for {stage.name}.",
     )
 
@@ -165,7 +131,7 @@ def _account_row():
 
 
 def _schedule_or_404(external_id):
-    return Schedule.of_account(_account(), external_id) or abort(404)
+    return Schedule.of_account(account_id(), external_id) or abort(404)
 
 
 @bp.route("/<external_id>/edit", methods=["GET", "POST"])
@@ -182,13 +148,13 @@ def edit(external_id):
         "schedule": schedule,
     }
     if request.method == "GET" or schedule.status == "cancelled":
-        plan = scheduling.check(_account(), scheduling.slots_of(schedule), schedule)
+        plan = scheduling.check(account_id(), scheduling.slots_of(schedule), schedule)
         plan.errors = {}
         status = 200 if request.method == "GET" else 409
         return form_page(TEMPLATE, "form", status=status, **_form_context(plan, **context_for))
     return _save_or_redisplay(
         context_for,
-        lambda slots: scheduling.update_schedule(_account_row(), _actor(), schedule, slots),
+        lambda slots: scheduling.update_schedule(_account_row(), actor(), schedule, slots),
         "The schedule is updated; everyone invited gets the new invitation.",
     )
 
@@ -198,7 +164,7 @@ def cancel(external_id):
     """Cancel a schedule: its calendar events are cancelled and everyone invited is told."""
     schedule = _schedule_or_404(external_id)
     try:
-        scheduling.cancel_schedule(_account_row(), _actor(), schedule)
+        scheduling.cancel_schedule(_account_row(), actor(), schedule)
     except scheduling.CalendarRefused as exc:
         flash(f"The calendar did not cancel the schedule: {exc}", "info")
         return redirect(url_for("schedules.edit", external_id=external_id), 303)
@@ -208,8 +174,8 @@ def cancel(external_id):
 @bp.post("/check")
 def check():
     """The form's conflict warnings for the interviews as they are filled in (nothing is saved)."""
-    schedule = Schedule.of_account(_account(), request.args.get("schedule")) if request.args.get("schedule") else None
-    plan = scheduling.check(_account(), scheduling.slots_from_form(request.form), schedule)
+    schedule = Schedule.of_account(account_id(), request.args.get("schedule")) if request.args.get("schedule") else None
+    plan = scheduling.check(account_id(), scheduling.slots_from_form(request.form), schedule)
     check_url = url_for("schedules.check", schedule=request.args.get("schedule"))
     return page_or_fragment(
         "schedules/check.html", "conflicts", conflicts=plan.conflicts, slots=plan.slots, check_url=check_url

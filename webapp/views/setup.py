@@ -1,39 +1,24 @@
 """Set-up pages: a job (scheduling, default lengths and interviewers), a stage (enable or decline
 scheduling), an interview's template, and the account's rooms."""
 
-from flask import Blueprint, abort, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, request, url_for
+from flask_login import current_user
 
 from .. import setup as service
 from ..models import Interview, InterviewTemplate, Job, JobDefaults, Room, Stage, User
-from .schedules import finish, form_page, task_from_request
+from .forms import account_id, actor, finish, form_page, of_account_or_404, signed_in_only, task_from_request
 
 bp = Blueprint("setup", __name__, url_prefix="/setup")
 
 
-@bp.before_request
-@login_required
-def _signed_in():
-    """Every page here is for the account's signed-in people."""
-
-
-def _account():
-    return current_user.account_id
-
-
-def _actor():
-    return current_user._get_current_object()
-
-
-def _of_account(model, external_id):
-    return model.get_or_none(model.account == _account(), model.external_id == external_id) or abort(404)
+signed_in_only(bp)
 
 
 def _common(task):
     return {
         "task": task,
-        "people": User.coordinators_of(_account()),
-        "rooms": Room.of_account(_account()),
+        "people": User.coordinators_of(account_id()),
+        "rooms": Room.of_account(account_id()),
         "back_url": url_for("tasks.detail", task_id=task.id) if task else url_for("tasks.index"),
     }
 
@@ -41,10 +26,10 @@ def _common(task):
 @bp.route("/jobs/<external_id>", methods=["GET", "POST"])
 def job(external_id):
     """Set up a job: enable scheduling, its default interview length and interviewers."""
-    job = _of_account(Job, external_id)
+    job = of_account_or_404(Job, external_id)
     task = task_from_request()
     defaults = JobDefaults.of_job(job)
-    stages = list(Stage.select().where(Stage.job == job, ~Stage.deleted).order_by(Stage.position, Stage.id))
+    stages = Stage.live_of_job(job)
     values = {
         "scheduling_enabled": job.scheduling_enabled if job.configured else True,
         "duration_minutes": defaults.duration_minutes if defaults else 60,
@@ -60,7 +45,7 @@ def job(external_id):
         try:
             service.configure_job(
                 current_user.account,
-                _actor(),
+                actor(),
                 job,
                 values["scheduling_enabled"],
                 values["duration_minutes"],
@@ -86,18 +71,18 @@ def job(external_id):
 @bp.route("/stages/<external_id>", methods=["GET", "POST"])
 def stage(external_id):
     """Enable or decline scheduling for a stage."""
-    stage = _of_account(Stage, external_id)
+    stage = of_account_or_404(Stage, external_id)
     task = task_from_request()
     if request.method == "POST":
         choice = request.form.get("scheduling")
         if choice in ("enabled", "declined"):
-            service.configure_stage(current_user.account, _actor(), stage, choice == "enabled")
+            service.configure_stage(current_user.account, actor(), stage, choice == "enabled")
             verb = "is scheduled through Docket" if choice == "enabled" else "is not scheduled through Docket"
             return finish(f"{stage.name or 'The stage'} {verb}.", task)
         errors, status = {"scheduling": "Choose whether Docket schedules this stage."}, 422
     else:
         errors, status = {}, 200
-    interviews = list(Interview.select().where(Interview.stage == stage, ~Interview.deleted).order_by(Interview.id))
+    interviews = Interview.live_of_stage(stage)
     return form_page(
         "setup/stage.html",
         "form",
@@ -114,7 +99,7 @@ def stage(external_id):
 @bp.route("/interviews/<external_id>", methods=["GET", "POST"])
 def interview(external_id):
     """Add (or change) an interview's template: its length, interviewers and room needs."""
-    interview = _of_account(Interview, external_id)
+    interview = of_account_or_404(Interview, external_id)
     task = task_from_request()
     template = InterviewTemplate.get_or_none(InterviewTemplate.interview == interview)
     stage = interview.stage if interview.stage_id else None
@@ -140,7 +125,7 @@ def interview(external_id):
         try:
             service.add_interview_template(
                 current_user.account,
-                _actor(),
+                actor(),
                 interview,
                 values["duration_minutes"],
                 values["interviewer_ids"],

@@ -6,7 +6,7 @@ Processing happens later in a worker, so the vendor gets its 200 in milliseconds
 from flask import Blueprint, jsonify
 
 from ..integrations.base import VENDORS, SignatureError
-from ..models import Account, Integration
+from ..models import Integration
 from ..pipeline import accept
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -24,8 +24,7 @@ def receive(provider, key):
     from flask import request
 
     vendor = VENDORS.get(provider)
-    account = Account.get_or_none(Account.webhook_key == key) if vendor else None
-    integration = Integration.of(account, provider) if account else None
+    integration = Integration.for_webhook(provider, key) if vendor else None
     if integration is None:
         return _answer(404, error="not_found", message="no such webhook")
     # Read before verifying: a body over MAX_CONTENT_LENGTH is refused here with a 413.
@@ -40,17 +39,16 @@ def receive(provider, key):
     if vendor.is_ping(payload):
         return _answer(200, ok=True, ping=True)
     row, created = accept(
-        account, provider, vendor.event_id(request.headers, body, payload), payload, type=vendor.action(payload)
+        integration.account,
+        provider,
+        vendor.event_id(request.headers, body, payload),
+        payload,
+        type=vendor.action(payload),
     )
     return _answer(200, ok=True, event=row.id, duplicate=not created)
 
 
 # -- Calendars: Google push channels, Microsoft Graph subscriptions ------------------------------
-
-
-def _calendar_integration(provider, key):
-    account = Account.get_or_none(Account.webhook_key == key)
-    return Integration.of(account, provider) if account else None
 
 
 @bp.post("/google/<key>")
@@ -61,7 +59,7 @@ def google(key):
     from ..calendars.sync import request_sync
     from ..models import CalendarWatch
 
-    integration = _calendar_integration("google", key)
+    integration = Integration.for_webhook("google", key)
     if integration is None:
         return _answer(404, error="not_found", message="no such webhook")
     watch = CalendarWatch.by_channel(integration, request.headers.get("X-Goog-Channel-ID"))
@@ -109,7 +107,7 @@ def microsoft(key):
     handshake = _graph_validation()
     if handshake is not None:
         return handshake
-    integration = _calendar_integration("microsoft", key)
+    integration = Integration.for_webhook("microsoft", key)
     if integration is None:
         return _answer(404, error="not_found", message="no such webhook")
     matched = _graph_notifications(integration)
@@ -129,7 +127,7 @@ def microsoft_lifecycle(key):
     handshake = _graph_validation()
     if handshake is not None:
         return handshake
-    integration = _calendar_integration("microsoft", key)
+    integration = Integration.for_webhook("microsoft", key)
     if integration is None:
         return _answer(404, error="not_found", message="no such webhook")
     matched = _graph_notifications(integration)
