@@ -728,8 +728,8 @@ CALENDAR_NAMES = {"google": "Google Calendar", "microsoft": "Microsoft 365"}
 class Integration(BaseModel):
     """An ATS or a calendar connected to an account: its secrets (never shown again), health and sync state.
 
-    `webhook_secret` may hold several secrets separated by commas or spaces
-    (Lever signs each event type with its own token; rotation needs two).
+    Lever's `webhook_secret` may hold several signature tokens separated by commas or spaces
+    (Lever gives each webhook its own token); any other ATS's secret is one string, spaces and all.
     `state` is the sync's memory: the stages last listed per job and the ATS's users.
     Calendars keep their credentials (a service account, a client secret) as JSON.
     """
@@ -772,7 +772,11 @@ class Integration(BaseModel):
 
     @property
     def webhook_secrets(self):
-        return [s for s in (self.webhook_secret or "").replace(",", " ").split() if s]
+        """The secrets a delivery's signature may be made with."""
+        secret = self.webhook_secret or ""
+        if self.provider == "lever":
+            return [s for s in secret.replace(",", " ").split() if s]
+        return [secret] if secret else []
 
     @property
     def display_name(self):

@@ -255,6 +255,16 @@ def test_signature_made_with_another_secret_is_refused(client, acme):
     assert response.status_code == 401
 
 
+def test_a_secret_with_spaces_and_commas_is_one_secret(client, make_account, connect):
+    handle = make_account("Initech")
+    connect(handle, "greenhouse", secret="correct horse, battery staple")
+    body = greenhouse_fixture("job_created")
+    assert post(client, handle.account, body, secret="correct horse, battery staple").status_code == 200
+    for fragment in ("correct", "horse", "battery", "staple"):
+        assert post(client, handle.account, body, secret=fragment).status_code == 401
+    assert Event.select().count() == 1
+
+
 def test_tampered_body_is_refused(client, acme):
     body = greenhouse_fixture("job_created")
     signature = f"sha256 {hexmac(SECRET, body)}"
