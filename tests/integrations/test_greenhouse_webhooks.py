@@ -5,7 +5,7 @@ import json
 import pytest
 
 from webapp.integrations.base import VENDORS
-from webapp.models import Application, Candidate, Event, Integration, Interview, Job, Stage, TaskHistory, User
+from webapp.models import Application, Candidate, Event, Integration, Interview, Job, Stage, Task, TaskHistory, User
 
 from .conftest import GREENHOUSE, SECRET, greenhouse_fixture, hexmac
 
@@ -195,6 +195,28 @@ def test_a_new_coordinator_takes_over_the_candidates_open_tasks(client, acme, dr
     candidate = Candidate.get(Candidate.external_id == "15696179")
     assert candidate.coordinator.email == "sterling.kang.83637@example.com"
     assert User.get(User.email == "sterling.kang.83637@example.com").last_login_at is None
+
+
+def test_an_edit_that_names_the_same_coordinator_moves_no_task(client, acme, drain):
+    sterling = {"email": "sterling.kang.83637@example.com", "name": "Sterling Kang"}
+    _open_task_for_candidate(acme, "15696179", sterling)
+    drain()
+    [task] = Task.select()
+    # A colleague has this task now (say an admin's rule gives it to the job's coordinator).
+    task.assignee = User.for_email(acme.account, "colleague@acme.test", "Colleague")
+    task.save()
+
+    post(client, acme.account, greenhouse_fixture("update_candidate"), event_id="edit")
+    drain()
+    assert Event.get(Event.external_id == "edit").status != Event.FAILED
+    assert Task.get_by_id(task.id).assignee.email == "colleague@acme.test"
+    assert not TaskHistory.select().where(TaskHistory.kind == "reassigned").exists()
+
+    body = json.loads(greenhouse_fixture("update_candidate"))
+    body["payload"]["candidate"]["coordinator"] = {"id": 1, "name": "Nia Ode", "email": "nia@acme.test"}
+    post(client, acme.account, json.dumps(body).encode(), event_id="new-coordinator")
+    drain()
+    assert Task.get_by_id(task.id).assignee.email == "nia@acme.test"
 
 
 def test_a_merge_hands_the_merged_candidates_tasks_to_the_coordinator_greenhouse_names(client, acme, drain):

@@ -159,6 +159,9 @@ def update_candidate_coordinator(account, candidate_id, coordinator_person, even
     coordinator = None
     if coordinator_person and coordinator_person.get("email"):
         coordinator = User.for_email(account, coordinator_person["email"], coordinator_person.get("name"))
+    # Only a change of coordinator moves tasks: an edit that names the same coordinator leaves
+    # alone the tasks a colleague has taken over in Docket.
+    changed = coordinator is not None and (candidate is None or candidate.coordinator_id != coordinator.id)
     fields = {k: v for k, v in fields.items() if v is not None}
     if candidate is None:
         candidate = Candidate.create(account=account, external_id=str(candidate_id), coordinator=coordinator, **fields)
@@ -168,6 +171,6 @@ def update_candidate_coordinator(account, candidate_id, coordinator_person, even
         if coordinator is not None:
             candidate.coordinator = coordinator
         candidate.save()
-    if coordinator is not None:
+    if changed:
         hand_over_candidate_tasks(account, candidate_id, coordinator, event_row)
     return candidate
