@@ -12,7 +12,7 @@ from peewee import IntegrityError
 
 from . import mirror
 from .db import database, is_postgres, is_sqlite
-from .integrations import normalise
+from .integrations import PREPARERS, normalise, prepare
 from .models import (
     PRIORITIES,
     Account,
@@ -97,12 +97,27 @@ def drain(batch_size=None):
             time.sleep(0.002)
 
 
+def prepare_batch(batch_size):
+    """Vendor look-ups the next batch needs (Harvest's users, say), made before its transaction."""
+    sources = list(PREPARERS)
+    if not sources:
+        return
+    rows = Event.select().where(_due_pending() & Event.source.in_(sources)).order_by(Event.id).limit(batch_size)
+    for row in rows:
+        try:
+            prepare(row)
+        except Exception:  # a look-up that fails leaves the adapter without the name, never stops the batch
+            log.exception("vendor look-ups for event %s failed", row.id)
+
+
 def process_batch(batch_size):
     """Process one batch of due rows in one transaction; each row in a savepoint of its own.
 
     A worker that dies mid-batch commits nothing, so the next one does the
-    whole batch again: processed once in effect.
+    whole batch again: processed once in effect. No vendor call is made inside
+    the transaction: what the adapters need from a vendor is looked up first.
     """
+    prepare_batch(batch_size)
     with database.atomic():
         query = Event.select().where(_due_pending()).order_by(Event.id).limit(batch_size)
         if is_postgres():

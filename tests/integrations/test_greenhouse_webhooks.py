@@ -168,6 +168,54 @@ def test_job_coordinator_is_named_through_harvest_users(client, make_account, co
     assert Job.get(Job.external_id == "371417").coordinator.email == "teddy.pizzazz@globex.test"
 
 
+def _job_created_naming_coordinator(user_id):
+    body = json.loads(greenhouse_fixture("job_created"))
+    body["payload"]["job"]["hiring_team"]["coordinators"] = [{"user_id": user_id, "employee_id": None}]
+    return json.dumps(body).encode()
+
+
+def test_a_coordinator_the_cache_lacks_is_looked_up_before_the_workers_transaction(
+    client, make_account, connect, drain, harvest
+):
+    from webapp.db import database
+
+    from .test_harvest_sync import user
+
+    handle = make_account("Globex")
+    connect(handle, "greenhouse", api_key="harvest-key")
+    harvest.serve("/users/8888", user(8888, "rosa.diaz@globex.test", "Rosa Diaz"))
+    in_transaction = []
+    transport = harvest.__call__
+
+    def watching(method, url, headers):
+        in_transaction.append(database.in_transaction())
+        return transport(method, url, headers)
+
+    client.application.config["HARVEST_TRANSPORT"] = watching
+    post(client, handle.account, _job_created_naming_coordinator(8888), event_id="created")
+    drain()
+    [task] = handle.tasks()
+    assert task["category"] == "New Job" and task["assignee"]["email"] == "rosa.diaz@globex.test"
+    assert in_transaction == [False]  # one call, made outside the batch's transaction
+    cached = Integration.of(handle.account, "greenhouse").state["users"]["8888"]
+    assert cached == {"email": "rosa.diaz@globex.test", "name": "Rosa Diaz"}
+
+
+def test_a_harvest_key_refused_on_a_webhooks_look_up_opens_broken_integration(
+    client, make_account, connect, drain, harvest
+):
+    handle = make_account("Globex")
+    connect(handle, "greenhouse", api_key="harvest-key")
+    harvest.serve("/users/8888", {"message": "Invalid Basic Auth credentials"}, status=401)
+    post(client, handle.account, _job_created_naming_coordinator(8888), event_id="created")
+    drain()
+    tasks = {t["category"]: t for t in handle.tasks()}
+    assert set(tasks) == {"New Job", "Broken Integration"}
+    assert tasks["New Job"]["assignee"]["email"] == handle.user.email  # the coordinator could not be named
+    assert Integration.of(handle.account, "greenhouse").status == "failing"
+    assert Event.get(Event.external_id == "created").status == Event.PROCESSED
+
+
 def _open_task_for_candidate(acme, candidate_id, coordinator=None):
     from tests.events import JOB, stage_changed
 

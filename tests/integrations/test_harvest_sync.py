@@ -206,6 +206,17 @@ def test_a_refused_api_key_opens_one_broken_integration_task_until_a_sync_succee
     assert Event.select().where(Event.type == "integration.failed").count() == 1
 
 
+def test_a_key_refused_the_users_endpoint_is_a_broken_integration_too(harvest, acme, drain):
+    harvest.routes.clear()  # no cached coordinator and no permission to read users
+    harvest.serve("/users/122635", {"message": "This API key does not have permission"}, status=403)
+    harvest.serve("/jobs", [open_job()])
+    harvest.serve("/jobs/146218/stages", stages())
+    assert sync(acme) == {"status": "failing", "events": ["integration.failed"]}
+    drain()
+    [task] = acme.tasks()
+    assert task["category"] == "Broken Integration" and "403" in task["recommended_action"]
+
+
 def test_a_second_outage_opens_a_new_task(harvest, acme, drain):
     harvest.serve("/jobs", {"message": "no"}, status=401, times=1)
     harvest.serve("/jobs", [], times=1)

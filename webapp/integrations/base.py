@@ -45,6 +45,11 @@ class Vendor:
     def is_ping(self, payload) -> bool:
         return self.action(payload) == "ping"
 
+    def prepare(self, event_row, integration: Integration | None) -> None:
+        """Make the vendor calls `normalise` will need, before the worker's transaction (so that no
+        vendor call holds the database's write lock), reporting a broken integration itself.
+        Most vendors send all they mean and need none."""
+
     def normalise(self, event_row, integration: Integration | None) -> list[dict]:
         raise NotImplementedError
 
@@ -54,7 +59,7 @@ VENDORS: dict[str, Vendor] = {}
 
 def register(vendor_class):
     """Class decorator: make a vendor known to the webhook endpoint and the pipeline."""
-    from . import ADAPTERS
+    from . import ADAPTERS, PREPARERS
 
     vendor = vendor_class()
     VENDORS[vendor.name] = vendor
@@ -63,6 +68,8 @@ def register(vendor_class):
         return vendor.normalise(event_row, Integration.of(event_row.account_id, vendor.name))
 
     ADAPTERS[vendor.name] = adapter
+    if vendor_class.prepare is not Vendor.prepare:
+        PREPARERS[vendor.name] = vendor
     return vendor_class
 
 

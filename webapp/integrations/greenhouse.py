@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 
 from flask import current_app, has_app_context
 
-from ..models import Application, Candidate, Interview, User
+from ..db import database, is_postgres
+from ..models import Application, Candidate, Integration, Interview, User
 from .base import (
     Vendor,
     body_hash,
@@ -87,6 +88,26 @@ class Greenhouse(Vendor):
 
     def event_id(self, headers, body, payload):
         return headers.get("Greenhouse-Event-ID") or body_hash(body)
+
+    def prepare(self, event_row, integration):
+        """Name, through Harvest, the hiring-team users a delivery mentions: the adapter then finds
+        them in the cache (no Harvest call inside the worker's transaction)."""
+        if integration is None or not integration.api_key:
+            return
+        body = event_row.payload if isinstance(event_row.payload, dict) else {}
+        payload = body.get("payload") or {}
+        if body.get("action") in ("job_created", "job_updated"):
+            user_id = responsible_coordinator_id((payload.get("job") or {}).get("hiring_team"))
+        elif body.get("action") == "merge_candidate":
+            user_id = (payload.get("person") or {}).get("coordinator_user_id")
+        else:
+            return
+        try:
+            user_person(integration, user_id)
+        except HarvestAuthError as exc:
+            from .sync import report_refused_key
+
+            report_refused_key(integration, exc)
 
     def normalise(self, event_row, integration):
         payload = event_row.payload or {}
@@ -199,7 +220,7 @@ class Greenhouse(Vendor):
         survivor_id = merged.get("new_candidate_id") or merged.get("id")
         if survivor_id is None:
             return []
-        coordinator = user_person(integration, merged.get("coordinator_user_id"))
+        coordinator = user_person(integration, merged.get("coordinator_user_id"), fetch=False)
         survivor = update_candidate_coordinator(row.account, survivor_id, coordinator, row, name=_name(merged))
         if merged.get("id") is not None and str(merged["id"]) != str(survivor_id):
             # The merged-away candidate's applications now belong to the survivor.
@@ -219,7 +240,7 @@ class Greenhouse(Vendor):
             id=job["id"],
             name=job.get("name"),
             status=job.get("status"),
-            coordinator=job_coordinator(integration, job.get("hiring_team")),
+            coordinator=job_coordinator(integration, job.get("hiring_team"), fetch=False),
             url=job.get("url"),
         )
 
@@ -403,30 +424,46 @@ def harvest_client(integration, transport=None, sleep=None):
     return HarvestClient(integration.api_key, transport=transport, sleep=sleep or time.sleep)
 
 
-def user_person(integration, user_id, client=None):
-    """A Greenhouse user id as a person (e-mail and name), from the sync's cache or `GET /v1/users/{id}`.
+def user_person(integration, user_id, client=None, fetch=True):
+    """A Greenhouse user id as a person (e-mail and name), from the integration's cache of Harvest's
+    users or, with `fetch`, from `GET /v1/users/{id}` (then cached).
 
-    None when it cannot be known: no API key, or Harvest failed (the sync reports that).
+    None when it cannot be known: no API key, a user without an e-mail, or Harvest not answering.
+    A refused key (401/403) raises HarvestAuthError: the caller reports the broken integration.
     """
     if user_id is None or integration is None:
         return None
-    users = integration.state.setdefault("users", {}) if integration.state is not None else {}
-    cached = users.get(str(user_id))
+    cached = ((integration.state or {}).get("users") or {}).get(str(user_id))
     if cached:
         return person(cached.get("email"), cached.get("name"))
-    if not integration.api_key:
+    if not fetch or not integration.api_key:
         return None
     try:
         user = (client or harvest_client(integration)).user(user_id)
+    except HarvestAuthError:
+        raise
     except HarvestError as exc:
         log.warning("could not look up Greenhouse user %s: %s", user_id, exc)
         return None
     email = user.get("primary_email_address") or next(iter(user.get("emails") or []), None)
     if not email:
         return None
-    users[str(user_id)] = {"email": email, "name": user.get("name") or ""}
-    integration.save()
+    _remember_user(integration, user_id, {"email": email, "name": user.get("name") or ""})
     return person(email, user.get("name"))
+
+
+def _remember_user(integration, user_id, user):
+    """Add a user to the integration's cache, on a fresh copy of its state, so that whatever a
+    sync saved meanwhile (its job listings, its health) is kept."""
+    with database.atomic():
+        query = Integration.select().where(Integration.id == integration.id)
+        fresh = (query.for_update() if is_postgres() else query).first()
+        if fresh is None:
+            return
+        state = dict(fresh.state or {})
+        state["users"] = {**(state.get("users") or {}), str(user_id): user}
+        Integration.update(state=state).where(Integration.id == integration.id).execute()
+    integration.state = {**(integration.state or {}), "users": state["users"]}
 
 
 def responsible_coordinator_id(hiring_team):
@@ -439,5 +476,5 @@ def responsible_coordinator_id(hiring_team):
     return chosen.get("user_id", chosen.get("id"))
 
 
-def job_coordinator(integration, hiring_team, client=None):
-    return user_person(integration, responsible_coordinator_id(hiring_team), client)
+def job_coordinator(integration, hiring_team, client=None, fetch=True):
+    return user_person(integration, responsible_coordinator_id(hiring_team), client, fetch)

@@ -209,6 +209,12 @@ def _mark_failing(integration, now, code, message):
     return {"status": "failing", "events": [e["type"] for e in events]}
 
 
+def report_refused_key(integration, exc, now=None):
+    """Harvest refused the API key or its permissions (401/403), in a sync or a webhook's look-up."""
+    message = f"Greenhouse refused the Harvest API key ({exc.status}): {exc.message}"
+    return _mark_failing(integration, now or iso(utcnow()), f"http_{exc.status}", message)
+
+
 def sync_greenhouse(integration, client=None):
     """List Harvest's open jobs and their stages, update the mirror, and raise what changed."""
     client = client or harvest_client(integration)
@@ -216,8 +222,7 @@ def sync_greenhouse(integration, client=None):
     try:
         jobs = fetch_greenhouse(integration, client)
     except HarvestAuthError as exc:
-        message = f"Greenhouse refused the Harvest API key ({exc.status}): {exc.message}"
-        return _mark_failing(integration, now, f"http_{exc.status}", message)
+        return report_refused_key(integration, exc, now)
     except HarvestUnavailable as exc:
         integration = Integration.get_by_id(integration.id)
         unanswered = (integration.state or {}).get("unanswered", 0) + 1
