@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from .calendars import CalendarError, CalendarEvent, Invitee, calendar_for
+from .calendars.health import CredentialsRejected, report_failure
 from .db import database
 from .models import (
     Attendee,
@@ -346,10 +347,18 @@ def create_schedule(account, actor, application, stage, slots):
                 si.save()
     except CalendarError as exc:
         _cancel_quietly(calendar, made, actor.email)
-        raise CalendarRefused(str(exc)) from exc
+        raise _refused(exc) from exc
     who = candidate.name if candidate is not None else "the candidate"
     _emit(account, "schedule.created", schedule, actor, {"summary": f"scheduled {who} for the {_stage_name(stage)}"})
     return schedule
+
+
+def _refused(exc):
+    """The coordinator's error for a calendar that failed. Refused credentials are reported again
+    here, after the transaction rolled back: the broken integration (its task, its banner) stays."""
+    if isinstance(exc, CredentialsRejected) and exc.integration is not None:
+        report_failure(exc.integration, exc.code, str(exc))
+    return CalendarRefused(str(exc))
 
 
 def _cancel_quietly(calendar, event_ids, organizer):
@@ -459,7 +468,7 @@ def update_schedule(account, actor, schedule, slots):
             schedule.updated_at = utcnow()
             schedule.save()
     except CalendarError as exc:
-        raise CalendarRefused(str(exc)) from exc
+        raise _refused(exc) from exc
     changes["summary"] = f"{changes['summary']} the {_stage_name(schedule.stage)}"
     _emit(account, "schedule.updated", schedule, actor, changes)
     return schedule
@@ -472,17 +481,20 @@ def cancel_schedule(account, actor, schedule):
         return False
     calendar = calendar_for(account)
     organizer = schedule.organizer or actor
-    with database.atomic():
-        for si in schedule.interviews:
-            if si.calendar_event_id:
-                try:
-                    calendar.cancel_event(si.calendar_event_id, organizer.email)
-                except CalendarError as exc:
-                    if exc.code != "not_found":  # already gone from the calendar is what we want
-                        raise CalendarRefused(str(exc)) from exc
-        schedule.status = "cancelled"
-        schedule.updated_at = utcnow()
-        schedule.save()
+    try:
+        with database.atomic():
+            for si in schedule.interviews:
+                if si.calendar_event_id:
+                    try:
+                        calendar.cancel_event(si.calendar_event_id, organizer.email)
+                    except CalendarError as exc:
+                        if exc.code != "not_found":  # already gone from the calendar is what we want
+                            raise
+            schedule.status = "cancelled"
+            schedule.updated_at = utcnow()
+            schedule.save()
+    except CalendarError as exc:
+        raise _refused(exc) from exc
     _emit(account, "schedule.cancelled", schedule, actor, {"summary": f"cancelled the {_stage_name(schedule.stage)}"})
     return True
 

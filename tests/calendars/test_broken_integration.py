@@ -11,7 +11,7 @@ from webapp.calendars import CalendarError, CalendarEvent, calendar_for
 from webapp.calendars.sync import maintain, sync_watch
 from webapp.models import CalendarWatch, Event, Integration, Task, utcnow
 
-from .conftest import ORGANIZER, TOKEN_RESPONSE, error, events_list, raw
+from .conftest import INTERVIEWER, ORGANIZER, TOKEN_RESPONSE, error, events_list, raw
 from .test_microsoft import DELTA_PATH, delta
 
 BROKEN = "Broken Integration"
@@ -112,6 +112,40 @@ def test_a_refused_schedule_event_raises_the_task_and_fails_the_call(google_acme
     drain()
     assert raised.value.code == "invalid_grant"
     assert [t.status for t in broken_tasks(google_acme.account)] == [Task.OPEN]
+
+
+@pytest.mark.parametrize("action", ["schedule", "edit", "cancel"])
+def test_a_schedule_the_calendar_refuses_saves_nothing_and_keeps_the_broken_integration(
+    google_acme, google_http, drain, action
+):
+    from webapp import scheduling
+    from webapp.models import Schedule, ScheduledInterview, User
+
+    schedule = Schedule.get(Schedule.account == google_acme.account)
+    ian = User.for_email(google_acme.account, INTERVIEWER, "Ian Interviewer")
+    start = utcnow() + dt.timedelta(days=4)
+    slot = scheduling.Slot(
+        name="Onsite", starts_at=start, ends_at=start + dt.timedelta(hours=1), interviewer_ids=[ian.id]
+    )
+    [slot] = scheduling.check(google_acme.account, [slot]).slots
+    google_http(({"status": "400"}, raw("google/invalid_grant.json")))
+    with pytest.raises(scheduling.CalendarRefused):
+        if action == "schedule":
+            scheduling.create_schedule(
+                google_acme.account, google_acme.user, schedule.application, schedule.stage, [slot]
+            )
+        elif action == "edit":
+            scheduling.update_schedule(google_acme.account, google_acme.user, schedule, [slot])
+        else:
+            scheduling.cancel_schedule(google_acme.account, google_acme.user, schedule)
+    drain()
+    # The database kept nothing of the refused change...
+    assert Schedule.select().count() == 1 and Schedule.get_by_id(schedule.id).status != "cancelled"
+    assert [si.starts_at for si in ScheduledInterview.select()] == [schedule.interviews[0].starts_at]
+    # ...but kept the outage: the integration is broken and its creator has the task.
+    assert Integration.get_by_id(google_acme.integration.id).status == Integration.FAILING
+    [task] = broken_tasks(google_acme.account)
+    assert task.status == Task.OPEN and task.recommended_action == f"Reconnect Google Calendar: {GOOGLE_REFUSED}"
 
 
 def test_a_channel_that_cannot_be_renewed_breaks_the_integration_until_renewed(google_acme, google_http, drain):

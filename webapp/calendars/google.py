@@ -191,6 +191,7 @@ class GoogleCalendar:
         try:
             return _call(self.integration, organizer, request_of(self._service(organizer)))
         except CredentialsRejected as exc:
+            exc.integration = self.integration
             report_failure(self.integration, exc.code, str(exc))
             raise
 

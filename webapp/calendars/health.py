@@ -22,7 +22,10 @@ class CredentialsRejected(CalendarError):
     """The calendar no longer accepts Docket's credentials (revoked, expired, not delegated, 401/403).
 
     Nothing Docket retries will fix it: a person has to reconnect the integration.
+    `integration` is the one that refused, for a caller whose transaction rolled back the report.
     """
+
+    integration = None
 
 
 class WatchLost(CalendarError):

@@ -192,6 +192,7 @@ class MicrosoftCalendar:
         try:
             return call(GraphClient(self.integration))
         except CredentialsRejected as exc:
+            exc.integration = self.integration
             report_failure(self.integration, exc.code, str(exc))
             raise
 
