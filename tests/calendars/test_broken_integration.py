@@ -148,6 +148,29 @@ def test_a_schedule_the_calendar_refuses_saves_nothing_and_keeps_the_broken_inte
     assert task.status == Task.OPEN and task.recommended_action == f"Reconnect Google Calendar: {GOOGLE_REFUSED}"
 
 
+def test_a_broken_calendar_with_nothing_to_watch_is_restored_only_by_a_call_that_works(
+    make_account, connect_google, google_http, drain
+):
+    from webapp.calendars.health import report_failure
+
+    handle = make_account("Acme")
+    integration = connect_google(handle)  # no schedule: no calendar to watch or sync
+    report_failure(integration, "invalid_grant", GOOGLE_REFUSED)
+    drain()
+
+    google_http(({"status": "400"}, raw("google/invalid_grant.json")))
+    assert maintain(integration.id)["status"] == "failing"
+    drain()
+    assert [t.status for t in broken_tasks(handle.account)] == [Task.OPEN]
+
+    http = google_http(TOKEN_RESPONSE, events_list())
+    assert maintain(integration.id)["status"] == "ok"
+    drain()
+    assert [t.status for t in broken_tasks(handle.account)] == [Task.COMPLETED]
+    [(method, uri, _)] = http.api_requests()
+    assert method == "GET" and "maxResults=1" in uri and handle.user.email.replace("@", "%40") in uri
+
+
 def test_a_channel_that_cannot_be_renewed_breaks_the_integration_until_renewed(google_acme, google_http, drain):
     CalendarWatch.update(expires_at=utcnow() + dt.timedelta(hours=1)).execute()
 

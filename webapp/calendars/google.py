@@ -285,6 +285,17 @@ def watch(integration, calendar, channel_id, token, address, ttl_seconds):
     return Watch(channel_id=channel["id"], expires_at=expires_at, resource_id=channel.get("resourceId"))
 
 
+def probe(integration):
+    """Prove the credentials work with one cheap call (one event listed); False when there is no
+    calendar to ask: a service account needs a person of the domain to act as."""
+    calendar = "primary" if (integration.credentials or {}).get("type") == "oauth" else integration.owner_email
+    if not calendar:
+        return False
+    service = service_for(integration, None if calendar == "primary" else calendar)
+    _call(integration, calendar, service.events().list(calendarId=calendar, maxResults=1))
+    return True
+
+
 def stop(integration, calendar, channel_id, resource_id):
     """Stop a channel; one Google no longer knows is stopped already."""
     service = service_for(integration, calendar)

@@ -305,6 +305,12 @@ def renew(integration, calendar, subscription_id, expires_at):
     return to_utc((renewed or {}).get("expirationDateTime") or expires_at)
 
 
+def probe(integration):
+    """Prove the credentials work: Microsoft issues Graph a token for them."""
+    GraphClient(integration).token()
+    return True
+
+
 def stop(integration, calendar, subscription_id, resource_id=None):
     """Delete a subscription; one Graph no longer knows is deleted already."""
     try:

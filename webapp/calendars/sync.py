@@ -295,6 +295,11 @@ def maintain(integration_id, now=None):
                 CalendarWatch.update(sync_requested_at=None).where(CalendarWatch.id == watch.id).execute()
                 summary["events"] += [e["type"] for e in _sync(integration, CalendarWatch.get_by_id(watch.id), now)]
                 summary["synced"].append(calendar)
+        # Only a vendor call that worked says a broken integration works again; with nothing to
+        # watch, one cheap call asks.
+        answered = any(summary[k] for k in ("opened", "renewed", "stopped", "synced"))
+        if not answered and not renew_failures and integration.status == Integration.FAILING:
+            answered = vendor.probe(integration)
     except CredentialsRejected as exc:
         report_failure(integration, exc.code, str(exc))
         summary["status"] = "failing"
@@ -314,8 +319,9 @@ def maintain(integration_id, now=None):
         report_failure(integration, lost.code, str(lost))
         summary["status"] = "failing"
         return summary
-    report_success(integration)
-    summary["status"] = "ok"
+    if answered:
+        report_success(integration)
+    summary["status"] = "ok" if answered or integration.status != Integration.FAILING else "failing"
     return summary
 
 
