@@ -177,6 +177,36 @@ def test_an_expired_channel_is_replaced_and_what_changed_meanwhile_is_caught(acm
     assert notify(client, acme.account, old).status_code == 401
 
 
+def test_a_dropped_notification_is_caught_by_reconciliation_within_15_minutes(acme, google_http, drain):
+    from webapp.calendars.sync import (
+        DEFAULT_MAINTENANCE_SECONDS,
+        DEFAULT_RECONCILE_SECONDS,
+        MAINTAIN_JOB,
+        enqueue_due_calendar_work,
+    )
+    from webapp.queue import get_queue
+
+    # The worst case: a calendar waits the reconcile age, then up to one maintenance interval.
+    assert DEFAULT_RECONCILE_SECONDS + DEFAULT_MAINTENANCE_SECONDS <= 15 * 60
+    now = utcnow()
+    CalendarWatch.update(last_synced_at=now - dt.timedelta(minutes=9)).execute()
+    http = google_http()
+    summary = maintain(acme.integration.id, now=now)
+    assert summary["synced"] == [] and http.api_requests() == []  # synced lately: nothing to ask
+
+    # The candidate declines, and Google's notification never arrives. The sweeper's round at the
+    # next maintenance time queues maintenance, which syncs the calendar and finds the answer.
+    later = now + dt.timedelta(seconds=DEFAULT_MAINTENANCE_SECONDS)
+    assert enqueue_due_calendar_work(now=later - dt.timedelta(seconds=1)) == ([], [])
+    assert enqueue_due_calendar_work(now=later) == ([acme.integration.id], [])
+    assert [(j.func_name, j.args) for j in get_queue().jobs] == [(MAINTAIN_JOB, (acme.integration.id,))]
+    google_http(TOKEN_RESPONSE, events_list({CANDIDATE: "declined"}))
+    summary = maintain(acme.integration.id, now=later)
+    drain()
+    assert summary["synced"] == [ORGANIZER]
+    assert [t.category for t in open_tasks(acme.account)] == ["Candidate Declined"]
+
+
 def test_a_calendar_without_upcoming_interviews_has_its_channel_stopped(
     make_account, connect_google, make_watch, google_http
 ):
