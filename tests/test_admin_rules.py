@@ -8,7 +8,7 @@ import pytest
 from tests import events as ev
 from tests.helpers import HTMX, csrf_from, sign_in
 from tests.test_rulebook_versions import DEFAULT, broken, urgent_new_jobs, without_new_job
-from webapp.models import RulebookVersion, Task, TaskHistory, User
+from webapp.models import Integration, RulebookVersion, Task, TaskHistory, User
 from webapp.pipeline import drain
 from webapp.rulebook import rulebook_for
 
@@ -38,6 +38,10 @@ ADMIN_ROUTES = [
     ("get", "/admin/inbox/1"),
     ("post", "/admin/inbox/1/retry"),
     ("post", "/admin/inbox/retry"),
+    ("get", "/admin/integrations"),
+    ("post", "/admin/integrations/greenhouse"),
+    ("post", "/admin/integrations/greenhouse/sync"),
+    ("post", "/admin/integrations/calendar/google"),
 ]
 
 
@@ -49,9 +53,10 @@ def test_a_coordinator_who_is_not_an_admin_gets_403(client, make_account, method
     pat.save()
     sign_in(client, "pat@acme.test")
     token = csrf_from(client.get("/tasks").get_data(as_text=True))
-    response = getattr(client, method)(path, data={"csrf_token": token, "text": DEFAULT} if method == "post" else None)
+    form = {"csrf_token": token, "text": DEFAULT, "webhook_secret": "s", "client_secret": "s"}
+    response = getattr(client, method)(path, data=form if method == "post" else None)
     assert response.status_code == 403
-    assert RulebookVersion.select().count() == 0
+    assert RulebookVersion.select().count() == 0 and Integration.select().count() == 0
 
 
 @pytest.mark.parametrize("method, path", [r for r in ADMIN_ROUTES if r[0] == "get"])
