@@ -65,6 +65,24 @@ def test_signing_in_goes_to_the_task_list_and_the_first_person_becomes_the_creat
     assert "My tasks" in client.get("/tasks").get_data(as_text=True)
 
 
+def test_tasks_raised_before_anyone_signed_in_go_to_the_first_person_who_does(client, pat):
+    from tests import events as ev
+    from webapp.models import Task, TaskHistory
+    from webapp.pipeline import accept, drain
+
+    failed = ev.integration_event("failed")  # for the account's creator, and there is none yet
+    accept(pat.account, "api", failed["id"], failed, type=failed["type"], occurred_at=failed["occurred_at"])
+    drain()
+    [task] = Task.select()
+    assert task.status == Task.OPEN and task.assignee_id is None
+
+    post_login(client, pat.email)
+    assert Task.get_by_id(task.id).assignee_id == pat.id
+    [history] = TaskHistory.select().where(TaskHistory.kind == "reassigned")
+    assert pat.name in history.note
+    assert "Broken Integration" in client.get("/tasks").get_data(as_text=True)
+
+
 def test_a_later_sign_in_by_someone_else_does_not_change_the_creator(app, pat):
     sam = User.for_email(pat.account, "sam@initech.test", "Sam")
     sam.set_password(PASSWORD)

@@ -119,6 +119,7 @@ class User(UserMixin, BaseModel):
             try:
                 with database.atomic():
                     AccountCreator.create(account=self.account_id, user=self)
+                    Task.give_unassigned_to(self, f"{self.display_name} is the account's creator now")
             except IntegrityError:
                 pass  # someone else logged in first, a moment ago
 
@@ -494,6 +495,19 @@ class Task(BaseModel):
             (("account", "rule_id", "status", "key_head"), False),
             (("account", "status", "category"), False),
         )
+
+    @classmethod
+    def give_unassigned_to(cls, user, note):
+        """Give the account's open tasks that nobody could be named for (no one had signed in yet)
+        to `user`, noting it in each task's history; returns how many."""
+        orphans = list(
+            cls.select().where(cls.account == user.account_id, cls.status == cls.OPEN, cls.assignee.is_null())
+        )
+        for task in orphans:
+            task.assignee = user
+            task.save(only=[cls.assignee])
+            TaskHistory.create(account=user.account_id, task=task, kind="reassigned", note=note)
+        return len(orphans)
 
     @property
     def key_values(self):
