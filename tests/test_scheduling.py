@@ -401,6 +401,17 @@ def test_another_accounts_records_are_not_found(client, acme, make_account):
     assert Schedule.get_by_id(schedule.id).status == "scheduled"
 
 
+def test_a_posted_interview_of_another_account_is_not_linked(client, acme, make_account):
+    from webapp.models import Interview
+
+    other = make_account("Globex")
+    theirs = Interview.create(account=other.account, external_id="int-globex", name="Their secret loop")
+    fields = slot_fields(0, interviewers=[acme.dana])
+    fields["interviews-0-interview"] = str(theirs.id)
+    assert book(client, acme, fields).status_code == 303
+    assert ScheduledInterview.get().interview_id is None
+
+
 @pytest.mark.parametrize("path", ["/schedules/new?application=app-1&stage=stage-onsite", "/schedules/x/edit"])
 def test_scheduling_pages_need_signing_in(app, path):
     response = app.test_client().get(path)
