@@ -1,7 +1,11 @@
 """Sign-in and sign-out: e-mail and password, remember-me, and a throttle on failed attempts."""
 
+import functools
+import secrets
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import login_manager
 from ..htmx import client_redirect
@@ -38,9 +42,18 @@ def _return_path():
 def _authenticate(email, password):
     """The one user with this e-mail whose password matches, or None."""
     email = email.strip().lower()
-    candidates = User.select().where(User.email == email, User.password_hash.is_null(False))
+    candidates = list(User.select().where(User.email == email, User.password_hash.is_null(False)))
+    if not candidates:
+        # As slow as checking a real password, so the answer's time does not say which e-mails exist.
+        check_password_hash(_no_such_user_hash(), password)
+        return None
     matches = [user for user in candidates if user.check_password(password)]
     return matches[0] if len(matches) == 1 else None
+
+
+@functools.cache
+def _no_such_user_hash():
+    return generate_password_hash(secrets.token_hex(16))
 
 
 @bp.get("/login")
