@@ -248,6 +248,39 @@ def test_pages_carry_a_strict_content_security_policy(client, acme):
     assert '"includeIndicatorStyles": false' in html.replace("&#34;", '"')
 
 
+def test_reconnecting_is_linked_for_admins_only(app, acme):
+    from flask import g
+
+    [task] = tasks_of(acme.user.email)
+
+    def row_link(client):
+        html = client.get("/tasks").get_data(as_text=True)
+        row = re.search(rf'<tr id="task-{task.id}".*?</tr>', html, re.S).group(0)
+        return re.search(r'<a class="go" href="([^"]+)"', row).group(1)
+
+    assert row_link(acme.client) == "/admin/integrations"
+    User.update(is_admin=False).where(User.id == acme.user.id).execute()
+    g.pop("_login_user", None)  # the tests share one app context: load the user afresh
+    assert row_link(acme.client) == f"/tasks/{task.id}"  # the admin page would be a 403 for them
+
+
+def test_only_web_addresses_from_the_ats_become_links(app, make_account):
+    from webapp.models import Application
+    from webapp.views.links import action_urls
+
+    acme = make_account("Acme")
+    tasks = []
+    for number, url in enumerate(
+        ["javascript:alert(document.cookie)", "//evil.test/x", "https://acme.greenhouse.io/x"]
+    ):
+        Application.create(account=acme.account, external_id=f"app-{number}", url=url)
+        tasks.append(
+            Task(id=number + 1, rule_id="an_admins_own_rule", subjects={"application": {"id": f"app-{number}"}})
+        )
+    with app.test_request_context():
+        assert action_urls(acme.account, tasks) == {3: "https://acme.greenhouse.io/x"}
+
+
 def test_titles_are_escaped(client, acme):
     job = {"id": "job-x", "name": "<script>alert(1)</script>", "coordinator": None}
     process(acme, ev.job_event("created", 3, job=job))

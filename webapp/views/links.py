@@ -12,21 +12,22 @@ from peewee import Value
 from ..models import Application, Candidate, Job
 
 
-def action_urls(account, tasks):
+def action_urls(account, tasks, admin=True):
     """Where each task's recommended action is done: {task id: url}.
 
     Docket's own form when Docket can do it (schedule, edit a schedule, set up a job, a stage, an
     interview, reconnect an integration), else the ATS: the application's page, else the
-    candidate's, else the job's, in one query for the whole page.
+    candidate's, else the job's, in one query for the whole page. Reconnecting is an admin's
+    page: for anyone else a Broken Integration task links to its own page.
     """
-    urls = _docket_action_urls(tasks)
+    urls = _docket_action_urls(tasks, admin)
     rest = [task for task in tasks if task.id not in urls]
     if rest:
         urls.update(_ats_action_urls(account, rest))
     return urls
 
 
-def _docket_action_urls(tasks):
+def _docket_action_urls(tasks, admin=True):
     """The Docket forms that resolve tasks, for the tasks whose records name them: {task id: path}."""
     # Each form's URL is built once with placeholders, then filled in per task: a page may have hundreds.
     forms = {
@@ -44,7 +45,8 @@ def _docket_action_urls(tasks):
     for task in tasks:
         rule = task.rule_id
         if rule == "broken_integration":
-            urls[task.id] = built.setdefault(rule, url_for("admin_integrations.index"))
+            if admin:
+                urls[task.id] = built.setdefault(rule, url_for("admin_integrations.index"))
             continue
         if rule not in forms:
             continue
@@ -93,7 +95,12 @@ def _ats_action_urls(account, tasks):
         for kind in ("application", "candidate", "job"):
             record = (task.subjects or {}).get(kind) or {}
             url = found.get((kind, str(record.get("id"))))
-            if url:
+            if _is_web_address(url):
                 urls[task.id] = url
                 break
     return urls
+
+
+def _is_web_address(url):
+    """Only an http(s) address from an ATS becomes a link: event data could carry `javascript:`."""
+    return isinstance(url, str) and url.lower().startswith(("https://", "http://"))

@@ -124,7 +124,7 @@ def _list_context(filters, coordinators, counts=None, fresh_after=None):
         "open_total": sum(n for _, n, _, _ in counts.values()),
         "open_tasks": open_tasks,
         "completed_tasks": completed,
-        "action_urls": links.action_urls(account, tasks) if tasks else {},
+        "action_urls": links.action_urls(account, tasks, current_user.is_admin) if tasks else {},
         "fingerprint": _fingerprint(counts),
         "seen": max((top for _, _, _, top in counts.values()), default=0),
         "fresh_after": fresh_after,
@@ -218,7 +218,7 @@ def _detail_context(task_id):
         "event": event,
         "envelope": _envelope_of(event),
         "history": TaskHistory.history_of(task),
-        "action_url": links.action_urls(current_user.account_id, [task]).get(task.id),
+        "action_url": links.action_urls(current_user.account_id, [task], current_user.is_admin).get(task.id),
         "back_url": url_for("tasks.index", **({"assignee": task.assignee.email} if task.assignee_id else {})),
     }
 
