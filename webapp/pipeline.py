@@ -13,6 +13,7 @@ from peewee import IntegrityError
 from . import mirror
 from .db import database, is_postgres, is_sqlite
 from .integrations import PREPARERS, normalise, prepare
+from .integrations.base import MirrorOnly
 from .models import (
     PRIORITIES,
     Account,
@@ -147,7 +148,7 @@ def _process(row, rulebook):
         for implied in mirror.implied_moves(account, envelope):
             apply_event(rulebook, implied, store, resolve_only=True)
         apply_event(rulebook, dict(envelope, data=mirror.apply(account, envelope)), store)
-    row.status = Event.PROCESSED if envelopes else Event.IGNORED
+    row.status = Event.PROCESSED if envelopes or isinstance(envelopes, MirrorOnly) else Event.IGNORED
     row.attempts += 1
     row.processed_at = utcnow()
     row.last_error = None

@@ -22,11 +22,12 @@ EXPECTED = {
     "job_created": ["job.created"],
     "job_deleted": ["job.closed"],
     "job_interview_stage_deleted": ["stage.deleted"],
+    # Processed for the mirror alone: no Docket event.
+    "job_updated": [],  # the example job is still open: its name and coordinator are kept current
+    "update_candidate": [],  # and a hand-over of tasks when the coordinator changes
+    "merge_candidate": [],  # likewise
 }
 IGNORED_ON_PURPOSE = {
-    "job_updated": "the example job is still open: the mirror is updated, no Docket event",
-    "update_candidate": "mirror only (and a hand-over of tasks when the coordinator changes)",
-    "merge_candidate": "mirror only (and a hand-over of tasks when the coordinator changes)",
     "interview_deleted": "the example interview is unknown to the mirror (see the test with a known one)",
     "application_updated": "field edits; stage moves arrive as candidate_stage_change",
     "candidate_anonymized": "privacy erasure of fields Docket does not keep",
@@ -83,6 +84,75 @@ def test_each_published_example_is_stored_then_processed_or_ignored(client, acme
         assert types == EXPECTED[name]
     else:
         assert row.status == Event.IGNORED, (row.status, row.last_error)
+
+
+LONG_AGO = "2010-01-01T00:00:00Z"  # before every published example, so those come after it
+
+# The published examples that close applications, and the applications each names.
+CLOSING = {
+    "reject_candidate": ["265293"],
+    "hire_candidate": ["46194062"],
+    "delete_application": ["46194062"],
+    "delete_candidate": ["46196263", "46196258"],
+}
+
+
+@pytest.mark.parametrize("name, applications", CLOSING.items(), ids=list(CLOSING))
+def test_each_published_closing_example_completes_its_applications_tasks(client, acme, drain, name, applications):
+    from tests import events as ev
+
+    Stage.create(account=acme.account, external_id=ev.ONSITE["id"], name="Onsite", scheduling_enabled=True)
+    for application_id in applications:
+        move = ev.stage_changed(
+            application={"id": application_id}, candidate=dict(ev.CANDIDATE, id=f"c-{application_id}")
+        )
+        move["occurred_at"] = LONG_AGO
+        assert acme.post_event(move).status_code == 202
+    drain()
+    assert [t["status"] for t in acme.tasks()] == ["open"] * len(applications)
+
+    post(client, acme.account, greenhouse_fixture(name), event_id=name)
+    drain()
+    assert [t["status"] for t in acme.tasks()] == ["completed"] * len(applications)
+
+
+# The published examples that put an application in a stage: (stage id, candidate's name).
+OPENING = {
+    "new_candidate_application": ("2944102", "Johnny Smith"),
+    "unreject_candidate": ("2708728", "Johnny Smith"),
+    "unhire_candidate": ("678901", "Johnny Smith"),
+}
+
+
+@pytest.mark.parametrize("name", list(OPENING))
+def test_each_published_example_that_puts_an_application_in_a_scheduling_stage_opens_ready_to_schedule(
+    client, acme, drain, name
+):
+    stage_id, _ = OPENING[name]
+    Stage.create(account=acme.account, external_id=stage_id, name="A stage", scheduling_enabled=True)
+    post(client, acme.account, greenhouse_fixture(name), event_id=name)
+    drain()
+    [task] = acme.tasks()
+    assert task["category"] == "Ready to Schedule" and task["status"] == "open"
+    candidate = json.loads(greenhouse_fixture(name))["payload"]["application"]["candidate"]
+    assert f"{candidate['first_name']} {candidate['last_name']}" in task["recommended_action"]
+
+
+def test_the_published_stage_deletion_completes_the_new_stage_task(client, acme, drain):
+    from tests import events as ev
+
+    created = ev.envelope(
+        "stage.created", job={"id": "60453", "name": "Engineer"}, stage={"id": "430608", "name": "Phone Screen"}
+    )
+    created["occurred_at"] = LONG_AGO
+    assert acme.post_event(created).status_code == 202
+    drain()
+    [task] = acme.tasks()
+    assert task["category"] == "New Stage" and task["status"] == "open"
+    post(client, acme.account, greenhouse_fixture("job_interview_stage_deleted"), event_id="deleted")
+    drain()
+    [task] = acme.tasks()
+    assert task["status"] == "completed"
 
 
 def test_candidate_moved_into_a_scheduling_stage_gets_a_task_for_their_coordinator(client, acme, drain):

@@ -7,7 +7,7 @@ webhook's secret token). Every payload is `{"webhookActionId", "action", "data"}
 
 from __future__ import annotations
 
-from .base import Vendor, body_hash, check_hex_signature, envelope, first_time, person, record, register
+from .base import MirrorOnly, Vendor, body_hash, check_hex_signature, envelope, first_time, person, record, register
 
 SOURCE = "ashby"
 COORDINATOR_ROLES = ("coordinator", "recruiting coordinator")
@@ -120,4 +120,4 @@ class Ashby(Vendor):
 
         # Still open: keep the mirror's title and coordinator current; no Docket event.
         apply(row.account, envelope(SOURCE, row.external_id, "job.updated", occurred, job=_job_record(job)))
-        return []
+        return MirrorOnly()

@@ -4,7 +4,8 @@ and handing a candidate's open tasks to their new coordinator.
 A vendor is one module with one `Vendor` subclass registered with `register`:
 `verify` checks a delivery, `event_id` names it for the inbox, `is_ping` spots
 the vendor's liveness checks, and `normalise` turns a stored row into Docket
-envelopes (an empty list: nothing Docket needs, the row is marked ignored).
+envelopes (an empty list: nothing Docket needs, the row is marked ignored; an empty
+`MirrorOnly`: the mirror was updated, the row is processed).
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ class Vendor:
 
     def normalise(self, event_row, integration: Integration | None) -> list[dict]:
         raise NotImplementedError
+
+
+class MirrorOnly(list):
+    """What `normalise` returns for a delivery that kept the mirror current (or handed tasks over)
+    but has nothing for the rulebook: the inbox row is processed, not ignored."""
 
 
 VENDORS: dict[str, Vendor] = {}

@@ -19,6 +19,7 @@ from flask import current_app, has_app_context
 from ..db import database, is_postgres
 from ..models import Application, Candidate, Integration, Interview, User
 from .base import (
+    MirrorOnly,
     Vendor,
     body_hash,
     check_hex_signature,
@@ -213,7 +214,7 @@ class Greenhouse(Vendor):
             email=_candidate_email(candidate),
             url=candidate.get("url"),
         )
-        return []
+        return MirrorOnly()
 
     def _on_merge_candidate(self, row, payload, integration):
         merged = payload.get("person") or {}
@@ -231,7 +232,7 @@ class Greenhouse(Vendor):
                     hand_over_candidate_tasks(
                         row.account, merged["id"], User.for_email(row.account, coordinator["email"]), row
                     )
-        return []
+        return MirrorOnly()
 
     # -- jobs, stages, interviews -----------------------------------------------------------------
 
@@ -266,7 +267,7 @@ class Greenhouse(Vendor):
             row.account,
             envelope(SOURCE, row.external_id, "job.updated", first_time(default=row.received_at), job=record_),
         )
-        return []
+        return MirrorOnly()
 
     def _on_job_deleted(self, row, payload, integration):
         job = payload.get("job") or {}

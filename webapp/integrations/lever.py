@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from ..models import Application
-from .base import SignatureError, Vendor, body_hash, check_hex_signature, envelope, first_time, record, register
+from .base import MirrorOnly, SignatureError, Vendor, check_hex_signature, envelope, first_time, record, register
 
 SOURCE = "lever"
 
@@ -42,7 +42,11 @@ class Lever(Vendor):
         check_hex_signature(payload.get("signature"), message, integration)
 
     def event_id(self, headers, body, payload):
-        return str(payload.get("id") or body_hash(body))
+        # The signed pair names the delivery: Lever signs no more than token and triggeredAt, so a
+        # captured signature replayed with other data is the same delivery again, not a new event.
+        if payload.get("id"):
+            return str(payload["id"])
+        return f"{payload['token']}:{payload['triggeredAt']}"
 
     def action(self, payload):
         return str(payload.get("event", "")) if isinstance(payload, dict) else ""
@@ -96,7 +100,7 @@ class Lever(Vendor):
         if data.get("postingId") and "job" not in records:
             records["job"] = record(id=data["postingId"])
         apply(row.account, envelope(SOURCE, row.external_id, "application.created", occurred, **records))
-        return []
+        return MirrorOnly()
 
     def _on_candidateHired(self, row, data, occurred):
         records, _ = self._records(row, data)
