@@ -99,7 +99,9 @@ def test_a_task_appears_while_the_list_is_open_and_is_announced(page, acme, scre
     page.get_by_label("Assigned to").focus()
     rows = page.locator("#task-rows tr.task")
     expect(rows).to_have_count(2)
+    page.set_viewport_size({"width": 1280, "height": 420})  # short enough that the list scrolls
     page.evaluate("window.scrollTo(0, 120)")
+    assert page.evaluate("window.scrollY") == 120
     new_job = {"id": "job-7", "name": "Data Analyst", "coordinator": {"email": acme.user.email, "name": "Casey"}}
     assert acme.post_event(ev.job_event("created", 30, job=new_job)).status_code == 202
     drain()
@@ -107,6 +109,7 @@ def test_a_task_appears_while_the_list_is_open_and_is_announced(page, acme, scre
     expect(page.locator("#live")).to_have_text("New task: New job: Data Analyst")
     expect(page.locator("#cat-new_job .count")).to_have_text("2")
     expect(page.get_by_label("Assigned to")).to_be_focused()  # polling did not disturb the user
+    assert page.evaluate("window.scrollY") >= 120  # nor send the page back to the top
     screenshot("live-update", full_page=False)
 
 
