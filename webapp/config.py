@@ -35,7 +35,7 @@ class Config:
         self.SYNC_INTERVAL_SECONDS = float(env.get("SYNC_INTERVAL_SECONDS") or 300)
         # Inbox processing: how many events one transaction takes, and retries. On SQLite a
         # batch holds the write lock, so a smaller one keeps webhook answers quick.
-        self.INBOX_BATCH_SIZE = int(env.get("INBOX_BATCH_SIZE") or 20)
+        self.INBOX_BATCH_SIZE = int(env.get("INBOX_BATCH_SIZE") or 25)
         self.INBOX_MAX_ATTEMPTS = int(env.get("INBOX_MAX_ATTEMPTS") or 5)
         self.INBOX_RETRY_BASE_SECONDS = float(env.get("INBOX_RETRY_BASE_SECONDS") or 2)
         self.SWEEP_INTERVAL_SECONDS = float(env.get("SWEEP_INTERVAL_SECONDS") or 10)

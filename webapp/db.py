@@ -83,6 +83,23 @@ def open_database(url, pooled=False):
     return connect(url, autoconnect=True)
 
 
+_statements = {}
+
+
+def prebuilt_sql(key, build):
+    """The SQL text of a query that peewee builds once per key and kind of database.
+
+    Building a statement's text costs peewee more than running it costs SQLite, and the
+    worker runs the same few statements for every event. `build()` makes the query with
+    placeholder values; the caller then runs the text with its own values, in the same order.
+    """
+    key = (type(database.obj), key)
+    sql = _statements.get(key)
+    if sql is None:
+        sql = _statements[key] = build().sql()[0]
+    return sql
+
+
 def is_sqlite():
     return isinstance(database.obj, SqliteDatabase)
 

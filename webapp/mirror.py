@@ -71,9 +71,7 @@ def _find(model, account, external_id):
     if key not in known.by_external_id:
         # None is remembered too: only the mirror creates these rows during a batch, and
         # remember() replaces it when it does.
-        known.by_external_id[key] = model.get_or_none(
-            model.account == account_id, model.external_id == str(external_id)
-        )
+        known.by_external_id[key] = model.by_external_id(account_id, external_id)
     return known.by_external_id[key]
 
 
@@ -261,9 +259,7 @@ def apply(account, envelope):
             url=rec.get("url"),
         )
         if is_move:
-            ApplicationMove.get_or_create(
-                account=account, application=application, stage=stage, occurred_at=occurred_at
-            )
+            ApplicationMove.record(account, application, stage, occurred_at)
     if isinstance(data.get("schedule"), dict) and data["schedule"].get("id") is not None:
         rec = data["schedule"]
         status = {"schedule.cancelled": "cancelled"}.get(etype, rec.get("status"))

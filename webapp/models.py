@@ -23,7 +23,7 @@ from peewee import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .db import database
+from .db import database, is_postgres, prebuilt_sql
 
 PRIORITIES = ("urgent", "high", "normal", "low")
 
@@ -66,9 +66,93 @@ class JSONField(TextField):
 
 
 class BaseModel(Model):
+    """Every Docket model. Inserts and updates run statements whose text is built once per model and
+    set of columns (see db.prebuilt_sql): the worker writes a few rows for every event it processes,
+    and peewee spends longer writing an INSERT's text than SQLite spends running it."""
+
     class Meta:
         database = database
         legacy_table_names = False
+
+    @classmethod
+    def create(cls, **values):
+        instance = cls(**values)
+        instance.save(force_insert=True)
+        return instance
+
+    def save(self, force_insert=False, only=None):
+        cls = type(self)
+        meta = cls._meta
+        pk_field = meta.primary_key
+        data = self.__data__
+        if force_insert or self._pk is None:
+            if only is not None:
+                return super().save(force_insert=force_insert, only=only)
+            fields = [f for f in meta.sorted_fields if f.name in data and not (f is pk_field and data[f.name] is None)]
+            names = tuple(f.name for f in fields)
+
+            def build():
+                query = cls.insert({f: data[f.name] for f in fields})
+                # peewee adds PostgreSQL's RETURNING only when it runs an insert itself.
+                return query.returning(pk_field) if is_postgres() else query
+
+            sql = _checked_sql(("insert", cls, names), build, fields, data)
+            cursor = database.execute_sql(sql, [f.db_value(data[f.name]) for f in fields])
+            if data.get(pk_field.name) is None:
+                self._pk = cursor.fetchone()[0] if is_postgres() else cursor.lastrowid
+            self._dirty.clear()
+            return 1
+        chosen = {getattr(f, "name", f) for f in only} if only is not None else None
+        fields = [
+            f
+            for f in meta.sorted_fields
+            if f is not pk_field and f.name in data and (chosen is None or f.name in chosen)
+        ]
+        if not fields:
+            return super().save(only=only)
+        names = tuple(f.name for f in fields)
+        sql = _checked_sql(
+            ("update", cls, names),
+            lambda: cls.update({f: data[f.name] for f in fields}).where(pk_field == self._pk),
+            fields,
+            data,
+            self._pk,
+        )
+        cursor = database.execute_sql(sql, [f.db_value(data[f.name]) for f in fields] + [pk_field.db_value(self._pk)])
+        self._dirty.clear()
+        return cursor.rowcount
+
+    @classmethod
+    def by_external_id(cls, account_id, external_id):
+        """The account's mirror row with this external id, or None: the worker asks this for
+        nearly every record of every event, so the statement is built once."""
+        sql = prebuilt_sql(
+            ("by_external_id", cls), lambda: cls.select().where((cls.account == 0) & (cls.external_id == ""))
+        )
+        return next(iter(cls.raw(sql, account_id, str(external_id))), None)
+
+
+def _from_columns(model, values):
+    """A model instance from a row's next columns, one per field in the model's order (as
+    `select(model)` lists them)."""
+    instance = model(**{f.name: f.python_value(next(values)) for f in model._meta.sorted_fields})
+    instance._dirty.clear()
+    return instance
+
+
+def _checked_sql(key, build, fields, data, *extra):
+    """A prebuilt statement's text, checked the first time it is built: its parameters must be
+    the fields' values in the order given (then any extra values), or it is not reused."""
+
+    def built():
+        query = build()
+        _, params = query.sql()
+        expected = [f.db_value(data[f.name]) for f in fields] + list(extra)
+        if list(params) != expected:
+            raise RuntimeError(f"prebuilt statement {key[:2]} has parameters in another order")
+        return query
+
+    return prebuilt_sql(key, built)
 
 
 class Account(BaseModel):
@@ -192,8 +276,22 @@ class ApiToken(BaseModel):
 
     @classmethod
     def find(cls, token):
-        """The token row (with its user joined) for a plain token, or None."""
-        return cls.select(cls, User).join(User).where(cls.token_hash == cls.hash(token)).first()
+        """The token row, with its user and the user's account, for a plain token, or None.
+
+        Every API call asks this: one query, its statement built once.
+        """
+        sql = prebuilt_sql(
+            "api_token_find",
+            lambda: cls.select(cls, User, Account).join(User).join(Account).where(cls.token_hash == ""),
+        )
+        row = database.execute_sql(sql, (cls.hash(token),)).fetchone()
+        if row is None:
+            return None
+        values = iter(row)
+        token_row, user, account = (_from_columns(model, values) for model in (cls, User, Account))
+        user.account = account
+        token_row.user = user
+        return token_row
 
     @classmethod
     def user_for(cls, token):
@@ -307,6 +405,17 @@ class ApplicationMove(BaseModel):
         indexes = ((("application", "occurred_at"), False),)
 
     @classmethod
+    def record(cls, account, application, stage, occurred_at):
+        """Note a move once: a redelivered or replayed event finds it already noted."""
+        sql = prebuilt_sql(
+            "move_seen",
+            lambda: cls.select(cls.id).where((cls.application == 0) & (cls.stage == 0) & (cls.occurred_at == utcnow())),
+        )
+        params = (application.id, stage.id, cls.occurred_at.db_value(occurred_at))
+        if database.execute_sql(sql, params).fetchone() is None:
+            cls.create(account=account, application=application, stage=stage, occurred_at=occurred_at)
+
+    @classmethod
     def before(cls, application, moment):
         """The latest move strictly before a moment, or None."""
         return (
@@ -318,13 +427,13 @@ class ApplicationMove(BaseModel):
 
     @classmethod
     def after(cls, application, moment):
-        """The earliest move strictly after a moment, or None."""
-        return (
-            cls.select()
-            .where(cls.application == application, cls.occurred_at > moment)
-            .order_by(cls.occurred_at)
-            .first()
+        """The earliest move strictly after a moment, or None (asked for every move: built once)."""
+        sql = prebuilt_sql(
+            "move_after",
+            lambda: cls.select().where((cls.application == 0) & (cls.occurred_at > utcnow())).order_by(cls.occurred_at),
         )
+        application_id = getattr(application, "id", application)
+        return next(iter(cls.raw(sql, application_id, cls.occurred_at.db_value(moment))), None)
 
 
 class Schedule(BaseModel):
@@ -495,6 +604,17 @@ class Task(BaseModel):
             (("account", "rule_id", "status", "key_head"), False),
             (("account", "status", "category"), False),
         )
+
+    @classmethod
+    def open_of_rule(cls, account_id, rule_id, head=None):
+        """The account's open tasks of a rule, those whose key starts with `head` when given
+        (asked for every trigger and resolution the worker applies: built once)."""
+        where = (cls.account == 0) & (cls.rule_id == "") & (cls.status == cls.OPEN)
+        if head is None:
+            sql = prebuilt_sql("open_of_rule", lambda: cls.select().where(where))
+            return list(cls.raw(sql, account_id, rule_id, cls.OPEN))
+        sql = prebuilt_sql("open_of_rule_by_head", lambda: cls.select().where(where & (cls.key_head == "")))
+        return list(cls.raw(sql, account_id, rule_id, cls.OPEN, str(head)))
 
     @classmethod
     def give_unassigned_to(cls, user, note):
@@ -734,6 +854,17 @@ class Resolution(BaseModel):
 
     class Meta:
         indexes = ((("account", "rule_id", "key_head"), False),)
+
+    @classmethod
+    def of_rule(cls, account_id, rule_id, head):
+        """The rule's resolutions whose key starts with `head` (or that have no head), key and time only."""
+        sql = prebuilt_sql(
+            "resolutions_of_rule",
+            lambda: cls.select(cls.key, cls.occurred_at).where(
+                (cls.account == 0) & (cls.rule_id == "") & (cls.key_head.is_null() | (cls.key_head == ""))
+            ),
+        )
+        return list(cls.raw(sql, account_id, rule_id, head))
 
 
 CALENDAR_NAMES = {"google": "Google Calendar", "microsoft": "Microsoft 365"}
