@@ -739,9 +739,10 @@ class Task(BaseModel):
         return {rule_id: (name, n, int(id_sum or 0), id_max or 0) for rule_id, name, n, id_sum, id_max in query}
 
     @classmethod
-    def page_listing(cls, account, assignee, category=None, completed_limit=0):
-        """A coordinator's open tasks (most urgent, then oldest first, as read-only rows) and, with
-        completed_limit, their most recently completed ones, with every person shown on a row joined in."""
+    def page_listing(cls, account, assignee, category=None, completed_limit=0, open_limit=None):
+        """A coordinator's open tasks (most urgent, then oldest first, as read-only rows; the first
+        open_limit of them) and, with completed_limit, their most recently completed ones, with
+        every person shown on a row joined in."""
 
         def base():
             query = cls._with_people_joined().where(cls.account == account, cls.assignee == assignee)
@@ -756,7 +757,10 @@ class Task(BaseModel):
         if category:
             open_query = open_query.where(cls.rule_id == category)
         # Light rows (named tuples) rather than model instances: the page only reads them.
-        open_tasks = list(open_query.order_by(cls.priority_rank, cls.created_at, cls.id).namedtuples())
+        open_query = open_query.order_by(cls.priority_rank, cls.created_at, cls.id)
+        if open_limit:
+            open_query = open_query.limit(open_limit)
+        open_tasks = list(open_query.namedtuples())
         completed = []
         if completed_limit:
             completed = list(

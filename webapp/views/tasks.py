@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 # Completed tasks shown under "Show completed": the most recent ones, not a whole archive.
 COMPLETED_SHOWN = 50
+# Open tasks drawn at first, the most urgent; "Show more" draws this many more each time.
+OPEN_SHOWN_STEP = 100
+OPEN_SHOWN_MAX = 5000
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class ListFilters:
     assignee: User
     category: str | None
     completed: bool
+    shown: int = OPEN_SHOWN_STEP  # how many open tasks are drawn
 
     @classmethod
     def parse(cls, values, coordinators, me):
@@ -37,7 +41,9 @@ class ListFilters:
         if email and email != me.email:
             assignee = next((u for u in coordinators if u.email == email), None) or abort(404)
         category = (values.get("category") or "").strip() or None
-        return cls(assignee, category, values.get("completed") in ("1", "on", "true"))
+        shown = str(values.get("shown") or "").strip()
+        shown = min(max(int(shown), OPEN_SHOWN_STEP), OPEN_SHOWN_MAX) if shown.isdigit() else OPEN_SHOWN_STEP
+        return cls(assignee, category, values.get("completed") in ("1", "on", "true"), shown)
 
     def params(self, **changes):
         """The query string's parameters, with some changed (None drops one)."""
@@ -45,6 +51,7 @@ class ListFilters:
             "assignee": self.assignee.email,
             "category": self.category,
             "completed": "1" if self.completed else None,
+            "shown": str(self.shown) if self.shown != OPEN_SHOWN_STEP else None,
         }
         values.update(changes)
         return {k: v for k, v in values.items() if v}
@@ -113,15 +120,20 @@ def _list_context(filters, coordinators, counts=None, fresh_after=None):
     account = current_user.account_id
     counts = Task.open_counts(account, filters.assignee) if counts is None else counts
     open_tasks, completed = Task.page_listing(
-        account, filters.assignee, filters.category, COMPLETED_SHOWN if filters.completed else 0
+        account, filters.assignee, filters.category, COMPLETED_SHOWN if filters.completed else 0, filters.shown
     )
     tasks = open_tasks + completed
+    open_total = sum(n for _, n, _, _ in counts.values())
+    in_view = counts.get(filters.category, (None, 0))[1] if filters.category else open_total
+    not_shown = max(0, in_view - len(open_tasks))
     return {
+        "not_shown": not_shown,
+        "more_url": filters.url(shown=filters.shown + OPEN_SHOWN_STEP) if not_shown else None,
         "filters": filters,
         "coordinators": coordinators,
         "me": current_user,
         "categories": _categories(counts),
-        "open_total": sum(n for _, n, _, _ in counts.values()),
+        "open_total": open_total,
         "open_tasks": open_tasks,
         "completed_tasks": completed,
         "action_urls": links.action_urls(account, tasks, current_user.is_admin) if tasks else {},
