@@ -76,15 +76,18 @@ class BaseModel(Model):
 
     @classmethod
     def create(cls, **values):
+        """As peewee's create, through save below."""
         instance = cls(**values)
         instance.save(force_insert=True)
         return instance
 
     def save(self, force_insert=False, only=None):
+        """As peewee's save, with the statement's text built once per set of columns."""
         cls = type(self)
         meta = cls._meta
         pk_field = meta.primary_key
         data = self.__data__
+        self._populate_unsaved_relations(data)  # a related row saved after it was assigned
         if force_insert or self._pk is None:
             if only is not None:
                 return super().save(force_insert=force_insert, only=only)
@@ -609,11 +612,14 @@ class Task(BaseModel):
     def open_of_rule(cls, account_id, rule_id, head=None):
         """The account's open tasks of a rule, those whose key starts with `head` when given
         (asked for every trigger and resolution the worker applies: built once)."""
-        where = (cls.account == 0) & (cls.rule_id == "") & (cls.status == cls.OPEN)
+
+        def open_of_rule():
+            return cls.select().where((cls.account == 0) & (cls.rule_id == "") & (cls.status == cls.OPEN))
+
         if head is None:
-            sql = prebuilt_sql("open_of_rule", lambda: cls.select().where(where))
+            sql = prebuilt_sql("open_of_rule", open_of_rule)
             return list(cls.raw(sql, account_id, rule_id, cls.OPEN))
-        sql = prebuilt_sql("open_of_rule_by_head", lambda: cls.select().where(where & (cls.key_head == "")))
+        sql = prebuilt_sql("open_of_rule_by_head", lambda: open_of_rule().where(cls.key_head == ""))
         return list(cls.raw(sql, account_id, rule_id, cls.OPEN, str(head)))
 
     @classmethod
