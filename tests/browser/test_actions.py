@@ -3,6 +3,7 @@ appears (its trigger posted to the API and processed), the coordinator follows i
 the action, and sees the task completed automatically with what completed it. Plus the conflict
 warning and validation errors of the schedule form."""
 
+import base64
 import datetime as dt
 import re
 
@@ -217,15 +218,38 @@ def test_new_interview_add_a_template(page, acme):
     expect_completed(page, "Casey Coordinator added an interview template for System Design")
 
 
-def test_broken_integration_reconnect(page, acme):
-    trigger(acme, ev.integration_event("failed"))
+def test_broken_integration_reconnect(page, app, acme):
+    from tests.integrations.test_harvest_sync import FakeHarvest, open_job, stages, user
+    from webapp.integrations.sync import run_sync
+    from webapp.models import Integration
+
+    greenhouse = Integration.create(account=acme.account, provider="greenhouse", webhook_secret="s", api_key="revoked")
+    harvest = FakeHarvest()
+    harvest.serve("/jobs", {"message": "Invalid Basic Auth credentials"}, status=401, times=1)
+    harvest.serve("/jobs", [open_job()])
+    harvest.serve("/jobs/146218/stages", stages())
+    harvest.serve("/users/122635", user(122635, "teddy.pizzazz@acme.test", "Teddy Pizzazz"))
+    app.config["HARVEST_TRANSPORT"] = harvest
+    run_sync(greenhouse.id)  # the periodic sync: Greenhouse refuses the key
+    drain()
+
     sign_in(page, acme.user.email)
-    follow_task(page, "Google Calendar integration is broken")
+    follow_task(page, "Greenhouse integration is broken")
     expect(page).to_have_url(re.compile(r"/admin/integrations$"))
-    # Reconnecting happens with the vendor; the integration reports that it works again.
-    trigger(acme, ev.integration_event("restored", 10))
+    section = page.locator("section.integration", has=page.locator("#integration-greenhouse"))
+    section.get_by_label("API key").fill("the-new-key")
+    section.get_by_role("button", name="Save").click()
+    expect(page.locator("body")).to_contain_text("saved")
+    page.locator("section.integration", has=page.locator("#integration-greenhouse")).get_by_role(
+        "button", name="Sync now"
+    ).click()
+    run_sync(greenhouse.id)  # what the worker does with the sync the button queued
+    drain()
+
+    _, _, headers = harvest.calls[-1]
+    assert headers["Authorization"] == "Basic " + base64.b64encode(b"the-new-key:").decode()
     page.goto("/tasks?completed=1")
-    row = page.locator("#task-rows tr.task", has_text="Google Calendar integration is broken")
+    row = page.locator("#task-rows tr.task", has_text="Greenhouse integration is broken")
     expect(row.locator(".task-completion")).to_contain_text("Completed automatically: the integration works again")
 
 
