@@ -296,3 +296,23 @@ def test_subscriptions_are_renewed_before_they_expire(contoso, graph):
     CalendarWatch.update(expires_at=utcnow() + dt.timedelta(hours=3)).execute()
     graph.serve("PATCH", f"/subscriptions/{SUBSCRIPTION}", 200, payload("microsoft/subscription.json"))
     assert maintain(contoso.integration.id)["renewed"] == [ORGANIZER]
+
+
+def test_a_subscription_that_cannot_be_renewed_is_a_broken_integration_until_it_is(contoso, graph, drain):
+    from webapp.models import Integration, Task
+
+    CalendarWatch.update(expires_at=utcnow() + dt.timedelta(hours=3)).execute()
+    unavailable = {"error": {"code": "serviceNotAvailable", "message": "The service is temporarily unavailable."}}
+    graph.serve("PATCH", f"/subscriptions/{SUBSCRIPTION}", 503, unavailable)
+    graph.serve("PATCH", f"/subscriptions/{SUBSCRIPTION}", 200, payload("microsoft/subscription.json"))
+
+    assert maintain(contoso.integration.id)["status"] == "failing"
+    drain()
+    [task] = Task.select().where(Task.category == "Broken Integration")
+    assert task.status == Task.OPEN and "could not renew its watch on the calendar of" in task.recommended_action
+
+    summary = maintain(contoso.integration.id)
+    drain()
+    assert summary["status"] == "ok" and summary["renewed"] == [ORGANIZER]
+    assert Task.get_by_id(task.id).status == Task.COMPLETED
+    assert Integration.get_by_id(contoso.integration.id).status == Integration.OK
