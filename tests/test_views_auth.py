@@ -134,6 +134,28 @@ def test_remember_me_keeps_the_sign_in_for_at_most_30_days(client, pat):
     assert "HttpOnly" in session and "SameSite=Lax" in session
 
 
+def test_cookies_are_secure_when_served_over_https_and_only_then(app, client, pat):
+    from flask import g
+
+    assert not any("; Secure" in c for c in post_login(client, pat.email, remember="1").headers.getlist("Set-Cookie"))
+    g.pop("_login_user", None)  # the tests share one app context: a new visitor
+    g.pop("csrf_token", None)
+    client = app.test_client()
+    page = client.get("/login", base_url="https://docket.example")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    response = client.post(
+        "/login",
+        data={"email": pat.email, "password": PASSWORD, "remember": "1", "csrf_token": token},
+        base_url="https://docket.example",
+        headers={"Referer": "https://docket.example/login"},  # over https, CSRF checks the referrer too
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    cookies = response.headers.getlist("Set-Cookie")
+    assert {c.split("=", 1)[0] for c in cookies} >= {"session", "remember_token"}
+    assert all("; Secure" in c for c in cookies)
+    assert response.headers["Strict-Transport-Security"]
+
+
 def test_without_remember_me_there_is_no_lasting_cookie(client, pat):
     cookies = post_login(client, pat.email).headers.getlist("Set-Cookie")
     assert not any(c.startswith("remember_token=") for c in cookies)

@@ -42,7 +42,8 @@ class Config:
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "") == "1"
+        # Secure when the app's public address is https (an https request marks them too: security.py).
+        self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "") == "1" or self.PUBLIC_URL.startswith("https:")
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE

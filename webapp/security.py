@@ -38,7 +38,8 @@ LOCK_MAX_SECONDS = 15 * 60
 
 
 def init_app(app):
-    """Add the security headers to every response."""
+    """Add the security headers to every response, and Secure to every cookie sent over https."""
+    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
 
     @app.after_request
     def _security_headers(response):
@@ -54,6 +55,30 @@ def init_app(app):
             # Pages show a coordinator's tasks: never keep them in shared caches.
             headers["Cache-Control"] = "private, no-store"
         return response
+
+
+class SecureCookiesOverHttps:
+    """WSGI middleware: served over https, every cookie (the session's, remember-me's) is marked
+    Secure, whatever SESSION_COOKIE_SECURE says. Middleware, because Flask writes the session's
+    cookie after the app's own after-request hooks have run."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def start_secure(status, headers, exc_info=None):
+            headers = [
+                (name, value + "; Secure")
+                if name.lower() == "set-cookie" and "; secure" not in value.lower()
+                else (name, value)
+                for name, value in headers
+            ]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start_secure)
 
 
 class LoginThrottle:
