@@ -21,6 +21,17 @@ def sign_in(client, email, password=PASSWORD):
     return csrf_from(client.get("/tasks").get_data(as_text=True))
 
 
+def sign_in_coordinator(client, account, email="pat@acme.test", name="Pat"):
+    """Sign in a coordinator of the account who is not an admin; returns the user."""
+    from webapp.models import User
+
+    user = User.for_email(account, email, name)
+    user.set_password(PASSWORD)
+    user.save()
+    sign_in(client, email)
+    return user
+
+
 def process(handle, *envelopes):
     """Post events through the API as the account's coordinator, then process the inbox."""
     for envelope in envelopes:

@@ -6,9 +6,9 @@ import re
 import pytest
 
 from tests import events as ev
-from tests.helpers import HTMX, csrf_from, sign_in
+from tests.helpers import HTMX, csrf_from, sign_in, sign_in_coordinator
 from tests.test_rulebook_versions import DEFAULT, broken, urgent_new_jobs, without_new_job
-from webapp.models import Integration, RulebookVersion, Task, TaskHistory, User
+from webapp.models import Integration, RulebookVersion, Task, TaskHistory
 from webapp.pipeline import drain
 from webapp.rulebook import rulebook_for
 
@@ -48,10 +48,7 @@ ADMIN_ROUTES = [
 @pytest.mark.parametrize("method, path", ADMIN_ROUTES)
 def test_a_coordinator_who_is_not_an_admin_gets_403(client, make_account, method, path):
     acme = make_account("Acme")
-    pat = User.for_email(acme.account, "pat@acme.test", "Pat")
-    pat.set_password("correct horse battery")
-    pat.save()
-    sign_in(client, "pat@acme.test")
+    sign_in_coordinator(client, acme.account)
     token = csrf_from(client.get("/tasks").get_data(as_text=True))
     form = {"csrf_token": token, "text": DEFAULT, "webhook_secret": "s", "client_secret": "s"}
     response = getattr(client, method)(path, data=form if method == "post" else None)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.helpers import HTMX, sign_in
-from webapp.models import Task, User
+from tests.helpers import HTMX, sign_in, sign_in_coordinator
+from webapp.models import Task
 
 
 @pytest.fixture
@@ -43,10 +43,7 @@ def test_a_server_error_under_htmx_is_a_notice(client, make_account, broken_list
 
 def test_forbidden_and_not_found_are_pages_in_the_apps_look(client, make_account):
     acme = make_account("Acme")
-    pat = User.for_email(acme.account, "pat@acme.test", "Pat")
-    pat.set_password("correct horse battery")
-    pat.save()
-    sign_in(client, "pat@acme.test")
+    sign_in_coordinator(client, acme.account)
     forbidden = client.get("/admin/rules")
     assert forbidden.status_code == 403 and _in_the_apps_look(forbidden.get_data(as_text=True))
     assert "You can’t open this" in forbidden.get_data(as_text=True)

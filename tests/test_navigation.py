@@ -1,7 +1,6 @@
 """The top navigation: every signed-in person reaches the task list and rooms; admins the admin pages."""
 
-from tests.helpers import sign_in
-from webapp.models import User
+from tests.helpers import sign_in, sign_in_coordinator
 
 ADMIN_LINKS = ['href="/admin/rules"', 'href="/admin/inbox"', 'href="/admin/integrations"']
 
@@ -16,10 +15,7 @@ def test_admins_see_the_admin_pages_in_the_navigation(client, make_account):
 
 def test_coordinators_who_are_not_admins_see_no_admin_links(client, make_account):
     acme = make_account()
-    pat = User.for_email(acme.account, "pat@acme.test", "Pat")
-    pat.set_password("correct horse battery")
-    pat.save()
-    sign_in(client, pat.email)
+    sign_in_coordinator(client, acme.account)
     html = client.get("/tasks").get_data(as_text=True)
     assert 'href="/setup/rooms"' in html
     assert not any(link in html for link in ADMIN_LINKS)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.helpers import csrf_from, sign_in
-from webapp.models import Integration, User
+from tests.helpers import csrf_from, sign_in, sign_in_coordinator
+from webapp.models import Integration
 
 
 @pytest.fixture
@@ -26,10 +26,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
 
 def test_coordinators_who_are_not_admins_are_refused(client, make_account):
     handle = make_account("Acme")
-    colleague = User.for_email(handle.account, "pat@acme.test", "Pat")
-    colleague.set_password("correct horse battery")
-    colleague.save()
-    sign_in(client, "pat@acme.test")
+    sign_in_coordinator(client, handle.account)
     assert client.get("/admin/integrations").status_code == 403
 
 
