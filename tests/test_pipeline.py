@@ -231,7 +231,11 @@ def test_the_sweeper_of_a_running_worker_picks_up_rows_nobody_queued_and_retries
         assert len(acme.tasks(status="open")) == 3
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=30)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a stuck worker must not outlive the test
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
 
 
 @pytest.mark.slow
