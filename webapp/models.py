@@ -868,13 +868,16 @@ class Resolution(BaseModel):
     @classmethod
     def of_rule(cls, account_id, rule_id, head):
         """The rule's resolutions whose key starts with `head` (or that have no head), key and time only."""
+
+        def of_rule():
+            return cls.select(cls.key, cls.occurred_at).where((cls.account == 0) & (cls.rule_id == ""))
+
+        # Two index searches, not one "head = ? OR head IS NULL" that would read every resolution
+        # the rule ever had.
         sql = prebuilt_sql(
-            "resolutions_of_rule",
-            lambda: cls.select(cls.key, cls.occurred_at).where(
-                (cls.account == 0) & (cls.rule_id == "") & (cls.key_head.is_null() | (cls.key_head == ""))
-            ),
+            "resolutions_of_rule", lambda: of_rule().where(cls.key_head == "") + of_rule().where(cls.key_head.is_null())
         )
-        return list(cls.raw(sql, account_id, rule_id, head))
+        return list(cls.raw(sql, account_id, rule_id, head, account_id, rule_id))
 
 
 CALENDAR_NAMES = {"google": "Google Calendar", "microsoft": "Microsoft 365"}
