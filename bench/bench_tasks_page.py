@@ -1,6 +1,6 @@
 """How fast /tasks answers for a coordinator with 500 open tasks in a database of 100,000 tasks,
 and how many SQL queries one page takes (it must not grow with the number of tasks). The page
-draws the 100 most urgent open tasks and a "Show more"; the figure with all 500 drawn is printed too.
+draws the 50 most urgent open tasks and a "Show more"; the figure with all 500 drawn is printed too.
 
 Runs on a private SQLite database in a temporary folder (or on BENCH_DATABASE_URL, an empty
 PostgreSQL database), through the real app and its request handling; prints its figures.
@@ -178,7 +178,7 @@ def main() -> None:
                 f"{queries:.0f} SQL queries/page  ({requests} requests)  "
                 f"{'OK' if meets else 'MISSES'} target p95 < {TARGET_P95_MS} ms, <= {TARGET_QUERIES} queries"
             )
-        # All 500 drawn at once, as after "Show more" four times: for the record, no target.
+        # All 500 drawn at once, as after "Show more" nine times: for the record, no target.
         times, queries = measure(app, coordinator, f"/tasks?shown={mine}", requests)
         print(
             f"  GET /tasks?shown={mine:<10} p50 {statistics.median(times):6.1f} ms  "

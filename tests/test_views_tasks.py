@@ -254,24 +254,26 @@ def test_a_long_list_draws_the_most_urgent_first_and_more_on_demand(client, acme
     me = {"email": acme.user.email, "name": "Casey"}
     jobs = [
         ev.job_event("created", 10 + i, job={"id": f"bulk-{i}", "name": f"Job {i}", "coordinator": me})
-        for i in range(120)
+        for i in range(OPEN_SHOWN_STEP + 20)
     ]
     process(acme, *jobs)
     mine = len(tasks_of(acme.user.email))
-    assert mine == 121  # the broken integration (urgent) and 120 new jobs
+    assert mine == OPEN_SHOWN_STEP + 21  # the broken integration (urgent) and the new jobs
 
     html = client.get("/tasks").get_data(as_text=True)
     assert html.count('<tr id="task-') == OPEN_SHOWN_STEP
     assert "Google Calendar integration is broken" in html  # the most urgent is drawn first
     assert f"{mine - OPEN_SHOWN_STEP} more open tasks" in html
     more = re.search(r'id="show-more" class="button" href="([^"]+)"', html).group(1).replace("&amp;", "&")
-    assert "shown=200" in more
+    assert f"shown={2 * OPEN_SHOWN_STEP}" in more
 
     html = client.get(more, headers=HTMX).get_data(as_text=True)
     assert html.count('<tr id="task-') == mine and 'id="show-more"' not in html
     # What is drawn stays drawn as the list changes: the completion answer keeps `shown`.
     task = tasks_of(acme.user.email)[0]
-    answer = client.post(f"/tasks/{task.id}/complete?shown=200", data={"csrf_token": acme.csrf}, headers=HTMX)
+    answer = client.post(
+        f"/tasks/{task.id}/complete?shown={2 * OPEN_SHOWN_STEP}", data={"csrf_token": acme.csrf}, headers=HTMX
+    )
     assert answer.get_data(as_text=True).count('<tr id="task-') == mine - 1
 
 

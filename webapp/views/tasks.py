@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # Completed tasks shown under "Show completed": the most recent ones, not a whole archive.
 COMPLETED_SHOWN = 50
 # Open tasks drawn at first, the most urgent; "Show more" draws this many more each time.
-OPEN_SHOWN_STEP = 100
+OPEN_SHOWN_STEP = 50
 OPEN_SHOWN_MAX = 5000
 
 
