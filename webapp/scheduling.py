@@ -192,9 +192,10 @@ def check(account, slots, schedule=None):
     rooms = {r.id: r for r in Room.of_account(account)}
     # The hidden link to the ATS's interview: one of another account's (or none at all) is dropped.
     linked = {s.interview_id for s in slots if s.interview_id is not None}
-    known = {
-        i.id for i in Interview.select(Interview.id).where(Interview.account == account, Interview.id.in_(list(linked)))
-    }
+    known = set()
+    if linked:
+        query = Interview.select(Interview.id).where(Interview.account == account, Interview.id.in_(list(linked)))
+        known = {i.id for i in query}
     for slot in slots:
         if slot.interview_id not in known:
             slot.interview_id = None
