@@ -10,10 +10,9 @@ import pytest
 from webapp.models import Integration
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT.parent / "shared" / "fixtures"
-GREENHOUSE = FIXTURES / "greenhouse"
-HARVEST = GREENHOUSE / "harvest"
 PAYLOADS = ROOT / "tests" / "payloads"
+GREENHOUSE = PAYLOADS / "greenhouse"
+HARVEST = GREENHOUSE / "harvest"
 
 SECRET = "whsec-test-not-a-real-secret"
 

@@ -97,7 +97,7 @@ def _event(name: str, records: list[str], reason: str) -> EventType:
     return EventType(name, frozenset([*records, "account"]), reason)
 
 
-_SCHEDULE = ["schedule", "application", "candidate", "job", "stage", "actor", "changes"]
+_SCHEDULE = ["schedule", "application", "candidate", "job", "stage", "interview", "actor", "changes"]
 
 EVENT_TYPES: dict[str, EventType] = {
     t.name: t
@@ -109,9 +109,12 @@ EVENT_TYPES: dict[str, EventType] = {
         ),
         _event(
             "application.closed",
-            ["application", "candidate", "job", "reason"],
+            ["application", "candidate", "job", "stage", "reason"],
             "the application was closed",
         ),
+        # A candidate deleted, anonymised or merged away in the ATS: their applications close and
+        # Docket erases what it holds of them.
+        _event("candidate.erased", ["candidate", "reason"], "the candidate's personal data was erased"),
         _event("job.created", ["job"], "the job was created"),
         _event("job.closed", ["job"], "the job was closed"),
         _event("stage.created", ["job", "stage"], "the stage was added"),
@@ -134,6 +137,7 @@ EVENT_TYPES: dict[str, EventType] = {
                 "candidate",
                 "job",
                 "stage",
+                "interview",
                 "attendee",
                 "response",
             ],
