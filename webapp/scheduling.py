@@ -8,6 +8,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
+from . import schedule_changes
 from .calendars import CalendarError, CalendarEvent, Invitee, calendar_for
 from .calendars.health import CredentialsRejected, report_failure
 from .db import database
@@ -299,7 +300,7 @@ def _calendar_event(schedule, si, slot, candidate, organizer):
 
 def _write_slot(schedule, slot, si=None):
     """Create or update a scheduled interview and its attendees from a slot (answers of people who
-    stay invited are kept)."""
+    stay invited are kept, unless the interview moved)."""
     fields = dict(
         interview=slot.interview_id,
         name=slot.name,
@@ -308,9 +309,11 @@ def _write_slot(schedule, slot, si=None):
         room_name=slot.room.name if slot.room else None,
         room_email=slot.room.email if slot.room else None,
     )
+    moved = False
     if si is None:
         si = ScheduledInterview.create(account=schedule.account_id, schedule=schedule, **fields)
     else:
+        moved = (si.starts_at, si.ends_at) != (slot.starts_at, slot.ends_at)
         for name, value in fields.items():
             setattr(si, name, value)
         si.save()
@@ -330,6 +333,10 @@ def _write_slot(schedule, slot, si=None):
     for email, name, kind in wanted:
         if (email, kind) not in existing:
             Attendee.create(account=schedule.account_id, scheduled_interview=si, email=email, name=name, kind=kind)
+    if moved:
+        # A new time is a new question: whoever declined the old one may accept this one, and a
+        # decline of the new time must be news to the calendar sync.
+        Attendee.update(response="needs_action").where(Attendee.scheduled_interview == si).execute()
     return si
 
 
@@ -383,68 +390,21 @@ def _stage_name(stage):
     return (stage.name if stage is not None and stage.name else "interview").lower()
 
 
-def describe_changes(before, after):
-    """What an edit changed, in the coordinator's words: {summary, interviews: [...]}."""
-    items = []
-    verbs = set()
-    for index, new in enumerate(after):
-        old = before[index] if index < len(before) else None
-        label = new.name or f"interview {index + 1}"
-        if old is None:
-            items.append({"interview": label, "change": "added"})
-            verbs.add("added an interview to")
-            continue
-        if (old.starts_at, old.ends_at) != (new.starts_at, new.ends_at):
-            items.append(
-                {
-                    "interview": label,
-                    "change": "time",
-                    "from": _when(old.starts_at, old.ends_at),
-                    "to": _when(new.starts_at, new.ends_at),
-                }
-            )
-            verbs.add("rescheduled")
-        removed = [u for u in old.interviewers if u.id not in {n.id for n in new.interviewers}]
-        added = [u for u in new.interviewers if u.id not in {o.id for o in old.interviewers}]
-        if removed or added:
-            items.append(
-                {
-                    "interview": label,
-                    "change": "interviewers",
-                    "removed": [u.email for u in removed],
-                    "added": [u.email for u in added],
-                }
-            )
-            verbs.add("swapped interviewers in" if removed and added else "changed the interviewers of")
-        if (old.room.id if old.room else None) != (new.room.id if new.room else None):
-            items.append(
-                {
-                    "interview": label,
-                    "change": "room",
-                    "from": old.room.name if old.room else None,
-                    "to": new.room.name if new.room else None,
-                }
-            )
-            verbs.add("switched the room of")
-        if old.invite_candidate != new.invite_candidate:
-            items.append(
-                {"interview": label, "change": "candidate_invited" if new.invite_candidate else "candidate_uninvited"}
-            )
-            verbs.add("changed the candidate's invitation to")
-    for index in range(len(after), len(before)):
-        items.append({"interview": before[index].name or f"interview {index + 1}", "change": "removed"})
-        verbs.add("removed an interview from")
-    order = [
-        "rescheduled",
-        "swapped interviewers in",
-        "changed the interviewers of",
-        "switched the room of",
-        "added an interview to",
-        "removed an interview from",
-        "changed the candidate's invitation to",
-    ]
-    chosen = [v for v in order if v in verbs]
-    return {"summary": " and ".join(chosen) if chosen else "edited", "interviews": items}
+def as_interview(slot, candidate=None):
+    """A slot as schedule_changes describes an interview: its times and who it invites."""
+    attendees = [{"email": u.email, "name": u.name, "kind": "interviewer"} for u in slot.interviewers]
+    if slot.room is not None:
+        attendees.append({"email": slot.room.email, "name": slot.room.name, "kind": "room"})
+    if slot.invite_candidate and candidate is not None and candidate.email:
+        attendees.append({"email": candidate.email, "name": candidate.name, "kind": "candidate"})
+    return {"name": slot.name, "starts_at": slot.starts_at, "ends_at": slot.ends_at, "attendees": attendees}
+
+
+def describe_changes(before, after, candidate=None):
+    """What an edit changed, in the coordinator's words and for rules (see schedule_changes)."""
+    return schedule_changes.describe(
+        [as_interview(slot, candidate) for slot in before], [as_interview(slot, candidate) for slot in after]
+    )
 
 
 def update_schedule(account, actor, schedule, slots):
@@ -453,13 +413,13 @@ def update_schedule(account, actor, schedule, slots):
     if schedule.status == "cancelled":
         raise ValueError("a cancelled schedule cannot be edited")
     before = check(account, slots_of(schedule), schedule).slots
-    changes = describe_changes(before, slots)
     calendar = calendar_for(account)
     organizer = schedule.organizer or actor
     existing = list(schedule.interviews.order_by(ScheduledInterview.starts_at, ScheduledInterview.id))
     candidate = (
         schedule.application.candidate if schedule.application_id and schedule.application.candidate_id else None
     )
+    changes = describe_changes(before, slots, candidate)
     try:
         with database.atomic():
             for index, slot in enumerate(slots):
