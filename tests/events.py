@@ -55,6 +55,21 @@ def schedule_event(kind, minutes=0, stage=ONSITE, schedule=SCHEDULE, application
     )
 
 
+def replaced(attendee):
+    """The `changes` of an edit that no longer invites `attendee` (an interviewer replaced, a room switched)."""
+    return {"summary": "edited the onsite", "removed_attendees": [attendee["email"]], "rescheduled_attendees": []}
+
+
+def moved(*attendees):
+    """The `changes` of an edit that moved the interview these attendees are invited to."""
+    return {
+        "summary": "rescheduled the onsite",
+        "removed_attendees": [],
+        "rescheduled_attendees": [a["email"] for a in attendees],
+        "moved": True,
+    }
+
+
 def responded(attendee, response, minutes=0, schedule=SCHEDULE, stage=ONSITE):
     return envelope(
         "attendee.responded",

@@ -18,7 +18,18 @@ CASES = [
         "moved",
     ),
     ("schedule_cancelled", ev.schedule_event("cancelled"), ev.application_closed(10), "closed"),
-    ("interviewer_declined", ev.responded(ev.INTERVIEWER, "declined"), ev.schedule_event("updated", 10), ""),
+    (
+        "interviewer_declined",
+        ev.responded(ev.INTERVIEWER, "declined"),
+        ev.schedule_event("updated", 10, changes=ev.replaced(ev.INTERVIEWER)),
+        "edited",
+    ),
+    (
+        "interviewer_declined",
+        ev.responded(ev.INTERVIEWER, "declined"),
+        ev.schedule_event("updated", 10, changes=ev.moved(ev.INTERVIEWER, ev.ROOM)),
+        "rescheduled",
+    ),
     ("interviewer_declined", ev.responded(ev.INTERVIEWER, "declined"), ev.schedule_event("cancelled", 10), ""),
     (
         "interviewer_declined",
@@ -27,10 +38,26 @@ CASES = [
         "accepted",
     ),
     ("interviewer_declined", ev.responded(ev.INTERVIEWER, "declined"), ev.application_closed(10), "closed"),
-    ("room_declined", ev.responded(ev.ROOM, "declined"), ev.schedule_event("updated", 10), ""),
+    (
+        "room_declined",
+        ev.responded(ev.ROOM, "declined"),
+        ev.schedule_event("updated", 10, changes=ev.replaced(ev.ROOM)),
+        "",
+    ),
+    (
+        "room_declined",
+        ev.responded(ev.ROOM, "declined"),
+        ev.schedule_event("updated", 10, changes=ev.moved(ev.INTERVIEWER, ev.ROOM)),
+        "rescheduled",
+    ),
     ("room_declined", ev.responded(ev.ROOM, "declined"), ev.schedule_event("cancelled", 10), ""),
     ("room_declined", ev.responded(ev.ROOM, "declined"), ev.application_closed(10), "closed"),
-    ("candidate_declined", ev.responded(ev.CANDIDATE_ATTENDEE, "declined"), ev.schedule_event("updated", 10), ""),
+    (
+        "candidate_declined",
+        ev.responded(ev.CANDIDATE_ATTENDEE, "declined"),
+        ev.schedule_event("updated", 10, changes=ev.moved(ev.INTERVIEWER, ev.CANDIDATE_ATTENDEE)),
+        "rescheduled",
+    ),
     ("candidate_declined", ev.responded(ev.CANDIDATE_ATTENDEE, "declined"), ev.schedule_event("cancelled", 10), ""),
     ("candidate_declined", ev.responded(ev.CANDIDATE_ATTENDEE, "declined"), ev.application_closed(10), "closed"),
     ("new_job", ev.job_event("created"), ev.job_event("configured", 10, actor=ev.PAT), ""),
@@ -59,7 +86,9 @@ ASSIGNEE = {
 
 
 def _case_id(case):
-    return f"{case[0]}-by-{case[2]['type']}"
+    changes = case[2]["data"].get("changes") or {}
+    how = "-moved" if changes.get("moved") else "-replaced" if changes.get("removed_attendees") else ""
+    return f"{case[0]}-by-{case[2]['type']}{how}"
 
 
 @pytest.mark.slow

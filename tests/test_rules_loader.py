@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from webapp.rules import RulebookError, load_rulebook, load_rulebook_file
+from webapp.rules.model import SamePath
 
 SHIPPED_RULES = Path(__file__).parents[1] / "rules.yaml"
 
@@ -59,8 +60,8 @@ def test_a_valid_rule_becomes_an_immutable_typed_rule():
     assert rule.assignee == ("candidate.coordinator", "job.coordinator")
     assert rule.priority == "normal"
     assert rule.resolve_on[0].same == (
-        ("application.id", "application.id"),
-        ("stage.id", "stage.id"),
+        SamePath("application.id", "application.id"),
+        SamePath("stage.id", "stage.id"),
     )
     with pytest.raises(AttributeError):
         rule.priority = "high"

@@ -12,10 +12,12 @@ import contextvars
 from .models import (
     Application,
     ApplicationMove,
+    Attendee,
     Candidate,
     Interview,
     Job,
     Schedule,
+    ScheduledInterview,
     Stage,
     User,
     account_creator,
@@ -207,9 +209,10 @@ def apply(account, envelope):
     if isinstance(data.get("previous_stage"), dict) and data["previous_stage"].get("id") is not None:
         rec = data["previous_stage"]
         _upsert(Stage, account, rec["id"], job=job, name=rec.get("name"))
+    interview = None
     if isinstance(data.get("interview"), dict) and data["interview"].get("id") is not None:
         rec = data["interview"]
-        _upsert(
+        interview = _upsert(
             Interview,
             account,
             rec["id"],
@@ -263,6 +266,12 @@ def apply(account, envelope):
     if isinstance(data.get("schedule"), dict) and data["schedule"].get("id") is not None:
         rec = data["schedule"]
         status = {"schedule.cancelled": "cancelled"}.get(etype, rec.get("status"))
+        if stage is None and interview is not None:
+            stage = _related(interview, "stage")
+        if stage is None and application is not None and etype == "schedule.created":
+            # A schedule made in the ATS for an application names no stage: it is for the one
+            # the candidate is in now, kept with the schedule for when they have moved on.
+            stage = _related(application, "stage")
         _upsert(
             Schedule,
             account,
@@ -288,9 +297,76 @@ def _by_external_id(model, account, rec):
     return None
 
 
+def _named(data, name):
+    return isinstance(data.get(name), dict) and data[name].get("id") is not None
+
+
+def _link(data, name, row):
+    """Name a record the event left out by the mirror row it links to (its id; the rest follows)."""
+    if row is not None and not _named(data, name):
+        data[name] = {"id": row.external_id}
+
+
+def _follow_links(account, data):
+    """Add the records an event's records lead to in the mirror: schedule -> application and
+    stage; interview -> stage; application -> candidate, job and current stage; stage -> job.
+
+    A record the event names itself is never replaced: a schedule's stage says more about an
+    invite's answer than the application's current stage does.
+    """
+    schedule = _by_external_id(Schedule, account, data.get("schedule"))
+    if schedule is not None:
+        _link(data, "application", _related(schedule, "application"))
+        _link(data, "stage", _related(schedule, "stage"))
+    interview = _by_external_id(Interview, account, data.get("interview"))
+    if interview is not None:
+        _link(data, "stage", _related(interview, "stage"))
+    application = _by_external_id(Application, account, data.get("application"))
+    if application is not None:
+        _link(data, "candidate", _related(application, "candidate"))
+        _link(data, "job", _related(application, "job"))
+        _link(data, "stage", _related(application, "stage"))
+    stage = _by_external_id(Stage, account, data.get("stage"))
+    if stage is not None:
+        _link(data, "job", _related(stage, "job"))
+    return schedule
+
+
+def _schedule_interviews(schedule):
+    """A schedule's interviews as rules and templates see them: times, room and attendees."""
+    interviews = []
+    for si in schedule.interviews.order_by(ScheduledInterview.starts_at, ScheduledInterview.id):
+        interviews.append(
+            {
+                "name": si.name,
+                "starts_at": si.starts_at.isoformat(),
+                "ends_at": si.ends_at.isoformat(),
+                "room": {"name": si.room_name, "email": si.room_email} if si.room_email else None,
+                "attendees": [
+                    {"email": a.email, "name": a.name, "kind": a.kind, "response": a.response}
+                    for a in si.attendees.order_by(Attendee.id)
+                ],
+            }
+        )
+    return interviews
+
+
+def _attendee(attendee, interviews):
+    """The attendee as the schedule's invitations know them (kind and name), the event's word first."""
+    email = str(attendee.get("email") or "").strip().lower()
+    for interview in interviews:
+        for known in interview["attendees"]:
+            if known["email"].strip().lower() == email:
+                said = {k: v for k, v in attendee.items() if v not in (None, "")}
+                return {"name": known["name"] or None, "kind": known["kind"], **said}
+    return attendee
+
+
 def enrich(account, data):
-    """The event's data with Docket's records: coordinators, scheduling set-up, the account."""
+    """The event's data with Docket's records: what its records lead to (a schedule's application,
+    candidate, job and stage), coordinators, scheduling set-up, the account."""
     data = dict(data)
+    schedule = _follow_links(account, data)
     job = _by_external_id(Job, account, data.get("job"))
     if job is not None:
         data["job"] = _merge(
@@ -339,24 +415,21 @@ def enrich(account, data):
     application = _by_external_id(Application, account, data.get("application"))
     if application is not None:
         data["application"] = _merge(data["application"], {"status": application.status, "url": application.url})
-    schedule = _by_external_id(Schedule, account, data.get("schedule"))
     if schedule is not None:
+        interviews = _schedule_interviews(schedule)
+        rooms = [i["room"] for i in interviews if i["room"]]
         data["schedule"] = _merge(
             data["schedule"],
             {
                 "status": schedule.status,
                 "organizer": _person(_related(schedule, "organizer")),
-                "interviews": [
-                    {
-                        "name": si.name,
-                        "starts_at": si.starts_at.isoformat(),
-                        "ends_at": si.ends_at.isoformat(),
-                        "room": {"name": si.room_name, "email": si.room_email} if si.room_email else None,
-                    }
-                    for si in schedule.interviews
-                ],
+                "interviews": interviews,
+                "starts_at": interviews[0]["starts_at"] if interviews else None,
+                "room": rooms[0] if rooms else None,
             },
         )
+        if isinstance(data.get("attendee"), dict):
+            data["attendee"] = _attendee(data["attendee"], interviews)
     creator = _creator(account)
     data["account"] = {"name": account.name, **({"creator": creator.as_person()} if creator else {})}
     return data

@@ -514,6 +514,8 @@ class Event(BaseModel):
     """A row of the event inbox: what a source sent, kept until it is processed."""
 
     PENDING, PROCESSED, FAILED, IGNORED = "pending", "processed", "failed", "ignored"
+    # Processed, but some rule it was for could not do all it should: `note` says which and why.
+    INCOMPLETE = "incomplete"
 
     account = ForeignKeyField(Account, on_delete="CASCADE")
     source = CharField()
@@ -527,6 +529,7 @@ class Event(BaseModel):
     last_error = TextField(null=True)
     next_attempt_at = UTCDateTimeField(null=True)
     processed_at = UTCDateTimeField(null=True)
+    note = TextField(null=True)
 
     class Meta:
         indexes = (
@@ -559,7 +562,7 @@ class Event(BaseModel):
         """The account's last `limit` inbox rows that were processed, oldest first, for a replay."""
         query = (
             cls.select()
-            .where(cls.account == account, cls.status.in_([cls.PROCESSED, cls.FAILED, cls.PENDING]))
+            .where(cls.account == account, cls.status.in_([cls.PROCESSED, cls.INCOMPLETE, cls.FAILED, cls.PENDING]))
             .order_by(cls.id.desc())
             .limit(limit)
         )

@@ -151,16 +151,24 @@ def _process(row, rulebook):
     account = row.account
     envelopes = normalise(row)
     store = TaskStore(account, row, rulebook)
+    problems = []
     for envelope in envelopes:
         for implied in mirror.implied_moves(account, envelope):
             apply_event(rulebook, implied, store, resolve_only=True)
-        apply_event(rulebook, dict(envelope, data=mirror.apply(account, envelope)), store)
-    row.status = Event.PROCESSED if envelopes or isinstance(envelopes, MirrorOnly) else Event.IGNORED
+        outcome = apply_event(rulebook, dict(envelope, data=mirror.apply(account, envelope)), store)
+        problems.extend(str(problem) for problem in outcome.problems)
+    if problems:
+        row.status = Event.INCOMPLETE
+    else:
+        row.status = Event.PROCESSED if envelopes or isinstance(envelopes, MirrorOnly) else Event.IGNORED
+    row.note = "; ".join(dict.fromkeys(problems)) or None
     row.attempts += 1
     row.processed_at = utcnow()
     row.last_error = None
     row.next_attempt_at = None
-    row.save(only=[Event.status, Event.attempts, Event.processed_at, Event.last_error, Event.next_attempt_at])
+    row.save(
+        only=[Event.status, Event.note, Event.attempts, Event.processed_at, Event.last_error, Event.next_attempt_at]
+    )
 
 
 def _record_failure(row, exc):

@@ -27,11 +27,18 @@ _VERBS = (
 
 
 def _emails(interview: Mapping[str, Any], kind: str | None = None) -> list[str]:
+    # As the invitation has them (tasks are keyed by them); compared without regard to case.
     return [
-        str(a["email"]).strip().lower()
+        str(a["email"]).strip()
         for a in interview.get("attendees") or ()
         if a.get("email") and (kind is None or a.get("kind") == kind)
     ]
+
+
+def _without(emails: list[str], others: list[str]) -> list[str]:
+    """The e-mails of `emails` that `others` does not have, whatever their case."""
+    known = {e.lower() for e in others}
+    return [e for e in emails if e.lower() not in known]
 
 
 def _iso(moment) -> str | None:
@@ -96,12 +103,11 @@ def describe(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, A
             verbs.add("rescheduled")
             rescheduled.extend(_emails(new))
         old_people, new_people = _emails(old, "interviewer"), _emails(new, "interviewer")
-        gone = [e for e in old_people if e not in new_people]
-        came = [e for e in new_people if e not in old_people]
+        gone, came = _without(old_people, new_people), _without(new_people, old_people)
         if gone or came:
             items.append({"interview": label, "change": "interviewers", "removed": gone, "added": came})
             verbs.add("swapped interviewers in" if gone and came else "changed the interviewers of")
-        if _room(old) != _room(new):
+        if (_room(old) or "").lower() != (_room(new) or "").lower():
             items.append({"interview": label, "change": "room", "from": _room_name(old), "to": _room_name(new)})
             verbs.add("switched the room of")
         old_candidate, new_candidate = _emails(old, "candidate"), _emails(new, "candidate")
@@ -110,8 +116,8 @@ def describe(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, A
             items.append({"interview": label, "change": change})
             verbs.add("changed the candidate's invitation to")
         old_all, new_all = _emails(old), _emails(new)
-        removed.extend(e for e in old_all if e not in new_all)
-        added.extend(e for e in new_all if e not in old_all)
+        removed.extend(_without(old_all, new_all))
+        added.extend(_without(new_all, old_all))
     for index in range(len(after), len(before)):
         items.append({"interview": _label(before[index], index), "change": "removed"})
         verbs.add("removed an interview from")

@@ -79,6 +79,8 @@ class Trigger:
     priority: str
     assignee: dict[str, str] | None
     category: str
+    # Set when the rule's own resolvers found no one: who got the task instead, or that no one did.
+    assignee_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,13 +93,26 @@ class Resolution:
     entry: ResolveOn | None = None  # the resolve_on entry that matched
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A rule the event is for (its type and `match` fit) that could not do all it should: no key
+    to open a task by, or no assignee of its own (see Outcome.problems). The inbox row shows it."""
+
+    rule_id: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.reason}"
+
+
 @dataclass
 class Evaluation:
-    """Everything one event resolves and triggers, in rule order."""
+    """Everything one event resolves and triggers, in rule order, and what rules could not do."""
 
     event: Event
     resolutions: list[Resolution] = field(default_factory=list)
     triggers: list[Trigger] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
 
 def trigger_failure(rule: Rule, event: Event) -> str | None:
@@ -107,6 +122,11 @@ def trigger_failure(rule: Rule, event: Event) -> str | None:
     failure = first_failure(rule.match, event.data)
     if failure:
         return failure
+    return key_failure(rule, event)
+
+
+def key_failure(rule: Rule, event: Event) -> str | None:
+    """Why the rule cannot name the task this event is about (a key path missing), or None."""
     missing = [path for path in rule.key if lookup(event.data, path) is MISSING]
     if missing:
         return f"key path {missing[0]} is missing from the event"
@@ -120,43 +140,72 @@ def resolution_failure(entry: ResolveOn, event: Event) -> str | None:
     failure = first_failure(entry.match, event.data)
     if failure:
         return failure
-    for _, event_path in entry.same:
-        if lookup(event.data, event_path) is MISSING:
-            return f"{event_path} is missing from the event"
+    for same in entry.same:
+        value = lookup(event.data, same.event_path)
+        if value is MISSING:
+            return f"{same.event_path} is missing from the event"
+        if same.member and not isinstance(value, list | tuple):
+            return f"{same.event_path} is not a list"
+        if same.member and not value:
+            return f"{same.event_path} is empty"
     return None
 
 
 def make_trigger(rule: Rule, event: Event) -> Trigger:
     """The trigger of a rule the event matches (check trigger_failure first)."""
     context = event.data
+    assignee, note = assign(rule, context)
     return Trigger(
         rule=rule,
         key={path: str(lookup(context, path)) for path in rule.key},
         title=rule.title.render(context, f"{rule.id}.title"),
         action=rule.action.render(context, f"{rule.id}.action"),
         priority=rule.priority,
-        assignee=resolve_assignee(rule, context),
+        assignee=assignee,
         category=rule.category,
+        assignee_note=note,
     )
 
 
-def make_resolution(rule: Rule, entry: ResolveOn, event: Event) -> Resolution:
-    """The resolution an entry makes for an event it matches (check resolution_failure first)."""
-    partial_key = {task: str(lookup(event.data, path)) for task, path in entry.same}
+def make_resolutions(rule: Rule, entry: ResolveOn, event: Event) -> list[Resolution]:
+    """The resolutions an entry makes for an event it matches (check resolution_failure first):
+    one, or one per item of each list an `in` names."""
     if entry.reason is not None:
         reason = entry.reason.render(event.data, f"{rule.id}.resolve_on.reason")
     else:
         reason = vocab.EVENT_TYPES[event.type].reason
-    return Resolution(rule, partial_key, reason, entry)
+    keys: list[dict[str, str]] = [{}]
+    for same in entry.same:
+        value = lookup(event.data, same.event_path)
+        values = list(dict.fromkeys(str(item) for item in value)) if same.member else [str(value)]
+        keys = [{**key, same.task_path: item} for key in keys for item in values]
+    return [Resolution(rule, key, reason, entry) for key in keys]
+
+
+def _person_at(context: Mapping[str, Any], resolver: str) -> dict[str, str] | None:
+    person = lookup(context, resolver)
+    if isinstance(person, Mapping) and isinstance(person.get("email"), str) and person["email"]:
+        return {"email": person["email"], "name": person.get("name") or ""}
+    return None
 
 
 def resolve_assignee(rule: Rule, context: Mapping[str, Any]) -> dict[str, str] | None:
-    """The first person the rule's resolvers find who has an e-mail, as {email, name}."""
+    """The first person the rule's resolvers (then the rulebook's default ones) find, as {email, name}."""
+    return assign(rule, context)[0]
+
+
+def assign(rule: Rule, context: Mapping[str, Any]) -> tuple[dict[str, str] | None, str | None]:
+    """Who gets the rule's task, and a note when the rule's own resolvers found no one."""
     for resolver in rule.assignee:
-        person = lookup(context, resolver)
-        if isinstance(person, Mapping) and isinstance(person.get("email"), str) and person["email"]:
-            return {"email": person["email"], "name": person.get("name") or ""}
-    return None
+        person = _person_at(context, resolver)
+        if person is not None:
+            return person, None
+    tried = ", ".join(rule.assignee)
+    for resolver in rule.fallback:
+        person = _person_at(context, resolver)
+        if person is not None:
+            return person, f"none of {tried} names a person; the task went to the rulebook's default, {resolver}"
+    return None, f"none of {', '.join((*rule.assignee, *rule.fallback))} names a person; the task waits unassigned"
 
 
 def evaluate(rulebook: Rulebook, event: Mapping[str, Any] | Event) -> Evaluation:
@@ -166,9 +215,13 @@ def evaluate(rulebook: Rulebook, event: Mapping[str, Any] | Event) -> Evaluation
     for rule in rulebook.rules:
         for entry in rule.resolve_on:
             if resolution_failure(entry, event) is None:
-                evaluation.resolutions.append(make_resolution(rule, entry, event))
-        if trigger_failure(rule, event) is None:
+                evaluation.resolutions.extend(make_resolutions(rule, entry, event))
+        failure = trigger_failure(rule, event)
+        if failure is None:
             evaluation.triggers.append(make_trigger(rule, event))
+        elif event.type in rule.events and first_failure(rule.match, event.data) is None:
+            # The event is one the rule is for, but names too little to say which task: said, not dropped.
+            evaluation.problems.append(Problem(rule.id, f"no task opened: {failure}"))
     return evaluation
 
 
@@ -199,7 +252,7 @@ def explain_rule(rule: Rule, event: Event) -> Explanation:
     for index, entry in enumerate(rule.resolve_on):
         failure = resolution_failure(entry, event)
         if failure is None:
-            resolutions.append(make_resolution(rule, entry, event))
+            resolutions.extend(make_resolutions(rule, entry, event))
         elif event.type in entry.events:
             resolve_failures.append(f"resolve_on[{index}]: {failure}")
     failure = trigger_failure(rule, event)
@@ -208,7 +261,8 @@ def explain_rule(rule: Rule, event: Event) -> Explanation:
     parts = []
     if trigger:
         key = format_key(trigger.key)
-        parts.append(f"opens a task (key {key}) for {_person(trigger.assignee)}")
+        opens = f"opens a task (key {key}) for {_person(trigger.assignee)}"
+        parts.append(f"{opens} ({trigger.assignee_note})" if trigger.assignee_note else opens)
     for resolution in resolutions:
         key = format_key(resolution.partial_key)
         parts.append(f"completes open tasks with {key} ({resolution.reason})")
@@ -285,6 +339,12 @@ class Outcome:
     completed: list[tuple[Any, Resolution]] = field(default_factory=list)
     # Triggers older than a recorded resolution of their key: the work is already done.
     superseded: list[Trigger] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """What rules could not do: no key to open a task by, or a task opened without an assignee of the rule's own."""
+        unassigned = [Problem(t.rule.id, t.assignee_note) for _, t in self.opened if t.assignee_note]
+        return [*self.evaluation.problems, *unassigned]
 
 
 def apply_event(

@@ -14,8 +14,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import vocabulary as vocab
-from .matchers import Matcher, condition_from
-from .model import ResolveOn, Rule, Rulebook
+from .matchers import Contains, Matcher, condition_from
+from .model import ResolveOn, Rule, Rulebook, SamePath
 from .templates import Template, compile_template, referenced_paths
 
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -301,8 +301,16 @@ class _Loader:
         match = self.match(get("match"), f"{path}.match", events) if get("match") else ()
         key = self.key(get("key"), f"{path}.key", events) if get("key") else None
 
+        # The rulebook's default assignee is also the fallback of a rule with its own: when none of
+        # the rule's resolvers finds a person, the task goes there (and the inbox row says so).
+        fallback: tuple[str, ...] = ()
         if get("assignee"):
             assignee = self.assignee(get("assignee"), f"{path}.assignee", events)
+            fallback = tuple(
+                r
+                for r in defaults.get("assignee", ())
+                if r not in assignee and all(vocab.resolver_allowed(t, r) for t in events)
+            )
         elif "assignee" in defaults:
             assignee = defaults["assignee"]
             self.check_resolvers_allowed(assignee, node, f"{path}.assignee", events)
@@ -329,6 +337,7 @@ class _Loader:
             match=match,
             key=key or (),
             assignee=tuple(assignee),
+            fallback=fallback,
             priority=priority,
             title=title,
             action=action,
@@ -383,10 +392,22 @@ class _Loader:
             data_path = self.string(key_node, path)
             if data_path is None:
                 continue
-            self.check_path(key_node, f"{path}.{data_path}", data_path, events)
+            known = self.check_path(key_node, f"{path}.{data_path}", data_path, events)
             if self.condition_ok(value_node, f"{path}.{data_path}"):
-                matchers.append(Matcher(data_path, condition_from(self.value(value_node))))
+                condition = condition_from(self.value(value_node))
+                if known and isinstance(condition, Contains):
+                    self.check_list(key_node, f"{path}.{data_path}", data_path, events, "contains")
+                matchers.append(Matcher(data_path, condition))
         return tuple(matchers)
+
+    def check_list(self, node: Node, path: str, data_path: str, events: list[str], what: str) -> bool:
+        """Whether `data_path` is a list in every event type, for `contains` and `in`."""
+        for event_type in events:
+            kind = vocab.path_kind(event_type, data_path)
+            if kind not in (vocab.LIST, vocab.ANY):
+                self.problem(node, path, f"'{what}' needs a list, and {data_path} of {event_type} events is not one")
+                return False
+        return True
 
     def condition_ok(self, node: Node, path: str) -> bool:
         """Whether a matcher's value has one of the allowed shapes: value, [values], {not}, {exists}."""
@@ -406,7 +427,7 @@ class _Loader:
                 self.problem(node, path, "an any-of list must not be empty")
                 ok = False
             return ok
-        entries = self.mapping(node, path, {"not": False, "exists": False})
+        entries = self.mapping(node, path, {"not": False, "exists": False, "contains": False})
         if entries is None:
             return False
         if len(entries) != 1 or len(node.value) != 1:
@@ -414,11 +435,17 @@ class _Loader:
                 self.problem(
                     node,
                     path,
-                    "a matcher mapping takes exactly one of 'not' or 'exists'",
+                    "a matcher mapping takes exactly one of 'not', 'exists' or 'contains'",
                 )
             return False
         if "not" in entries:
             return self.condition_ok(entries["not"][1], f"{path}.not")
+        if "contains" in entries:
+            value = entries["contains"][1]
+            if not isinstance(value, ScalarNode) or value.tag == "tag:yaml.org,2002:null":
+                self.problem(value, f"{path}.contains", f"expected a plain value, got {describe(value)}")
+                return False
+            return True
         exists = entries["exists"][1]
         if not (isinstance(exists, ScalarNode) and exists.tag == "tag:yaml.org,2002:bool"):
             self.problem(
@@ -522,32 +549,32 @@ class _Loader:
             return None
         return ResolveOn(tuple(events), match, same, reason)
 
-    def same(
-        self, node: Node, path: str, key: tuple[str, ...] | None, events: list[str]
-    ) -> tuple[tuple[str, str], ...]:
-        """Pairs of (task key path, resolving event path) from the list or the mapping form."""
+    def same(self, node: Node, path: str, key: tuple[str, ...] | None, events: list[str]) -> tuple[SamePath, ...]:
+        """How a task's key lines up with the resolving event, from the list or the mapping form."""
         if isinstance(node, MappingNode):
             pairs = []
             for key_node, value_node in node.value:
                 task_path = self.string(key_node, path)
-                event_path = self.string(value_node, f"{path}.{task_path}") if task_path else None
-                if task_path and event_path:
-                    pairs.append(
-                        (
-                            task_path,
-                            event_path,
-                            key_node,
-                            value_node,
-                            f"{path}.{task_path}",
-                        )
-                    )
+                if not task_path:
+                    continue
+                item_path = f"{path}.{task_path}"
+                member = isinstance(value_node, MappingNode)
+                if member:
+                    # `attendee.email: {in: changes.removed_attendees}`: the task's value is one of a list's.
+                    entries = self.mapping(value_node, item_path, {"in": True})
+                    if entries is None:
+                        continue
+                    value_node, item_path = entries["in"][1], f"{item_path}.in"
+                event_path = self.string(value_node, item_path)
+                if event_path:
+                    pairs.append((task_path, event_path, key_node, value_node, item_path, member))
         else:
             pairs = [
-                (value, value, item, item, item_path)
+                (value, value, item, item, item_path, False)
                 for value, item, item_path in self.strings(node, path, single_ok=False)
             ]
         same = []
-        for task_path, event_path, key_node, value_node, item_path in pairs:
+        for task_path, event_path, key_node, value_node, item_path, member in pairs:
             if key is not None and task_path not in key:
                 hint = did_you_mean(task_path, key)
                 shown = ", ".join(key) or "empty"
@@ -556,6 +583,8 @@ class _Loader:
                     item_path,
                     f"{task_path!r} is not part of the rule's key ({shown}){hint}",
                 )
-            elif self.check_path(value_node, item_path, event_path, events):
-                same.append((task_path, event_path))
+            elif self.check_path(value_node, item_path, event_path, events) and (
+                not member or self.check_list(value_node, item_path, event_path, events, "in")
+            ):
+                same.append(SamePath(task_path, event_path, member))
         return tuple(same)

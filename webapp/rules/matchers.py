@@ -1,4 +1,4 @@
-"""Structured matchers on dotted paths of an event's data: equality, any-of, not, exists."""
+"""Structured matchers on dotted paths of an event's data: equality, any-of, not, exists, contains."""
 
 from __future__ import annotations
 
@@ -106,7 +106,24 @@ class Exists:
         return "it to exist" if self.present else "it to be missing"
 
 
-Condition = Equals | AnyOf | Not | Exists
+@dataclass(frozen=True)
+class Contains:
+    """The value is a list holding `value` (`path: {contains: value}`); e-mails match whatever their case."""
+
+    value: Any
+
+    def test(self, actual: Any) -> bool:
+        if not isinstance(actual, list | tuple):
+            return False
+        if isinstance(self.value, str):
+            return any(isinstance(item, str) and item.lower() == self.value.lower() for item in actual)
+        return any(values_equal(item, self.value) for item in actual)
+
+    def describe(self) -> str:
+        return f"a list containing {show(self.value)}"
+
+
+Condition = Equals | AnyOf | Not | Exists | Contains
 
 
 @dataclass(frozen=True)
@@ -140,5 +157,7 @@ def condition_from(spec: Any) -> Condition:
     if isinstance(spec, Mapping):
         if "not" in spec:
             return Not(condition_from(spec["not"]))
+        if "contains" in spec:
+            return Contains(spec["contains"])
         return Exists(bool(spec["exists"]))
     return Equals(spec)

@@ -14,14 +14,23 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class SamePath:
+    """One part of a task's key and where the resolving event has it: `same: [application.id]` is
+    SamePath("application.id", "application.id"); `attendee.email: {in: changes.removed_attendees}`
+    has `member`: the task's value is any item of the event's list."""
+
+    task_path: str
+    event_path: str
+    member: bool = False
+
+
+@dataclass(frozen=True)
 class ResolveOn:
     """An event that completes a rule's open tasks: its types, matchers, and how its key lines up."""
 
     events: tuple[str, ...]
     match: tuple[Matcher, ...]
-    # (task key path, path in the resolving event): `same: [application.id]` is
-    # (("application.id", "application.id"),).
-    same: tuple[tuple[str, str], ...]
+    same: tuple[SamePath, ...]
     # None: the event type's default reason from the vocabulary.
     reason: Template | None
 
@@ -41,6 +50,8 @@ class Rule:
     title: Template
     action: Template
     resolve_on: tuple[ResolveOn, ...]
+    # The rulebook's default resolvers the rule's own do not name, tried when theirs find no one.
+    fallback: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,19 @@ RECORD_FIELDS: dict[str, dict[str, str]] = {
         "owner": "person",
     },
     "error": {"code": SCALAR, "message": SCALAR},
+    # What an edit of a schedule changed (webapp/schedule_changes.py makes it for every source).
+    "changes": {
+        "summary": SCALAR,
+        "interviews": LIST,
+        "added_attendees": LIST,
+        "removed_attendees": LIST,
+        "rescheduled_attendees": LIST,
+        "moved": BOOL,
+        "room_switched": BOOL,
+        "rooms": "before_after",
+        "times": "before_after",
+    },
+    "before_after": {"before": LIST, "after": LIST},
     "account": {"name": SCALAR, "creator": "person"},
 }
 
@@ -76,7 +89,7 @@ DATA_NAMES: dict[str, str] = {
     "response": SCALAR,
     "reason": SCALAR,
     "actor": "person",
-    "changes": ANY,
+    "changes": "changes",
     "integration": "integration",
     "error": "error",
     "account": "account",

@@ -13,7 +13,7 @@ from ..security import safe_next
 bp = Blueprint("admin_inbox", __name__, url_prefix="/admin/inbox")
 
 PAGE_SIZE = 50
-STATUSES = (Event.PENDING, Event.PROCESSED, Event.FAILED, Event.IGNORED)
+STATUSES = (Event.PENDING, Event.PROCESSED, Event.INCOMPLETE, Event.FAILED, Event.IGNORED)
 
 
 @bp.before_request
