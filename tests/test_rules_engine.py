@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from webapp.rules import MemoryStore, apply_event, load_rulebook_file
 from webapp.rules.engine import normalise_event
-from webapp.rules.matchers import AnyOf, Equals, Exists, Matcher, Not, lookup
+from webapp.rules.matchers import AnyOf, Contains, Equals, Exists, Matcher, Not, lookup
 
 RULEBOOK = load_rulebook_file(Path(__file__).parents[1] / "rules.yaml")
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -263,3 +263,82 @@ def test_missing_data_renders_a_placeholder_instead_of_failing_the_event():
 
     template = compile_template("Schedule {{ candidate.name }} for {{ stage.name }}")
     assert template.render({"candidate": {"id": "c1"}, "stage": {"name": "Onsite"}}) == f"Schedule {MISSING} for Onsite"
+
+
+def test_contains_matcher_finds_an_item_of_a_list_whatever_its_case():
+    context = {"changes": {"removed_attendees": ["Dana.Wu@acme.test"], "moved": True}}
+    assert Matcher("changes.removed_attendees", Contains("dana.wu@acme.test")).failure(context) is None
+    assert Matcher("changes.removed_attendees", Contains("sam@acme.test")).failure(context) == (
+        "changes.removed_attendees is ['Dana.Wu@acme.test'], rule wants a list containing 'sam@acme.test'"
+    )
+    assert Matcher("changes.moved", Contains(True)).failure(context) is not None  # not a list
+
+
+def _declined(email, minutes=0):
+    return {
+        "id": f"d-{email}",
+        "type": "attendee.responded",
+        "occurred_at": T0 + timedelta(minutes=minutes),
+        "data": {
+            "account": ACCOUNT,
+            "schedule": {"id": "sch1"},
+            "application": {"id": "a1"},
+            "candidate": CANDIDATE,
+            "job": JOB,
+            "stage": {"id": "s2", "name": "Onsite"},
+            "attendee": {"email": email, "kind": "interviewer"},
+            "response": "declined",
+        },
+    }
+
+
+def _edited(minutes, **changes):
+    return {
+        "id": f"e-{minutes}",
+        "type": "schedule.updated",
+        "occurred_at": T0 + timedelta(minutes=minutes),
+        "data": {
+            "account": ACCOUNT,
+            "schedule": {"id": "sch1"},
+            "application": {"id": "a1"},
+            "changes": {"summary": "edited", "removed_attendees": [], "rescheduled_attendees": [], **changes},
+        },
+    }
+
+
+def test_an_edit_completes_the_declines_of_exactly_the_attendees_it_removed():
+    store = MemoryStore()
+    for email in ("dana@acme.test", "sam@acme.test", "lee@acme.test"):
+        apply_event(RULEBOOK, _declined(email), store)
+    outcome = apply_event(RULEBOOK, _edited(10, removed_attendees=["dana@acme.test", "lee@acme.test"]), store)
+    assert sorted(task.key["attendee.email"] for task, _ in outcome.completed) == ["dana@acme.test", "lee@acme.test"]
+    assert [task.key["attendee.email"] for task in store.tasks if task.status == "open"] == ["sam@acme.test"]
+
+
+def test_a_rule_whose_resolvers_find_no_one_gives_the_task_to_the_default_and_says_so():
+    from webapp.rules import load_rulebook
+
+    rulebook = load_rulebook(
+        """\
+version: 1
+defaults: {assignee: [account.creator]}
+rules:
+  - id: new_job
+    category: New Job
+    event: job.created
+    key: [job.id]
+    assignee: [job.coordinator]
+    title: "New job: {{ job.name }}"
+    action: "Set up {{ job.name }}"
+    resolve_on: [{event: job.closed, same: [job.id]}]
+"""
+    )
+    event = {"id": "j", "type": "job.created", "occurred_at": T0, "data": {"account": ACCOUNT, "job": {"id": "j9"}}}
+    outcome = apply_event(rulebook, event, MemoryStore())
+    [(task, trigger)] = outcome.opened
+    assert trigger.assignee == ACCOUNT["creator"]
+    assert [str(p) for p in outcome.problems] == [
+        "new_job: none of job.coordinator names a person; the task went to the rulebook's default, account.creator"
+    ]
+    with_coordinator = dict(event, id="j2", data={"account": ACCOUNT, "job": JOB})
+    assert apply_event(rulebook, with_coordinator, MemoryStore()).problems == []

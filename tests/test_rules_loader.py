@@ -214,3 +214,47 @@ def test_matcher_shapes_are_checked():
     assert only_problem(text) == (
         "rules.yaml:6:40: rules[0].match.stage.scheduling_enabled: unknown key 'exist' (did you mean 'exists'?)"
     )
+
+
+DECLINE_RULE = """\
+version: 1
+defaults: {assignee: [account.creator]}
+rules:
+  - id: interviewer_declined
+    category: Interviewer Declined
+    event: attendee.responded
+    match: {attendee.kind: interviewer, response: declined}
+    key: [schedule.id, attendee.email]
+    assignee: [candidate.coordinator]
+    title: "{{ attendee.email }} declined"
+    action: "Replace {{ attendee.email }}"
+    resolve_on:
+      - event: schedule.updated
+        same: {schedule.id: schedule.id, attendee.email: {in: changes.removed_attendees}}
+"""
+
+
+def test_same_can_take_the_tasks_value_from_a_list_of_the_resolving_event():
+    rule = load_rulebook(DECLINE_RULE).rules[0]
+    assert rule.resolve_on[0].same == (
+        SamePath("schedule.id", "schedule.id"),
+        SamePath("attendee.email", "changes.removed_attendees", member=True),
+    )
+    assert rule.fallback == ("account.creator",)
+
+
+def test_in_and_contains_need_a_list():
+    text = DECLINE_RULE.replace("{in: changes.removed_attendees}", "{in: changes.summary}")
+    assert only_problem(text) == (
+        "rules.yaml:14:63: rules[0].resolve_on[0].same.attendee.email.in: 'in' needs a list,"
+        " and changes.summary of schedule.updated events is not one"
+    )
+    text = DECLINE_RULE.replace("{in: changes.removed_attendees}", "{inn: changes.removed_attendees}")
+    assert any("unknown key 'inn' (did you mean 'in'?)" in problem for problem in problems_of(text))
+    text = DECLINE_RULE.replace(
+        "same: {schedule.id: schedule.id, attendee.email: {in: changes.removed_attendees}}",
+        "match: {changes.summary: {contains: x}}\n        same: [schedule.id]",
+    )
+    assert "'contains' needs a list, and changes.summary of schedule.updated events is not one" in only_problem(text)
+    text = DECLINE_RULE.replace("changes.removed_attendees}}", "changes.removed_atendees}}")
+    assert "(did you mean 'changes.removed_attendees'?)" in only_problem(text)

@@ -335,6 +335,32 @@ def test_candidate_declined_task_completes_when_the_time_moves(client, acme):
     assert Task.get_by_id(task.id).completion_reason == "Casey Coordinator rescheduled the onsite"
 
 
+def test_switching_the_room_leaves_the_candidates_and_the_interviewers_declines_open(client, acme):
+    schedule = _scheduled(client, acme)
+    candidate_task = _declined(acme, schedule, ev.CANDIDATE_ATTENDEE)
+    process(acme, ev.responded(ev.INTERVIEWER, "declined", schedule={"id": schedule.external_id}))
+    client.post(
+        f"/schedules/{schedule.external_id}/edit",
+        data=schedule_form(acme.csrf, slot_fields(0, interviewers=[acme.dana], room=acme.room_5b)),
+    )
+    drain()
+    open_rules = sorted(t.rule_id for t in Task.select().where(Task.status == "open"))
+    assert open_rules == ["candidate_declined", "interviewer_declined"]
+    assert Task.get_by_id(candidate_task.id).status == "open"
+
+
+def test_moving_an_interview_asks_its_attendees_again(client, acme):
+    schedule = _scheduled(client, acme)
+    Attendee.update(response="declined").execute()
+    client.post(
+        f"/schedules/{schedule.external_id}/edit",
+        data=schedule_form(
+            acme.csrf, slot_fields(0, start=(14, 0), end=(15, 0), interviewers=[acme.dana], room=acme.room_4a)
+        ),
+    )
+    assert {a.response for a in Attendee.select()} == {"needs_action"}
+
+
 def test_editing_does_not_warn_about_the_schedule_itself(client, acme):
     schedule = _scheduled(client, acme)
     response = client.post(

@@ -562,8 +562,8 @@ class _Loader:
                 if member:
                     # `attendee.email: {in: changes.removed_attendees}`: the task's value is one of a list's.
                     entries = self.mapping(value_node, item_path, {"in": True})
-                    if entries is None:
-                        continue
+                    if entries is None or "in" not in entries:
+                        continue  # the mapping's problem is reported
                     value_node, item_path = entries["in"][1], f"{item_path}.in"
                 event_path = self.string(value_node, item_path)
                 if event_path:
