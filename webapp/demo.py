@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .config import VAR
 from .db import database
-from .models import Account, AccountCreator, Event, Job, Stage, User, utcnow
+from .models import Account, AccountCreator, Application, Attendee, Candidate, Event, Job, Room, Stage, User, utcnow
 from .pipeline import accept
 
 DEMO_ACCOUNT = "Acme Demo"
@@ -114,52 +114,6 @@ def demo_events(coordinators, now=None):
                 stage={"id": stage_id, "name": stages[stage_index]},
             )
         )
-    # Two get scheduled, one of those interviewers declines, one schedule is cancelled.
-    for n in (1, 2):
-        job_id, _, stages = JOBS[n % len(JOBS)]
-        stage_id = f"{job_id}-s{1 + n % (len(stages) - 1) + 1}"
-        events.append(
-            _envelope(
-                f"demo-schedule-{n}",
-                "schedule.created",
-                at(45),
-                schedule={"id": f"sched-{n}"},
-                application={"id": f"app-{n + 1}"},
-                candidate={"id": f"cand-{n + 1}"},
-                job={"id": job_id},
-                stage={"id": stage_id},
-                actor=people[n % len(people)],
-                changes={},
-            )
-        )
-    events.append(
-        _envelope(
-            "demo-decline-1",
-            "attendee.responded",
-            at(60),
-            schedule={"id": "sched-1"},
-            application={"id": "app-2"},
-            candidate={"id": "cand-2"},
-            job={"id": JOBS[1][0]},
-            stage={"id": f"{JOBS[1][0]}-s3"},
-            attendee={"email": "dana.wu@acme.test", "name": "Dana Wu", "kind": "interviewer"},
-            response="declined",
-        )
-    )
-    events.append(
-        _envelope(
-            "demo-cancel-2",
-            "schedule.cancelled",
-            at(30),
-            schedule={"id": "sched-2"},
-            application={"id": "app-3"},
-            candidate={"id": "cand-3"},
-            job={"id": JOBS[2][0]},
-            stage={"id": f"{JOBS[2][0]}-s2"},
-            actor=people[1],
-            changes={},
-        )
-    )
     events.append(
         _envelope(
             "demo-integration-1",
@@ -205,13 +159,80 @@ def load_demo(credentials_file=CREDENTIALS_FILE):
                     configured=True,
                     updated_at=utcnow(),
                 )
-    for envelope in demo_events(COORDINATORS):
+    events = demo_events(COORDINATORS)
+    for envelope in events:
         accept(account, "docket", envelope["id"], envelope, type=envelope["type"], occurred_at=envelope["occurred_at"])
+    _book_demo_schedules(account, events)
     credentials_file = Path(credentials_file)
     credentials_file.parent.mkdir(parents=True, exist_ok=True)
     credentials_file.write_text("".join(f"{e}  {p}\n" for e, p in passwords.items()))
     credentials_file.chmod(0o600)
     return passwords
+
+
+# Interviewers (Docket users who never sign in) and rooms the demo's schedules book.
+INTERVIEWERS = [
+    ("dana.wu@acme.test", "Dana Wu"),
+    ("sam.lee@acme.test", "Sam Lee"),
+    ("lee.park@acme.test", "Lee Park"),
+]
+ROOMS = [("Room 4A", "room-4a@resource.acme.test"), ("Room 5B", "room-5b@resource.acme.test")]
+# The candidates (by position in CANDIDATES) who get scheduled: the first one's interviewer
+# declines, the second one's schedule is cancelled.
+SCHEDULED = (1, 2)
+
+
+def _book_demo_schedules(account, events):
+    """Book two candidates through Docket's own scheduling, as a coordinator would (interviews with
+    interviewers and a room on the in-memory calendar); then an interviewer declines one invite and
+    the other schedule is cancelled. Each step goes to the inbox as Docket's own events do."""
+    from . import scheduling
+
+    interviewers = [User.for_email(account, email, name) for email, name in INTERVIEWERS]
+    rooms = [Room.create(account=account, name=name, email=email) for name, email in ROOMS]
+    moves = {e["data"]["application"]["id"]: e["data"] for e in events if e["type"] == "application.stage_changed"}
+    tomorrow = (utcnow() + dt.timedelta(days=1)).replace(hour=15, minute=0, second=0, microsecond=0)
+    booked = []
+    for n in SCHEDULED:
+        move = moves[f"app-{n + 1}"]
+        actor = User.get(User.account == account, User.email == move["candidate"]["coordinator"]["email"])
+        job = Job.by_external_id(account.id, move["job"]["id"])
+        stage = Stage.by_external_id(account.id, move["stage"]["id"])
+        candidate = Candidate.create(
+            account=account,
+            external_id=move["candidate"]["id"],
+            name=move["candidate"]["name"],
+            email=move["candidate"]["email"],
+            coordinator=actor,
+        )
+        application = Application.create(
+            account=account, external_id=move["application"]["id"], candidate=candidate, job=job, stage=stage
+        )
+        starts_at = tomorrow + dt.timedelta(hours=2 * len(booked))
+        slot = scheduling.Slot(
+            name=stage.name,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(hours=1),
+            interviewer_ids=[interviewers[len(booked)].id, interviewers[2].id],
+            room_id=rooms[len(booked)].id,
+        )
+        plan = scheduling.check(account, [slot])
+        booked.append(scheduling.create_schedule(account, actor, application, stage, plan.slots))
+    declined, cancelled = booked
+    # Dana Wu declines the first invite: the calendar sync would say so with these records.
+    dana = declined.interviews.get().attendees.where(Attendee.email == INTERVIEWERS[0][0]).get()
+    dana.response = "declined"
+    dana.save()
+    scheduling.emit(
+        account,
+        "attendee.responded",
+        {
+            "schedule": {"id": declined.external_id},
+            "attendee": {"email": dana.email, "name": dana.name, "kind": dana.kind},
+            "response": "declined",
+        },
+    )
+    scheduling.cancel_schedule(account, cancelled.organizer, cancelled)
 
 
 def live_event(account, n, now=None):
