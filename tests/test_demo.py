@@ -41,7 +41,7 @@ def test_the_demo_interviewer_decline_can_be_done_from_its_task(runner, app, cli
     sign_in(client, owner.email, passwords[owner.email])
 
     listing = client.get("/tasks").get_data(as_text=True)
-    link = re.search(r'href="(/schedules/[^"]+/edit\?task=%d)"' % decline.id, listing).group(1)
+    link = re.search(rf'href="(/schedules/[^"]+/edit\?task={decline.id})"', listing).group(1)
     form = client.get(link).get_data(as_text=True)
     dana = User.get(User.account == account, User.email == "dana.wu@acme.test")
     sam = User.get(User.account == account, User.email == "sam.lee@acme.test")
