@@ -1,11 +1,16 @@
 """The demo works end to end: its tasks carry real names, and each recommended action can be done,
 as a new user would try it after `make run`."""
 
+import datetime as dt
+import json
 import re
+import shlex
+from pathlib import Path
 
 from tests.helpers import csrf_from, sign_in
-from webapp.models import Account, Event, Task, User
+from webapp.models import Account, ApiToken, Event, Task, User, utcnow
 from webapp.pipeline import drain
+from webapp.rules import EVENT_TYPES
 
 
 def _load_demo(runner, app, tmp_path):
@@ -68,3 +73,41 @@ def test_the_demo_interviewer_decline_can_be_done_from_its_task(runner, app, cli
     done = Task.get_by_id(decline.id)
     assert done.status == "completed"
     assert done.completion_reason == f"{owner.name} swapped interviewers in the onsite"
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_examples():
+    """The README's `post TYPE ID DATA` lines, as (type, id, data)."""
+    examples = []
+    for line in README.read_text().splitlines():
+        if line.startswith("post "):
+            _, etype, event_id, data = shlex.split(line)
+            examples.append((etype, event_id, json.loads(data)))
+    return examples
+
+
+def test_the_readme_posts_every_event_type_and_each_does_what_it_says_on_the_demo(runner, app, client, tmp_path):
+    account, _ = _load_demo(runner, app, tmp_path)
+    examples = readme_examples()
+    assert {etype for etype, _, _ in examples} == set(EVENT_TYPES)
+    token = ApiToken.issue(User.get(User.account == account, User.email == "alex.kim@acme.test"))
+    start = utcnow()
+    for n, (etype, event_id, data) in enumerate(examples):
+        occurred_at = (start + dt.timedelta(seconds=n)).isoformat()
+        envelope = {"id": event_id, "type": etype, "occurred_at": occurred_at, "data": data}
+        response = client.post("/api/events", json=envelope, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 202, (etype, response.get_json())
+        drain()
+        row = Event.get_by_id(response.get_json()["id"])
+        assert row.status == Event.PROCESSED, (etype, row.status, row.last_error, row.note)
+
+    tasks = {t.title: t for t in Task.select().where(Task.account == account, Task.created_at >= start)}
+    assert "Jordan Lee — Onsite" in tasks  # the move
+    assert tasks["Jordan Lee — Lee Park declined"].status == "completed"  # replaced by the edit
+    assert tasks["Jordan Lee — Onsite (cancelled)"].status == "completed"  # the application closed
+    assert tasks["Jordan Lee — Onsite (cancelled)"].assignee.email == "alex.kim@acme.test"  # Jordan's coordinator
+    assert tasks["New job: Site Reliability Engineer"].assignee.email == "priya.shah@acme.test"
+    assert all(t.status == "completed" for t in tasks.values()), {t: x.status for t, x in tasks.items()}
+    assert not any("(unknown)" in title for title in tasks)
