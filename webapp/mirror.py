@@ -301,10 +301,14 @@ def _named(data, name):
     return isinstance(data.get(name), dict) and data[name].get("id") is not None
 
 
-def _link(data, name, row):
-    """Name a record the event left out by the mirror row it links to (its id; the rest follows)."""
-    if row is not None and not _named(data, name):
-        data[name] = {"id": row.external_id}
+def _link(data, name, row, field):
+    """Name a record the event left out by the mirror row `row` links to through `field` (its id;
+    the rest follows). Nothing is read when the event names the record itself."""
+    if _named(data, name):
+        return
+    linked = _related(row, field)
+    if linked is not None:
+        data[name] = {"id": linked.external_id}
 
 
 def _follow_links(account, data):
@@ -316,19 +320,19 @@ def _follow_links(account, data):
     """
     schedule = _by_external_id(Schedule, account, data.get("schedule"))
     if schedule is not None:
-        _link(data, "application", _related(schedule, "application"))
-        _link(data, "stage", _related(schedule, "stage"))
+        _link(data, "application", schedule, "application")
+        _link(data, "stage", schedule, "stage")
     interview = _by_external_id(Interview, account, data.get("interview"))
     if interview is not None:
-        _link(data, "stage", _related(interview, "stage"))
+        _link(data, "stage", interview, "stage")
     application = _by_external_id(Application, account, data.get("application"))
     if application is not None:
-        _link(data, "candidate", _related(application, "candidate"))
-        _link(data, "job", _related(application, "job"))
-        _link(data, "stage", _related(application, "stage"))
+        _link(data, "candidate", application, "candidate")
+        _link(data, "job", application, "job")
+        _link(data, "stage", application, "stage")
     stage = _by_external_id(Stage, account, data.get("stage"))
     if stage is not None:
-        _link(data, "job", _related(stage, "job"))
+        _link(data, "job", stage, "job")
     return schedule
 
 
