@@ -223,14 +223,15 @@ def report_refused_key(integration, exc, now=None):
 def report_working(integration, now=None):
     """The vendor answered a webhook's look-up with the key: a failing integration is restored
     (integration.restored completes its Broken Integration task), as a good sync restores it."""
-    if Integration.get_by_id(integration.id).status != Integration.FAILING:
-        return None
+    if integration.status != Integration.FAILING:
+        return None  # the usual case: no query, no lock
     with database.atomic():
         query = Integration.select().where(Integration.id == integration.id)
         fresh = (query.for_update() if is_postgres() else query).first()
         if fresh is None or fresh.status != Integration.FAILING:
             return None  # another worker restored it meanwhile
-        event = _health_event(fresh, "integration.restored", (fresh.state or {}).get("outages", 0), now or iso(utcnow()))
+        episode = (fresh.state or {}).get("outages", 0)
+        event = _health_event(fresh, "integration.restored", episode, now or iso(utcnow()))
         Integration.update(status=Integration.OK, last_error=None).where(Integration.id == fresh.id).execute()
         _accept_all(fresh, [event])
     integration.status, integration.last_error = Integration.OK, None
