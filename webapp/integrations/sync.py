@@ -1,7 +1,8 @@
 """The periodic ATS sync: what webhooks do not say. For Greenhouse, Harvest's job stages are listed
 and diffed against the last listing, raising stage.created / stage.deleted / interview.created /
 interview.deleted, and the jobs' coordinators are named; a refused API key raises integration.failed
-(once per outage) and the next good sync integration.restored.
+(once per outage) and the next good sync integration.restored. Vendors whose webhooks are named
+through their API (Lever) report a refused key and a working one here too.
 
 A job seen for the first time is a baseline: its stages go into the mirror without events, so
 connecting an ATS does not open a task for every stage of every job.
