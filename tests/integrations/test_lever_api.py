@@ -284,3 +284,30 @@ def test_a_stage_without_a_name_in_lever_keeps_the_mirrors(client, acme, lever, 
     post(client, acme.account, signed("candidateStageChange"))
     drain()
     assert acme.tasks()[0]["title"] == "Shane Smith — On-site"
+
+
+def test_tasks_opened_while_lever_did_not_answer_go_to_the_owner_once_it_does(client, acme, lever, drain):
+    lever.down = True
+    post(client, acme.account, signed("candidateStageChange"))
+    drain()
+    [task] = acme.tasks()
+    assert task["assignee"]["email"] == acme.user.email
+
+    lever.down = False
+    lever.serve_documented()
+    post(client, acme.account, signed("interviewUpdated"))
+    drain()
+    [task] = acme.tasks()
+    assert task["assignee"]["email"] == "chandler@exampleq3.com" and task["status"] == "open"
+
+
+def test_a_key_refused_the_users_endpoint_is_a_broken_integration_too(client, acme, lever, drain):
+    lever.serve_documented()
+    lever.routes[(f"/users/{OWNER}", None)] = []
+    lever.serve(f"/users/{OWNER}", {"code": "Forbidden", "message": "Missing scope users:read:admin"}, status=403)
+    post(client, acme.account, signed("candidateStageChange"))
+    drain()
+    categories = sorted(t["category"] for t in acme.tasks())
+    assert categories == ["Broken Integration", "Ready to Schedule"]
+    [broken] = [t for t in acme.tasks() if t["category"] == "Broken Integration"]
+    assert "403" in broken["recommended_action"]

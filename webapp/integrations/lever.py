@@ -15,8 +15,18 @@ from __future__ import annotations
 import json
 import logging
 
-from ..models import Application, Event
-from .base import MirrorOnly, SignatureError, Vendor, check_hex_signature, envelope, first_time, record, register
+from ..models import Application, Candidate, Event, User
+from .base import (
+    MirrorOnly,
+    SignatureError,
+    Vendor,
+    check_hex_signature,
+    envelope,
+    first_time,
+    hand_over_candidate_tasks,
+    record,
+    register,
+)
 from .lever_api import (
     LeverAuthError,
     LeverError,
@@ -102,7 +112,28 @@ class Lever(Vendor):
         if handler is None or not data.get("opportunityId"):
             return []
         occurred = first_time(payload.get("triggeredAt"), default=event_row.received_at)
+        self._hand_over_to_owner(event_row)
         return handler(event_row, data, occurred)
+
+    def _hand_over_to_owner(self, row):
+        """When Lever's API names another owner than the candidate's coordinator in the mirror, the
+        new coordinator takes over the candidate's open tasks (as a Greenhouse coordinator change does)."""
+        candidate_rec = (row.lookups or {}).get("candidate") or {}
+        owner = candidate_rec.get("coordinator") or {}
+        if not owner.get("email") or not candidate_rec.get("id"):
+            return
+        known = Candidate.get_or_none(Candidate.account == row.account, Candidate.external_id == candidate_rec["id"])
+        if known is None:
+            return  # new to Docket: no task names them yet
+        coordinator = User.for_email(row.account, owner["email"], owner.get("name"))
+        if known.coordinator_id != coordinator.id:
+            hand_over_candidate_tasks(
+                row.account,
+                candidate_rec["id"],
+                coordinator,
+                row,
+                note=f"{coordinator.display_name} owns the opportunity in Lever",
+            )
 
     def _records(self, row, data):
         """Application, candidate and job: ids from Lever; names from the API's look-ups, else the mirror."""
