@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from .inbound import MAX_ID_LENGTH
 from .rules import EVENT_TYPES
 
 # Records that carry an id when present; people and answers do not.
@@ -27,6 +28,10 @@ def parse_time(value, field="occurred_at"):
         raise EnvelopeError(field, f"{value!r} is not an ISO-8601 time") from None
     if parsed.tzinfo is None:
         raise EnvelopeError(field, "needs a time zone (for example a trailing Z)")
+    try:
+        parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise EnvelopeError(field, f"{value!r} is outside the years a time can have in UTC") from None
     return parsed
 
 
@@ -40,12 +45,12 @@ def validate(envelope, source="api"):
     event_id = envelope.get("id")
     if not isinstance(event_id, str) or not event_id.strip():
         raise EnvelopeError("id", "is required: a non-empty string, repeated on redelivery")
-    if len(event_id) > 255:
-        raise EnvelopeError("id", "is longer than 255 characters")
+    if len(event_id) > MAX_ID_LENGTH:
+        raise EnvelopeError("id", f"is longer than {MAX_ID_LENGTH} characters")
     if envelope.get("source", source) != source:
         raise EnvelopeError("source", f"must be {source!r} here")
     etype = envelope.get("type")
-    if etype not in EVENT_TYPES:
+    if not isinstance(etype, str) or etype not in EVENT_TYPES:
         raise EnvelopeError("type", f"{etype!r} is not an event type; known: {', '.join(sorted(EVENT_TYPES))}")
     parse_time(envelope.get("occurred_at"))
     data = envelope.get("data")
@@ -58,6 +63,9 @@ def validate(envelope, source="api"):
             record = data[name]
             if not isinstance(record, dict):
                 raise EnvelopeError(f"data.{name}", "must be an object")
-            if not isinstance(record.get("id"), str | int) or str(record.get("id")).strip() == "":
+            record_id = record.get("id")
+            if not isinstance(record_id, str | int) or isinstance(record_id, bool) or str(record_id).strip() == "":
                 raise EnvelopeError(f"data.{name}.id", "is required: a string")
+            if len(str(record_id)) > MAX_ID_LENGTH:
+                raise EnvelopeError(f"data.{name}.id", f"is longer than {MAX_ID_LENGTH} characters")
     return dict(envelope, source=source)

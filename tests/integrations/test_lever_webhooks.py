@@ -1,6 +1,7 @@
 """Lever webhooks on payloads written from Lever's documentation: the in-body signature and each event."""
 
 import json
+import time
 
 import pytest
 
@@ -24,9 +25,25 @@ IGNORED_ON_PURPOSE = {}
 ALL_PAYLOADS = sorted(p.stem for p in (PAYLOADS / "lever").glob("*.json"))
 
 
+# Docket refuses a signed delivery triggered long ago (a replay): the samples' times (epoch
+# milliseconds) are all moved by one offset, so that the latest is now and their order is kept.
+LATEST_SAMPLE = max(json.loads(p.read_text())["triggeredAt"] for p in (PAYLOADS / "lever").glob("*.json"))
+NOW_MS = int(time.time() * 1000)
+
+
+def _moved(value):
+    if isinstance(value, dict):
+        return {key: _moved(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_moved(item) for item in value]
+    if isinstance(value, int) and 1_500_000_000_000 < value < 2_000_000_000_000:
+        return value + NOW_MS - LATEST_SAMPLE
+    return value
+
+
 def signed(name, secret=SECRET, **changes):
-    """A documented Lever payload with its signature made as Lever makes it."""
-    payload = json.loads((PAYLOADS / "lever" / f"{name}.json").read_text())
+    """A documented Lever payload, its times moved to now, with its signature made as Lever makes it."""
+    payload = _moved(json.loads((PAYLOADS / "lever" / f"{name}.json").read_text()))
     payload.update(changes)
     payload["signature"] = hexmac(secret, f"{payload['token']}{payload['triggeredAt']}".encode())
     return payload
@@ -113,7 +130,38 @@ def test_a_signature_made_with_another_token_is_refused(client, acme):
 
 
 def test_a_body_that_is_not_json_is_refused(client, acme):
-    assert post(client, acme.account, b"not json").status_code == 401
+    answer = post(client, acme.account, b"not json")
+    assert answer.status_code == 400 and answer.get_json()["error"] == "bad_json"
+
+
+@pytest.mark.parametrize("signature", [1, None, ["ab"], {"hex": "ab"}, ""])
+def test_a_signature_that_is_not_a_string_is_refused(client, acme, signature):
+    payload = dict(signed("candidateHired"), signature=signature)
+    assert post(client, acme.account, payload).status_code == 401
+    assert Event.select().count() == 0
+
+
+def test_a_captured_delivery_resent_with_a_new_id_and_other_data_is_only_a_redelivery(client, acme, drain):
+    """Lever signs token and triggeredAt only: the body's `id` is not theirs to vouch for."""
+    Stage.create(account=acme.account, external_id=ONSITE, name="On-site", scheduling_enabled=True)
+    first = signed("candidateStageChange")
+    assert post(client, acme.account, first).get_json()["duplicate"] is False
+    hire = signed("candidateHired")
+    forged = dict(first, id="a-brand-new-id", event="candidateHired", data=hire["data"])
+    assert post(client, acme.account, forged).get_json()["duplicate"] is True
+    drain()
+    [row] = Event.select()
+    assert row.payload["event"] == "candidateStageChange"
+    assert [t["status"] for t in acme.tasks()] == ["open"]  # nobody was hired
+
+
+@pytest.mark.parametrize("hours", [-73, 1])
+def test_a_signed_delivery_triggered_far_from_now_is_refused(client, acme, hours):
+    payload = signed("candidateHired", triggeredAt=NOW_MS + hours * 3_600_000)
+    payload["signature"] = hexmac(SECRET, f"{payload['token']}{payload['triggeredAt']}".encode())
+    answer = post(client, acme.account, payload)
+    assert answer.status_code == 401 and "too far from now" in answer.get_json()["message"]
+    assert Event.select().count() == 0
 
 
 def test_unicode_escapes_pass(client, acme, drain):

@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 
+from ..inbound import read_json
 from ..models import Candidate, Integration, Task, TaskHistory, User, to_utc
 
 
@@ -32,8 +32,12 @@ class Vendor:
         raise NotImplementedError
 
     def parse(self, body: bytes):
-        """The JSON payload of a delivery (after verify)."""
-        return json.loads(body)
+        """The JSON payload of a delivery (after verify), read within inbound's bounds."""
+        return read_json(body)
+
+    def check(self, payload: dict) -> None:
+        """Raise InboundError for a payload this vendor could never process (the shape of what
+        `normalise` reads); the webhook answers 400 and stores nothing."""
 
     def event_id(self, headers, body: bytes, payload) -> str:
         """The delivery's id in the inbox: the vendor's, or a hash of the body where it sends none."""
@@ -89,8 +93,8 @@ def hmac_hex(secret: str, message: bytes) -> str:
 
 def check_hex_signature(given: str | None, message: bytes, integration: Integration) -> None:
     """Compare a hex HMAC-SHA256 against each secret in constant time; raise SignatureError on no match."""
-    if not given:
-        raise SignatureError("no signature")
+    if not isinstance(given, str) or not given:
+        raise SignatureError("no signature" if not given else "the signature is not a hex string")
     secrets = integration.webhook_secrets
     if not secrets:
         raise SignatureError("no webhook secret is configured")

@@ -2,8 +2,9 @@
 and the Harvest API client the sync and the adapter use to name hiring-team users.
 
 Webhooks are signed `Signature: sha256 <hex>` (HMAC-SHA256 of the raw body)
-and carry a `Greenhouse-Event-ID`. Greenhouse does not send the previous stage
-of a move, so envelopes leave `previous_stage` out and the mirror fills it in.
+and carry a `Greenhouse-Event-ID`, which is not signed: the body's digest names a delivery.
+Greenhouse does not send the previous stage of a move, so envelopes leave `previous_stage` out
+and the mirror fills it in.
 """
 
 from __future__ import annotations
@@ -88,7 +89,10 @@ class Greenhouse(Vendor):
         check_hex_signature(digest, body, integration)
 
     def event_id(self, headers, body, payload):
-        return headers.get("Greenhouse-Event-ID") or body_hash(body)
+        # The signed body names the delivery, not the unsigned Greenhouse-Event-ID header: a captured
+        # body resent with a new (or no) event id is a redelivery, not a new event. Two real events
+        # never share a body (each carries its own times).
+        return body_hash(body)
 
     def prepare(self, event_row, integration):
         """Name, through Harvest, the hiring-team users a delivery mentions: the adapter then finds

@@ -12,9 +12,10 @@ Lever's opportunity is Docket's application, its contact the candidate.
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import logging
 
+from ..inbound import read_object
 from ..models import Application, Candidate, Event, User
 from .base import (
     MirrorOnly,
@@ -54,6 +55,23 @@ def _known(model_row):
     return record(id=model_row.external_id, name=model_row.name or None) if model_row is not None else None
 
 
+# How far from now a delivery's signed triggeredAt may be: a failed delivery is retried with its
+# first triggeredAt, so three days back are allowed; an older signature is a capture replayed.
+MAX_DELIVERY_AGE = dt.timedelta(hours=72)
+MAX_CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def _check_fresh(triggered):
+    """Refuse a signed triggeredAt (epoch milliseconds) far from now."""
+    try:
+        at = dt.datetime.fromtimestamp(int(triggered) / 1000, dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        raise SignatureError(f"triggeredAt {str(triggered)[:40]!r} is not a time in milliseconds") from None
+    now = dt.datetime.now(dt.UTC)
+    if at < now - MAX_DELIVERY_AGE or at > now + MAX_CLOCK_SKEW:
+        raise SignatureError(f"triggeredAt {at:%Y-%m-%d %H:%M} UTC is too far from now (a replayed delivery?)")
+
+
 @register
 class Lever(Vendor):
     """Lever webhooks, normalised."""
@@ -61,20 +79,17 @@ class Lever(Vendor):
     name = SOURCE
 
     def verify(self, headers, body, integration):
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise SignatureError("no signature (the body is not JSON)") from None
-        if not isinstance(payload, dict) or payload.get("token") is None or payload.get("triggeredAt") is None:
-            raise SignatureError("no signature")
-        message = f"{payload['token']}{payload['triggeredAt']}".encode()
+        payload = read_object(body)
+        token, triggered = payload.get("token"), payload.get("triggeredAt")
+        if not isinstance(token, str) or not token or not isinstance(triggered, int | str) or triggered == "":
+            raise SignatureError("no signature (a Lever delivery carries token, triggeredAt and signature)")
+        message = f"{token}{triggered}".encode()
         check_hex_signature(payload.get("signature"), message, integration)
+        _check_fresh(triggered)
 
     def event_id(self, headers, body, payload):
-        # The signed pair names the delivery: Lever signs no more than token and triggeredAt, so a
-        # captured signature replayed with other data is the same delivery again, not a new event.
-        if payload.get("id"):
-            return str(payload["id"])
+        # The signed pair alone names the delivery: Lever signs no more than token and triggeredAt,
+        # so a captured delivery resent with another `id` or other data is the same delivery again.
         return f"{payload['token']}:{payload['triggeredAt']}"
 
     def action(self, payload):

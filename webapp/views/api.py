@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from ..auth import token_required
 from ..db import database
 from ..envelope import EnvelopeError, validate
+from ..inbound import InboundError, read_object
 from ..models import Event, Task, User
 from ..pipeline import accept
 from ..queue import get_queue, redis_connection
@@ -70,11 +71,10 @@ def _too_large(exc):
 @token_required
 def post_event():
     """Accept an event envelope into the inbox: 202 when new, 200 when a repeat."""
-    envelope = request.get_json(silent=True)
-    if envelope is None:
-        return _error(400, "invalid_event", "the body must be a JSON object", field="(body)")
     try:
-        envelope = validate(envelope, source="api")
+        envelope = validate(read_object(request.get_data(cache=True)), source="api")
+    except InboundError as exc:
+        return _error(400, "invalid_event", exc.message, field=exc.field or "(body)")
     except EnvelopeError as exc:
         return _error(400, "invalid_event", exc.message, field=exc.field)
     row, created = accept(

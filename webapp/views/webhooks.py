@@ -3,12 +3,16 @@
 Processing happens later in a worker, so the vendor gets its 200 in milliseconds.
 """
 
+import logging
+
 from flask import Blueprint, jsonify
 
+from ..inbound import InboundError, check_id, read_json
 from ..integrations.base import VENDORS, SignatureError
 from ..models import Integration
 from ..pipeline import accept
 
+log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 
@@ -30,21 +34,22 @@ def receive(provider, key):
     # Read before verifying: a body over MAX_CONTENT_LENGTH is refused here with a 413.
     body = request.get_data(cache=True)
     try:
+        # The signature first, then the body (a vendor that signs inside the body, as Lever does,
+        # reads it with the same bounded parser).
         vendor.verify(request.headers, body, integration)
         payload = vendor.parse(body)
+        if not isinstance(payload, dict):
+            raise InboundError(f"a {provider} webhook's body must be a JSON object", "bad_json", "(body)")
+        event_id = check_id(vendor.event_id(request.headers, body, payload), "the delivery's id")
+        action = check_id(vendor.action(payload), "the delivery's action")
+        if vendor.is_ping(payload):
+            return _answer(200, ok=True, ping=True)
+        vendor.check(payload)
     except SignatureError as exc:
         return _answer(401, error="bad_signature", message=str(exc))
-    except ValueError:
-        return _answer(400, error="bad_json", message="the body is not JSON")
-    if vendor.is_ping(payload):
-        return _answer(200, ok=True, ping=True)
-    row, created = accept(
-        integration.account,
-        provider,
-        vendor.event_id(request.headers, body, payload),
-        payload,
-        type=vendor.action(payload),
-    )
+    except InboundError as exc:
+        return _answer(400, error=exc.error, message=exc.message)
+    row, created = accept(integration.account, provider, event_id, payload, type=action)
     return _answer(200, ok=True, event=row.id, duplicate=not created)
 
 
@@ -87,15 +92,30 @@ def _graph_notifications(integration):
 
     from ..models import CalendarWatch
 
-    payload = request.get_json(silent=True) or {}
+    payload = read_json(request.get_data(cache=True))
+    notifications = payload.get("value") if isinstance(payload, dict) else None
+    if not isinstance(notifications, list):
+        raise InboundError("a Graph notification body is an object whose 'value' is a list", "bad_json", "value")
     matched = []
-    for notification in payload.get("value") or []:
+    for notification in notifications:
         if not isinstance(notification, dict):
             continue
-        watch = CalendarWatch.by_channel(integration, notification.get("subscriptionId"))
-        if watch is not None and watch.token_matches(notification.get("clientState")):
+        channel, state = notification.get("subscriptionId"), notification.get("clientState")
+        if not isinstance(channel, str) or not isinstance(state, str):
+            continue
+        watch = CalendarWatch.by_channel(integration, channel)
+        if watch is not None and watch.token_matches(state):
             matched.append((watch, notification))
     return matched
+
+
+def _dropped(integration):
+    """No notification of the batch names a subscription with its clientState: acknowledged and
+    dropped (Graph retries anything else for hours), and logged for whoever looks."""
+    log.warning(
+        "Graph notifications for integration %s name no known subscription and clientState; dropped", integration.id
+    )
+    return "", 202
 
 
 @bp.post("/microsoft/<key>")
@@ -110,9 +130,12 @@ def microsoft(key):
     integration = Integration.for_webhook("microsoft", key)
     if integration is None:
         return _answer(404, error="not_found", message="no such webhook")
-    matched = _graph_notifications(integration)
+    try:
+        matched = _graph_notifications(integration)
+    except InboundError as exc:
+        return _answer(400, error=exc.error, message=exc.message)
     if not matched:
-        return _answer(401, error="bad_client_state", message="no notification with a known clientState")
+        return _dropped(integration)
     for watch in {w.id: w for w, _ in matched}.values():
         request_sync(watch)
     return "", 202
@@ -130,9 +153,12 @@ def microsoft_lifecycle(key):
     integration = Integration.for_webhook("microsoft", key)
     if integration is None:
         return _answer(404, error="not_found", message="no such webhook")
-    matched = _graph_notifications(integration)
+    try:
+        matched = _graph_notifications(integration)
+    except InboundError as exc:
+        return _answer(400, error=exc.error, message=exc.message)
     if not matched:
-        return _answer(401, error="bad_client_state", message="no notification with a known clientState")
+        return _dropped(integration)
     for watch, notification in matched:
         event = notification.get("lifecycleEvent")
         if event == "reauthorizationRequired":
