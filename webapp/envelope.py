@@ -5,7 +5,17 @@ import datetime as dt
 from .rules import EVENT_TYPES
 
 # Records that carry an id when present; people and answers do not.
-RECORDS_WITH_ID = ("application", "candidate", "job", "stage", "previous_stage", "interview", "schedule", "integration", "merged_into")
+RECORDS_WITH_ID = (
+    "application",
+    "candidate",
+    "job",
+    "stage",
+    "previous_stage",
+    "interview",
+    "schedule",
+    "integration",
+    "merged_into",
+)
 
 
 class EnvelopeError(ValueError):
