@@ -40,7 +40,7 @@ import re
 import time
 from functools import reduce
 
-from peewee import CharField, TextField
+from peewee import OP, SQL, CharField, Expression, NodeList, TextField, Value
 
 from .db import database, is_sqlite
 from .models import MODELS, Application, Candidate, Task, utcnow
@@ -185,6 +185,13 @@ def _json_forms(text):
     return {text, json.dumps(text)[1:-1]}
 
 
+def _contains(field, text):
+    """field LIKE %text% (case-insensitive), the pattern unconverted: a JSON field would quote it."""
+    escaped = text.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+    pattern = NodeList((Value(f"%{escaped}%", converter=False), SQL("ESCAPE"), Value("\\", converter=False)))
+    return Expression(field, OP.ILIKE, pattern)
+
+
 def _text_fields(model):
     return [
         f
@@ -204,7 +211,7 @@ def _gather_from_events(account, known):
         if not fields:
             continue
         query = model.select().where(
-            model.account == account, reduce(operator.or_, [f.contains(known.candidate_id) for f in fields])
+            model.account == account, reduce(operator.or_, [_contains(f, known.candidate_id) for f in fields])
         )
         for row in query:
             for field in fields:
@@ -290,7 +297,7 @@ class _Scrub:
             forms |= _json_forms(needle)
         if _is_json_field(field):
             forms.add(self.known.candidate_id)  # the candidate's own records, found by id
-        return [field.contains(form) for form in forms]
+        return [_contains(field, form) for form in forms]
 
     def tables(self, account):
         """Scrub every text and JSON column of the account's rows; returns how many rows changed."""
