@@ -6,6 +6,8 @@ Each test goes through the real webhook endpoint (or the API) and a real worker 
 vendors' documented payloads."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg2
@@ -36,9 +38,7 @@ def leftovers(settings, *strings):
     every row of every PostgreSQL table."""
     url = settings["DATABASE_URL"]
     if url.startswith("sqlite:///"):
-        path = Path(url[len("sqlite:///") :])
-        files = [path, Path(f"{path}-wal")]
-        haystack = b"".join(f.read_bytes() for f in files if f.exists()).lower()
+        haystack = _sqlite_bytes(Path(url[len("sqlite:///") :]))
     else:
         connection = psycopg2.connect(url)
         try:
@@ -49,8 +49,20 @@ def leftovers(settings, *strings):
                     rows += [row[0] for row in cursor.fetchall()]
         finally:
             connection.close()
-        haystack = "\n".join(rows).lower().encode()
+        haystack = "\n".join(rows).encode()
+    haystack = haystack.lower()
     return [s for s in strings if any(form in haystack for form in _forms(s))]
+
+
+def _sqlite_bytes(path):
+    """The raw bytes of the database file and its write-ahead log, read by another process: closing
+    a file of the database in this one would drop the locks this process's connections hold on it
+    (POSIX advisory locks are per process), and a worker would then delete the log under them."""
+    script = (
+        "import sys, pathlib; p = pathlib.Path(sys.argv[1]); "
+        "sys.stdout.buffer.write(b''.join(f.read_bytes() for f in (p, pathlib.Path(f'{p}-wal')) if f.exists()))"
+    )
+    return subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, check=True).stdout
 
 
 def history_notes(task_id):
