@@ -3,8 +3,9 @@ from the mirror, the tasks and the stored events, and (on SQLite) from the datab
 
 The worker calls `erase` for each `candidate.erased` event it processes, after the rulebook has
 completed the candidate's open tasks (their applications are listed in the event by
-`with_applications`, so the completion is the rulebook's, with its reason in each task's history).
-Then, in the same transaction:
+`with_applications`, so the completion is the rulebook's, with its reason in each task's history;
+a task the rulebook left open, raised by an event dated after the erasure, is completed here with
+the same reason). Then, in the same transaction:
 
 - The candidate's row keeps its ids (later events about them stay consistent) and loses its name
   and e-mail; it is marked erased, so a later event does not bring them back (see mirror.py).
@@ -44,6 +45,7 @@ from peewee import OP, SQL, CharField, Expression, NodeList, TextField, Value
 
 from .db import database, is_sqlite
 from .models import MODELS, Application, Candidate, Task, utcnow
+from .rules import EVENT_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +86,12 @@ def _open_tasks_of(account, candidate_id):
     return [t for t in tasks if str(((t.subjects or {}).get("candidate") or {}).get("id")) == candidate_id]
 
 
-def erase(account, data, event_row=None):
-    """Erase the candidate a processed candidate.erased event names; returns how many rows changed."""
+def erase(account, data, store=None):
+    """Erase the candidate a processed candidate.erased event names; returns how many rows changed.
+
+    store: the worker's task store, to complete what the rulebook left open of the candidate's
+    tasks (one raised by an event dated after the erasure: the candidate is gone all the same).
+    """
     candidate_id = str(data["candidate"]["id"])
     candidate = Candidate.by_external_id(account.id, candidate_id)
     if candidate is None:
@@ -99,6 +105,8 @@ def erase(account, data, event_row=None):
     scrub = _Scrub(known, survivor)
     if survivor is not None:
         _follow_survivor(account, candidate, survivor)
+    elif store is not None:
+        _complete_left_open(account, data, store)
     changed = scrub.tables(account)
     candidate.name = PLACEHOLDER
     candidate.email = None
@@ -106,6 +114,18 @@ def erase(account, data, event_row=None):
     candidate.save()
     log.info("erased candidate %s of account %s (%s rows scrubbed)", candidate_id, account.id, changed)
     return changed
+
+
+def _complete_left_open(account, data, store):
+    """Complete the candidate's tasks still open, with the reason the default rulebook gives."""
+    reason = f"{EVENT_TYPES[EVENT_TYPE].reason} ({data.get('reason') or 'in the ATS'})"
+    applications = set(data.get("applications") or [])
+    for task in Task.select().where(Task.account == account, Task.status == Task.OPEN):
+        about = task.subjects or {}
+        if str((about.get("candidate") or {}).get("id")) == str(data["candidate"]["id"]) or (
+            str((about.get("application") or {}).get("id")) in applications
+        ):
+            store.complete(task, None, reason)
 
 
 def _survivor(account, record, merged_away):

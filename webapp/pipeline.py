@@ -168,7 +168,7 @@ def _process(row, rulebook):
         problems.extend(str(problem) for problem in outcome.problems)
         if erasing:
             # After the rulebook completed the candidate's tasks; what the batch remembers is stale.
-            erasure.erase(account, data, row)
+            erasure.erase(account, data, store)
             mirror.forget()
             erased = True
     if problems:
