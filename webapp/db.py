@@ -16,6 +16,9 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     # Short: waiting for the write lock is done by _PollForWriteLock, in finer steps.
     "busy_timeout": 2,
+    # Deleted and overwritten content is zeroed, not left in free space: an erased candidate's
+    # data must not stay in the file (webapp/erasure.py checkpoints the WAL after an erasure).
+    "secure_delete": 1,
 }
 LOCK_WAIT_SECONDS = 15
 

@@ -6,7 +6,17 @@ from .inbound import MAX_ID_LENGTH
 from .rules import EVENT_TYPES
 
 # Records that carry an id when present; people and answers do not.
-RECORDS_WITH_ID = ("application", "candidate", "job", "stage", "previous_stage", "interview", "schedule", "integration")
+RECORDS_WITH_ID = (
+    "application",
+    "candidate",
+    "job",
+    "stage",
+    "previous_stage",
+    "interview",
+    "schedule",
+    "integration",
+    "merged_into",
+)
 
 
 class EnvelopeError(ValueError):

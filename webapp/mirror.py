@@ -224,12 +224,14 @@ def apply(account, envelope):
         )
     if isinstance(data.get("candidate"), dict) and data["candidate"].get("id") is not None:
         rec = data["candidate"]
+        known = _find(Candidate, account, rec["id"])
+        erased = known is not None and known.erased_at is not None  # an event never brings them back
         candidate = _upsert(
             Candidate,
             account,
             rec["id"],
-            name=rec.get("name"),
-            email=rec.get("email"),
+            name=None if erased else rec.get("name"),
+            email=None if erased else rec.get("email"),
             coordinator=user_for(account, rec.get("coordinator")),
             url=rec.get("url"),
         )
@@ -407,8 +409,12 @@ def enrich(account, data):
         )
     candidate = _by_external_id(Candidate, account, data.get("candidate"))
     if candidate is not None:
+        event_record = data["candidate"]
+        if candidate.erased_at is not None:
+            # Erased (webapp/erasure.py): what the event says of the person is not used.
+            event_record = {k: v for k, v in event_record.items() if k not in ("name", "email")}
         data["candidate"] = _merge(
-            data["candidate"],
+            event_record,
             {
                 "name": candidate.name or None,
                 "email": candidate.email,

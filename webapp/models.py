@@ -363,7 +363,11 @@ class Interview(BaseModel):
 
 
 class Candidate(BaseModel):
-    """A candidate, with the coordinator the ATS names for them."""
+    """A candidate, with the coordinator the ATS names for them.
+
+    An erased candidate (deleted, anonymised or merged away in the ATS) keeps its row and ids, so
+    that later events about it stay consistent, but none of its personal data: see webapp/erasure.py.
+    """
 
     account = ForeignKeyField(Account, on_delete="CASCADE")
     external_id = CharField()
@@ -372,6 +376,7 @@ class Candidate(BaseModel):
     coordinator = ForeignKeyField(User, null=True, on_delete="SET NULL")
     url = CharField(null=True)
     updated_at = UTCDateTimeField(default=utcnow)
+    erased_at = UTCDateTimeField(null=True)
 
     class Meta:
         indexes = ((("account", "external_id"), True),)

@@ -10,7 +10,7 @@ import traceback
 from flask import current_app
 from peewee import IntegrityError
 
-from . import mirror
+from . import erasure, mirror
 from .db import database, is_postgres, is_sqlite
 from .integrations import PREPARERS, normalise, prepare
 from .integrations.base import MirrorOnly
@@ -134,29 +134,43 @@ def process_batch(batch_size):
         # Each account's rulebook in force, looked up once per batch: a saved version applies
         # from the next batch on, without restarting the worker.
         rulebooks = rulebooks_for({row.account_id for row in rows})
+        erased = False
         accounts = {a.id: a for a in Account.select().where(Account.id.in_({row.account_id for row in rows}))}
         with mirror.batch():
             for row in rows:
                 row.account = accounts[row.account_id]
                 try:
                     with database.atomic():
-                        _process(row, rulebooks[row.account_id])
+                        erased |= _process(row, rulebooks[row.account_id])
                 except Exception as exc:  # a failing row must not stop the batch
                     mirror.forget()  # its savepoint rolled back what the mirror remembers
                     _record_failure(row, exc)
+    if erased:
+        erasure.checkpoint()  # the erased data's old versions out of the write-ahead log too
     return len(rows)
 
 
 def _process(row, rulebook):
+    """Process one inbox row; True when it erased a candidate."""
     account = row.account
     envelopes = normalise(row)
     store = TaskStore(account, row, rulebook)
     problems = []
+    erased = False
     for envelope in envelopes:
         for implied in mirror.implied_moves(account, envelope):
             apply_event(rulebook, implied, store, resolve_only=True)
-        outcome = apply_event(rulebook, dict(envelope, data=mirror.apply(account, envelope)), store)
+        data = mirror.apply(account, envelope)
+        erasing = envelope["type"] == erasure.EVENT_TYPE
+        if erasing:
+            data = erasure.with_applications(account, data)
+        outcome = apply_event(rulebook, dict(envelope, data=data), store)
         problems.extend(str(problem) for problem in outcome.problems)
+        if erasing:
+            # After the rulebook completed the candidate's tasks; what the batch remembers is stale.
+            erasure.erase(account, data, store)
+            mirror.forget()
+            erased = True
     if problems:
         row.status = Event.INCOMPLETE
     else:
@@ -169,6 +183,7 @@ def _process(row, rulebook):
     row.save(
         only=[Event.status, Event.note, Event.attempts, Event.processed_at, Event.last_error, Event.next_attempt_at]
     )
+    return erased
 
 
 def _record_failure(row, exc):

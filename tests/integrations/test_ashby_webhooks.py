@@ -17,9 +17,10 @@ EXPECTED = {
     "candidateHire": ["application.closed"],
     "jobCreate": ["job.created"],
     "jobUpdate": ["job.closed"],  # the example closes the job
+    "candidateDelete": ["candidate.erased"],
+    "candidateMerge": ["candidate.erased"],  # the deleted candidate; its tasks follow the merged one
 }
 IGNORED_ON_PURPOSE = {
-    "candidateMerge": "Ashby's application ids stay the source of truth; candidate ids are not used for tasks",
     "offerCreate": "offers are not scheduling work",
 }
 ALL_PAYLOADS = sorted(p.stem for p in (PAYLOADS / "ashby").glob("*.json"))

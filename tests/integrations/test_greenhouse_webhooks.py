@@ -18,19 +18,20 @@ EXPECTED = {
     "reject_candidate": ["application.closed"],
     "hire_candidate": ["application.closed"],
     "delete_application": ["application.closed"],
-    "delete_candidate": ["application.closed", "application.closed"],  # one per deleted application
+    # The candidate erased (their tasks complete), then each deleted application closed.
+    "delete_candidate": ["candidate.erased", "application.closed", "application.closed"],
+    "candidate_anonymized": ["candidate.erased"],
     "job_created": ["job.created"],
     "job_deleted": ["job.closed"],
     "job_interview_stage_deleted": ["stage.deleted"],
     # Processed for the mirror alone: no Docket event.
     "job_updated": [],  # the example job is still open: its name and coordinator are kept current
     "update_candidate": [],  # and a hand-over of tasks when the coordinator changes
-    "merge_candidate": [],  # likewise
+    "merge_candidate": ["candidate.erased"],  # the merged-away record; its tasks follow the survivor
 }
 IGNORED_ON_PURPOSE = {
     "interview_deleted": "the example interview is unknown to the mirror (see the test with a known one)",
     "application_updated": "field edits; stage moves arrive as candidate_stage_change",
-    "candidate_anonymized": "privacy erasure of fields Docket does not keep",
     "department_deleted": "departments do not affect scheduling",
     "job_approved": "approval flows precede job_created/job_updated",
     "job_post_created": "job posts are the public listing, not the job",

@@ -19,6 +19,7 @@ EXPECTED = {
     "interviewCreated": ["schedule.created"],
     "interviewUpdated": ["schedule.updated"],
     "interviewDeleted": ["schedule.cancelled"],
+    "candidateDeleted": ["candidate.erased", "application.closed"],
     "applicationCreated": [],  # processed for the mirror: a new opportunity is in no stage Docket knows yet
 }
 IGNORED_ON_PURPOSE = {}

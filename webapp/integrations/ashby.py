@@ -121,3 +121,30 @@ class Ashby(Vendor):
         # Still open: keep the mirror's title and coordinator current; no Docket event.
         apply(row.account, envelope(SOURCE, row.external_id, "job.updated", occurred, job=_job_record(job)))
         return MirrorOnly()
+
+    def _erased(self, row, candidate_id, reason, merged_into=None):
+        if not candidate_id:
+            return []
+        return [
+            envelope(
+                SOURCE,
+                row.external_id,
+                "candidate.erased",
+                first_time(default=row.received_at),
+                candidate=record(id=candidate_id),
+                merged_into=record(id=merged_into) if merged_into else None,
+                reason=reason,
+            )
+        ]
+
+    def _on_candidateDelete(self, row, data):
+        """A candidate deleted in Ashby: Docket erases them, and their tasks complete for that reason."""
+        return self._erased(row, (data.get("candidate") or {}).get("id"), "deleted in Ashby")
+
+    def _on_candidateMerge(self, row, data):
+        """Two candidates merged in Ashby: the deleted one is erased, its tasks follow the merged one."""
+        survivor = (data.get("mergedCandidate") or {}).get("id")
+        if not survivor:
+            return []
+        deleted = (data.get("deletedCandidate") or {}).get("id")
+        return self._erased(row, deleted, "merged into another candidate in Ashby", merged_into=survivor)

@@ -71,6 +71,22 @@ def _candidate_record(candidate):
     )
 
 
+def _erased(row, candidate_id, reason, merged_into=None, applications=None):
+    """A candidate.erased envelope, or None without a candidate id."""
+    if candidate_id is None:
+        return None
+    return envelope(
+        SOURCE,
+        row.external_id,
+        "candidate.erased",
+        first_time(default=row.received_at),
+        candidate=record(id=candidate_id),
+        merged_into=record(id=merged_into) if merged_into is not None else None,
+        applications=applications or None,
+        reason=reason,
+    )
+
+
 def _job_of(application):
     jobs = application.get("jobs") or ([application["job"]] if isinstance(application.get("job"), dict) else [])
     return jobs[0] if jobs else None
@@ -188,9 +204,12 @@ class Greenhouse(Vendor):
         ]
 
     def _on_delete_candidate(self, row, payload, integration):
-        """Deleting a candidate deletes their applications: each is closed."""
+        """Deleting a candidate deletes their applications: Docket erases the candidate (their tasks
+        complete, for that reason) and closes each application."""
         candidate = payload.get("person") or {}
-        return [
+        applications = [str(i) for i in candidate.get("deleted_application_ids") or []]
+        erased = [_erased(row, candidate.get("id"), "deleted in Greenhouse", applications=applications)]
+        return [e for e in erased if e] + [
             envelope(
                 SOURCE,
                 f"{row.external_id}:{application_id}",
@@ -202,6 +221,12 @@ class Greenhouse(Vendor):
             )
             for application_id in candidate.get("deleted_application_ids") or []
         ]
+
+    def _on_candidate_anonymized(self, row, payload, integration):
+        """Greenhouse replaced some of the candidate's fields: Docket erases all it holds of them
+        (its copies of the payloads hold every field, not only those Greenhouse lists)."""
+        erased = _erased(row, payload.get("candidate_id"), "anonymised in Greenhouse")
+        return [erased] if erased else []
 
     # -- candidates: mirror only, and a new coordinator takes over the candidate's open tasks -----
 
@@ -236,6 +261,8 @@ class Greenhouse(Vendor):
                     hand_over_candidate_tasks(
                         row.account, merged["id"], User.for_email(row.account, coordinator["email"]), row
                     )
+            # The merged-away record is erased; its tasks follow the survivor (webapp/erasure.py).
+            return [_erased(row, merged["id"], "merged into another candidate in Greenhouse", merged_into=survivor_id)]
         return MirrorOnly()
 
     # -- jobs, stages, interviews -----------------------------------------------------------------

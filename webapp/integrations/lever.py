@@ -239,6 +239,26 @@ class Lever(Vendor):
     _on_interviewDeleted = _interview("schedule.cancelled")
     del _interview
 
+    def _on_candidateDeleted(self, row, data, occurred):
+        """Deleting a candidate deletes the person and their opportunities: Docket erases the
+        candidate (their tasks complete, for that reason) and closes the opportunity."""
+        records, _ = self._records(row, data)
+        if not records["candidate"]:
+            return []
+        erased = envelope(
+            SOURCE,
+            row.external_id,
+            "candidate.erased",
+            occurred,
+            candidate=record(id=records["candidate"]["id"]),
+            applications=[str(data["opportunityId"])],
+            reason="deleted in Lever",
+        )
+        closed = envelope(
+            SOURCE, f"{row.external_id}:closed", "application.closed", occurred, reason="deleted", **records
+        )
+        return [erased, closed]
+
 
 def fetch_lookups(integration, data, client):
     """What Lever's API says about a delivery's opportunity, as Docket records for `normalise`:

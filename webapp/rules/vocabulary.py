@@ -93,6 +93,10 @@ DATA_NAMES: dict[str, str] = {
     "integration": "integration",
     "error": "error",
     "account": "account",
+    # candidate.erased: the surviving record of a merge, and the ids of the candidate's applications
+    # (the event's, the mirror's and those of the candidate's open tasks: the worker fills them in).
+    "merged_into": "candidate",
+    "applications": LIST,
 }
 
 
@@ -125,9 +129,14 @@ EVENT_TYPES: dict[str, EventType] = {
             ["application", "candidate", "job", "stage", "reason"],
             "the application was closed",
         ),
-        # A candidate deleted, anonymised or merged away in the ATS: their applications close and
-        # Docket erases what it holds of them.
-        _event("candidate.erased", ["candidate", "reason"], "the candidate's personal data was erased"),
+        # A candidate deleted, anonymised or merged away (into `merged_into`) in the ATS: their open
+        # tasks complete (or, after a merge, follow the survivor) and Docket erases what it holds of
+        # them (webapp/erasure.py).
+        _event(
+            "candidate.erased",
+            ["candidate", "reason", "merged_into", "applications"],
+            "the candidate's personal data was erased",
+        ),
         _event("job.created", ["job"], "the job was created"),
         _event("job.closed", ["job"], "the job was closed"),
         _event("stage.created", ["job", "stage"], "the stage was added"),
