@@ -18,6 +18,7 @@ from flask import current_app, has_app_context
 
 from ..db import database, is_postgres
 from ..models import Application, Candidate, Integration, User
+from . import schedules
 from .base import (
     MirrorOnly,
     Vendor,
@@ -31,7 +32,6 @@ from .base import (
     register,
     update_candidate_coordinator,
 )
-from . import schedules
 from .http import header, next_link, urllib_transport
 
 log = logging.getLogger(__name__)
