@@ -316,15 +316,9 @@ class Greenhouse(Vendor):
             return []
         schedule = si.schedule
         remaining = [i for i in schedules.described(schedule) if i["external_id"] != str(scheduled_id)]
-        event = schedules.schedule_event(
-            row.account,
-            SOURCE,
-            row.external_id,
-            first_time(default=row.received_at),
-            schedule.external_id,
-            remaining,
+        return schedules.schedule_event(
+            row.account, SOURCE, row.external_id, first_time(default=row.received_at), schedule.external_id, remaining
         )
-        return [event] if event else MirrorOnly()
 
 
 def is_envelope(payload):

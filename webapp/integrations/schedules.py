@@ -17,7 +17,7 @@ import json
 
 from .. import mirror, schedule_changes
 from ..models import Application, Attendee, Schedule, ScheduledInterview, Stage
-from .base import envelope, record
+from .base import MirrorOnly, envelope, record
 
 VENDOR_NAMES = {"greenhouse": "Greenhouse", "ashby": "Ashby"}
 
@@ -118,12 +118,14 @@ def schedule_event(
     actor=None,
     candidate=None,
 ):
-    """Mirror a schedule made in the ATS as it is now and return the Docket event its change
-    raises, or None when there is nothing for the rulebook (the mirror is updated all the same).
+    """Mirror a schedule made in the ATS as it is now and return, as an adapter does, the Docket
+    event its change raises: `[event]`; `MirrorOnly()` when the mirror changed but nothing is for
+    the rulebook; `[]` for a schedule never booked that Docket has not seen.
 
     `interviews` are the schedule's interviews now (see mirror.record_ats_schedule); `cancelled`
     says the ATS cancelled the schedule, as does a schedule left with none. `actor` is the person
-    the ATS says made the schedule, when it says so.
+    the ATS says booked the schedule: named on schedule.created only, since the one who booked a
+    schedule is not who edited or cancelled it.
     """
     schedule = mirror.find(Schedule, account, schedule_id)
     if schedule is not None and schedule.source != source:
@@ -131,7 +133,7 @@ def schedule_event(
     known = schedule is not None and schedule.status != "cancelled"
     live = bool(interviews) and not cancelled
     if not known and not live:
-        return None  # never scheduled as far as Docket knows: nothing to undo
+        return []  # never booked as far as Docket knows: nothing to undo
     if application_id is None and schedule is not None and schedule.application_id:
         application_id = schedule.application.external_id
     if stage_id is None and schedule is not None and schedule.stage_id:
@@ -146,8 +148,6 @@ def schedule_event(
             changes = {"summary": f"scheduled {who} for the {_stage_words(account, stage_id)} in {vendor}"}
     elif not live:
         etype = "schedule.cancelled"
-        if actor:
-            changes = {"summary": f"cancelled the {_stage_words(account, stage_id)} in {vendor}"}
     else:
         etype = "schedule.updated"
         changes = schedule_changes.describe(*_paired(before, interviews))
@@ -166,8 +166,8 @@ def schedule_event(
         organizer=organizer,
     )
     if etype is None:
-        return None
-    return envelope(
+        return MirrorOnly()
+    event = envelope(
         source,
         event_id,
         etype,
@@ -176,6 +176,7 @@ def schedule_event(
         application=record(id=application_id) if application_id is not None else None,
         stage=record(id=stage_id) if stage_id is not None else None,
         candidate=record(**candidate) if candidate and candidate.get("id") is not None else None,
-        actor=actor,
+        actor=actor if etype == "schedule.created" else None,
         changes=changes,
     )
+    return [event]

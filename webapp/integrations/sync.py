@@ -183,7 +183,7 @@ def _schedule_events(integration, items, organizers, now):
         occurred = first_time(
             *sorted((str(i.get("updated_at") or "") for i in group["items"]), reverse=True), default=now
         )
-        event = schedules.schedule_event(
+        raised = schedules.schedule_event(
             account,
             "greenhouse",
             "",  # named below, from what the schedule is now: a re-sync repeats the id
@@ -194,7 +194,7 @@ def _schedule_events(integration, items, organizers, now):
             stage_id=group["stage"],
             organizer=organizer,
         )
-        if event is not None:
+        for event in raised:
             event["id"] = _event_id(integration, event["type"], schedule_id, schedules.fingerprint(interviews))
             events.append(event)
     return events
