@@ -16,7 +16,7 @@ import hashlib
 import json
 
 from .. import mirror, schedule_changes
-from ..models import Application, Attendee, Schedule, ScheduledInterview, Stage
+from ..models import Application, Attendee, Schedule, ScheduledInterview, Stage, to_utc
 from .base import MirrorOnly, envelope, record
 
 VENDOR_NAMES = {"greenhouse": "Greenhouse", "ashby": "Ashby"}
@@ -127,6 +127,8 @@ def schedule_event(
     the ATS says booked the schedule: named on schedule.created only, since the one who booked a
     schedule is not who edited or cancelled it.
     """
+    # Times as the mirror keeps them (aware datetimes), so that the same time compares equal.
+    interviews = [dict(i, starts_at=to_utc(i["starts_at"]), ends_at=to_utc(i["ends_at"])) for i in interviews]
     schedule = mirror.find(Schedule, account, schedule_id)
     if schedule is not None and schedule.source != source:
         raise ValueError(f"schedule {schedule_id} was not made in {source}")
