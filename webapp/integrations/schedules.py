@@ -99,6 +99,15 @@ def fingerprint(interviews):
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _candidate_name(account, application_id, candidate):
+    if candidate and candidate.get("name"):
+        return candidate["name"]
+    application = mirror.find(Application, account, application_id) if application_id is not None else None
+    if application is not None and application.candidate_id and application.candidate.name:
+        return application.candidate.name
+    return "the candidate"
+
+
 def _stage_words(account, stage_id):
     stage = mirror.find(Stage, account, stage_id) if stage_id is not None else None
     return (stage.name if stage is not None and stage.name else "interview").lower()
@@ -146,7 +155,7 @@ def schedule_event(
     if not known:
         etype = "schedule.created"
         if actor:
-            who = (candidate or {}).get("name") or "the candidate"
+            who = _candidate_name(account, application_id, candidate)
             changes = {"summary": f"scheduled {who} for the {_stage_words(account, stage_id)} in {vendor}"}
     elif not live:
         etype = "schedule.cancelled"
