@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.helpers import csrf_from, sign_in_coordinator
 from webapp.models import Event, Schedule, Stage
 
 from .test_ashby_webhooks import TECHNICAL, post, raw
@@ -176,3 +177,18 @@ def test_a_moved_interview_completes_every_decline_of_it(client, acme, drain):
     drain()
     [task] = acme.tasks(category="interviewer_declined")
     assert task["status"] == "completed"
+
+
+def test_a_schedule_made_in_ashby_is_edited_there_not_in_docket(client, acme, drain):
+    post(client, acme.account, raw("interviewScheduleCreate"))
+    drain()
+    sign_in_coordinator(client, acme.account)
+    page = client.get(f"/schedules/{SCHEDULE}/edit")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "made in Ashby: edit or cancel it there" in html
+    assert "Cancel the schedule" not in html and "Save changes" not in html
+    token = csrf_from(html)
+    assert client.post(f"/schedules/{SCHEDULE}/edit", data={"csrf_token": token}).status_code == 409
+    assert client.post(f"/schedules/{SCHEDULE}/cancel", data={"csrf_token": token}).status_code == 303
+    assert Schedule.get(Schedule.external_id == SCHEDULE).status == "scheduled"
+    assert Event.select().where(Event.source == "docket").count() == 0
