@@ -73,7 +73,7 @@ def test_check_shows_each_problem_beside_its_line(client, admin):
     line = DEFAULT.splitlines().index("    event: job.created") + 1
     response = post(client, admin, "/admin/rules/check", broken())
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 422  # the draft cannot be saved as it is
     assert f'<li id="line-{line}" class="has-problem">' in html
     note = re.search(rf'<li class="note" data-line="{line}"[^>]*>([^<]*)</li>', html)
     assert note and note.group(1).startswith(f"{line}:12 ") and "job.createdd" in note.group(1)

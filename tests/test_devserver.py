@@ -63,3 +63,24 @@ def test_serve_starts_the_demo_a_worker_and_the_web_app_and_ctrl_c_stops_them(wo
     with pytest.raises(ProcessLookupError):
         os.kill(worker_pid, 0)  # the worker stopped with the server
     assert _get(f"http://127.0.0.1:{port}/login")[0] is None
+
+
+@pytest.mark.slow
+def test_serve_starts_another_worker_when_its_worker_exits(worker_env, app):
+    from webapp.devserver import WorkerSupervisor
+
+    supervisor = WorkerSupervisor(env={**worker_env, "PYTHONPATH": str(ROOT)}).start()
+    try:
+        first = supervisor.process
+        time.sleep(1)
+        os.killpg(first.pid, signal.SIGKILL)  # as the OOM killer would
+        deadline = time.monotonic() + 30
+        while supervisor.process is first and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert supervisor.process is not first and supervisor.restarts == 1
+        assert supervisor.process.poll() is None
+    finally:
+        supervisor.stop()
+    assert supervisor.process.wait(timeout=15) is not None  # stopped with the server, not started again
+    time.sleep(1.5)
+    assert supervisor.restarts == 1

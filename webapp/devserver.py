@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 from werkzeug.serving import run_simple
 
@@ -29,6 +30,64 @@ def _load_demo_once(app):
                 print(f"     {line.rstrip()}", flush=True)
 
 
+WORKER_RESTART_FIRST_SECONDS = 1
+WORKER_RESTART_MAX_SECONDS = 30
+
+
+class WorkerSupervisor:
+    """Keeps one `python -m worker` running: a worker that exits (a crash, an OOM kill) is started
+    again, after a pause that grows while it keeps exiting soon after starting."""
+
+    def __init__(self, command=None, env=None):
+        self.command = command or [sys.executable, "-m", "worker"]
+        self.env = env or dict(os.environ)
+        self.process = None
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def start(self):
+        self._spawn()
+        self._thread.start()
+        return self
+
+    def _spawn(self):
+        # Its own session, like Redis's: Ctrl-C reaches only us, and we stop the worker before Redis.
+        with self._lock:
+            if not self._stopping.is_set():
+                self.process = subprocess.Popen(self.command, env=self.env, start_new_session=True)
+                print(f" * worker started (pid {self.process.pid})", flush=True)
+
+    def _watch(self):
+        pause = WORKER_RESTART_FIRST_SECONDS
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            code = self.process.wait()
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started > WORKER_RESTART_MAX_SECONDS:
+                pause = WORKER_RESTART_FIRST_SECONDS  # it had been running: a fresh failure
+            print(f" * worker exited ({code}); starting another in {pause}s", flush=True)
+            if self._stopping.wait(pause):
+                return
+            pause = min(pause * 2, WORKER_RESTART_MAX_SECONDS)
+            self.restarts += 1
+            self._spawn()
+
+    def stop(self, timeout=15):
+        with self._lock:
+            self._stopping.set()
+            process = self.process
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def run_all(app, port, demo=True):
     """Start Redis (embedded, unless REDIS_URL names one), a worker and the web app; stop all on Ctrl-C."""
     redis_server = None
@@ -37,9 +96,7 @@ def run_all(app, port, demo=True):
         print(f" * embedded Redis at {redis_server.url}", flush=True)
     if demo:
         _load_demo_once(app)
-    # Its own session, like Redis's: Ctrl-C reaches only us, and we stop the worker before Redis.
-    worker = subprocess.Popen([sys.executable, "-m", "worker"], env=dict(os.environ), start_new_session=True)
-    print(f" * worker started (pid {worker.pid})", flush=True)
+    worker = WorkerSupervisor().start()
     stop_demo = threading.Event()
     if demo:
         # The demo keeps living: a candidate moves or is scheduled every so often.
@@ -58,11 +115,7 @@ def run_all(app, port, demo=True):
         pass
     finally:
         stop_demo.set()
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        worker.stop()
         if redis_server:
             redis_server.stop()
         print(" * stopped", flush=True)

@@ -535,6 +535,9 @@ class Event(BaseModel):
     next_attempt_at = UTCDateTimeField(null=True)
     processed_at = UTCDateTimeField(null=True)
     note = TextField(null=True)
+    # What the vendor's API said about the row's ids (Lever's opportunity, its owner and stage), looked
+    # up before the worker's transaction; the adapter reads it instead of calling the vendor.
+    lookups = JSONField(null=True)
 
     class Meta:
         indexes = (

@@ -32,7 +32,16 @@ from peewee import IntegrityError
 
 from .db import database
 from .models import Account, Event, RulebookVersion, Task, TaskHistory, utcnow
-from .rules import MemoryStore, Problem, Rulebook, RulebookError, apply_event, load_rulebook, load_rulebook_file
+from .rules import (
+    MemoryStore,
+    Problem,
+    Rulebook,
+    RulebookError,
+    apply_event,
+    load_rulebook,
+    load_rulebook_file,
+    safe_yaml,
+)
 from .rules.engine import EventError
 from .rules.templates import TemplateRenderError
 from .rules.timeline import TimelineError, load_test_file, run_test_case
@@ -112,7 +121,7 @@ def _version_rulebook(account_id, version_id):
         return cached[1]
     version = RulebookVersion.get_by_id(version_id)
     try:
-        rulebook = load_rulebook(version.text, f"version {version.number}")
+        rulebook = load_rulebook(version.text, f"version {version.number}", render_examples=False)
     except RulebookError as exc:
         # Saved versions were valid when saved; an engine upgrade may have made one invalid.
         rulebook = cached[1] if cached else current_rulebook()
@@ -208,7 +217,7 @@ def assess(account, text, tests=""):
 
 def _rule_definitions(text):
     """{rule id: the rule's mapping with the defaults it inherits}, from rulebook text."""
-    document = yaml.safe_load(text) or {}
+    document = safe_yaml.load(text) or {}
     defaults = document.get("defaults") or {}
     return {rule.get("id"): {**defaults, **rule} for rule in document.get("rules") or [] if isinstance(rule, dict)}
 
@@ -263,7 +272,7 @@ def parse_tests(text):
     from .rules import timeline
 
     try:
-        document = yaml.safe_load(text)
+        document = safe_yaml.load(text)
     except yaml.YAMLError as exc:
         raise TimelineError(f"rule tests: not valid YAML: {exc}") from exc
     timeline._check_keys(document, timeline.TEST_FILE_KEYS - {"rulebook"}, "rule tests")

@@ -78,3 +78,27 @@ def test_a_failing_integration_shows_its_last_error(client, admin, connect):
     integration.save()
     html = page(client)
     assert "failing" in html and "Invalid Basic Auth credentials" in html
+
+
+def test_an_admin_sets_then_replaces_the_lever_api_key(client, admin, connect):
+    connect(admin, "lever", secret="tok-1")
+    html = page(client)
+    assert "A Lever API key" in html
+    client.post(
+        "/admin/integrations/lever",
+        data={"csrf_token": csrf_from(html), "webhook_secret": "", "api_key": "first-key"},
+    )
+    client.post(
+        "/admin/integrations/lever",
+        data={"csrf_token": csrf_from(page(client)), "webhook_secret": "", "api_key": "second-key"},
+    )
+    integration = Integration.of(admin.account, "lever")
+    assert (integration.webhook_secret, integration.api_key) == ("tok-1", "second-key")
+    html = page(client)
+    assert "second-key" not in html and "Sync now" not in html.split('id="integration-lever"')[1].split("</section>")[0]
+
+
+def test_setting_the_lever_api_key_needs_the_csrf_token(client, admin, connect):
+    connect(admin, "lever", secret="tok-1")
+    assert client.post("/admin/integrations/lever", data={"api_key": "k"}).status_code == 400
+    assert Integration.of(admin.account, "lever").api_key is None

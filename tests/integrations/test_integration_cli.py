@@ -60,3 +60,15 @@ def test_sync_needs_an_api_key(runner, make_account, connect):
     connect(make_account("Acme"), "greenhouse")
     result = runner.invoke(args=["sync", "greenhouse", "--account", "Acme"])
     assert result.exit_code != 0 and "--api-key" in result.output
+
+
+def test_connect_lever_with_an_api_key_saves_it_and_says_what_it_is_for(runner, make_account):
+    acme = make_account("Acme")
+    result = runner.invoke(
+        args=["connect", "lever", "--account", "Acme", "--webhook-secret", "tok-1,tok-2", "--api-key", "lever-k3y"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "lever-k3y" not in result.output and "tok-1" not in result.output
+    assert "named through Lever's API" in result.output and "flask sync" not in result.output
+    integration = Integration.of(acme.account, "lever")
+    assert integration.api_key == "lever-k3y" and integration.webhook_secrets == ["tok-1", "tok-2"]

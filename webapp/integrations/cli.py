@@ -31,6 +31,13 @@ def webhook_url(integration, base=None):
     return f"{(base or public_url()).rstrip('/')}/webhooks/{integration.provider}/{integration.account.webhook_key}"
 
 
+# What an ATS's API key is for, as `connect` says once it is saved.
+API_KEY_USES = {
+    "greenhouse": "the sync runs every few minutes (or now with `flask sync`).",
+    "lever": "webhooks are named through Lever's API (candidates, owners, stages, postings).",
+}
+
+
 def save_integration(account, provider, webhook_secret=None, api_key=None):
     """Connect an ATS (or replace the secrets given); secrets left out are kept as they were."""
     integration = Integration.of(account, provider)
@@ -53,7 +60,12 @@ def save_integration(account, provider, webhook_secret=None, api_key=None):
     default=None,
     help="ATS: the secret the vendor signs webhooks with (Lever: its signature tokens, comma-separated).",
 )
-@click.option("--api-key", default=None, help="An API key for the periodic sync (Greenhouse: a Harvest key).")
+@click.option(
+    "--api-key",
+    default=None,
+    help="Greenhouse: a Harvest key, for the periodic sync. Lever: an API key, to name the candidates, "
+    "owners, stages and postings its webhooks give only ids for.",
+)
 @click.option("--service-account", type=click.File("r"), default=None, help="Google: the service account's JSON key.")
 @click.option("--domain", default=None, help="Google: the Workspace domain the service account may act for.")
 @click.option("--tenant-id", default=None, help="Microsoft 365: the directory (tenant) id.")
@@ -73,8 +85,8 @@ def connect(provider, account_name, webhook_secret, api_key, **calendar):
     integration = save_integration(_account(account_name), provider, webhook_secret, api_key)
     click.echo(f"{integration.display_name} connected to {integration.account.name}.")
     click.echo(f"Webhook URL: {webhook_url(integration)}")
-    if api_key:
-        click.echo("API key saved; the sync runs every few minutes (or now with `flask sync`).")
+    if api_key and provider in API_KEY_USES:
+        click.echo(f"API key saved; {API_KEY_USES[provider]}")
 
 
 @click.command("sync")

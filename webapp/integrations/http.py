@@ -27,6 +27,14 @@ def header(headers, name, default=None):
     return default
 
 
+def retry_after_seconds(headers, default):
+    """How long a 429's `Retry-After` header (in seconds) says to wait, else the default."""
+    try:
+        return max(0.0, float(header(headers, "Retry-After")))
+    except (TypeError, ValueError):
+        return default
+
+
 def next_link(link_header):
     """The rel="next" URL of an RFC 8288 `Link` header, or None."""
     for part in (link_header or "").split(","):

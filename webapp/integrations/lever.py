@@ -3,18 +3,47 @@
 Lever puts the signature in the body: `signature` is the hex HMAC-SHA256 of
 `token + triggeredAt` keyed with the webhook's signature token (one per event
 type, so an integration may hold several). The body itself is not signed.
-Payloads carry ids only; names come from Docket's mirror where it has them.
+Payloads carry ids only. With an API key, `prepare` asks Lever's API for the opportunity (the
+candidate's name and e-mail, its owner: the candidate's coordinator), its stage and its posting
+(Docket's job) before the worker's transaction and keeps the answers on the inbox row's
+`lookups`; without one, or while Lever does not answer, names come from Docket's mirror.
 Lever's opportunity is Docket's application, its contact the candidate.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 
-from ..models import Application
-from .base import MirrorOnly, SignatureError, Vendor, check_hex_signature, envelope, first_time, record, register
+from ..models import Application, Candidate, Event, User
+from .base import (
+    MirrorOnly,
+    SignatureError,
+    Vendor,
+    check_hex_signature,
+    envelope,
+    first_time,
+    hand_over_candidate_tasks,
+    record,
+    register,
+)
+from .lever_api import (
+    LeverAuthError,
+    LeverError,
+    lever_client,
+    opportunity_posting_id,
+    posting_record,
+    stage_record,
+    user_person,
+)
+
+log = logging.getLogger(__name__)
 
 SOURCE = "lever"
+
+# The events whose tasks name the candidate, the job or the stage: worth a look-up. A hire or an
+# archive only completes tasks, which already carry their names.
+LOOKED_UP = ("candidateStageChange", "applicationCreated", "interviewCreated", "interviewUpdated", "interviewDeleted")
 
 
 def _mirror_application(account, opportunity_id):
@@ -51,6 +80,31 @@ class Lever(Vendor):
     def action(self, payload):
         return str(payload.get("event", "")) if isinstance(payload, dict) else ""
 
+    def prepare(self, event_row, integration):
+        """Look up, through Lever's API, the opportunity a delivery names, with its owner, stage and
+        posting, and keep them on the inbox row (users, stages and postings are cached)."""
+        if integration is None or not integration.api_key or event_row.lookups is not None:
+            return
+        payload = event_row.payload if isinstance(event_row.payload, dict) else {}
+        data = payload.get("data") or {}
+        if payload.get("event") not in LOOKED_UP or not data.get("opportunityId"):
+            return
+        try:
+            lookups = fetch_lookups(integration, data, lever_client(integration))
+        except LeverAuthError as exc:
+            from .sync import report_refused_key
+
+            report_refused_key(integration, exc)
+            return
+        except LeverError as exc:
+            log.warning("Lever did not say more about event %s (names come from the mirror): %s", event_row.id, exc)
+            return
+        Event.update(lookups=lookups).where(Event.id == event_row.id).execute()
+        event_row.lookups = lookups
+        from .sync import report_working
+
+        report_working(integration)
+
     def normalise(self, event_row, integration):
         payload = event_row.payload or {}
         data = payload.get("data") or {}
@@ -58,10 +112,31 @@ class Lever(Vendor):
         if handler is None or not data.get("opportunityId"):
             return []
         occurred = first_time(payload.get("triggeredAt"), default=event_row.received_at)
+        self._hand_over_to_owner(event_row)
         return handler(event_row, data, occurred)
 
+    def _hand_over_to_owner(self, row):
+        """When Lever's API names another owner than the candidate's coordinator in the mirror, the
+        new coordinator takes over the candidate's open tasks (as a Greenhouse coordinator change does)."""
+        candidate_rec = (row.lookups or {}).get("candidate") or {}
+        owner = candidate_rec.get("coordinator") or {}
+        if not owner.get("email") or not candidate_rec.get("id"):
+            return
+        known = Candidate.get_or_none(Candidate.account == row.account, Candidate.external_id == candidate_rec["id"])
+        if known is None:
+            return  # new to Docket: no task names them yet
+        coordinator = User.for_email(row.account, owner["email"], owner.get("name"))
+        if known.coordinator_id != coordinator.id:
+            hand_over_candidate_tasks(
+                row.account,
+                candidate_rec["id"],
+                coordinator,
+                row,
+                note=f"{coordinator.display_name} owns the opportunity in Lever",
+            )
+
     def _records(self, row, data):
-        """Application, candidate and job: ids from Lever, names and job from the mirror."""
+        """Application, candidate and job: ids from Lever; names from the API's look-ups, else the mirror."""
         application = _mirror_application(row.account, data["opportunityId"])
         candidate_id = data.get("contactId") or data.get("candidateId")
         records = {
@@ -72,14 +147,24 @@ class Lever(Vendor):
             if application.candidate is not None:
                 records["candidate"] = _known(application.candidate)
             records["job"] = _known(application.job)
+        looked_up = row.lookups or {}
+        for name in ("application", "candidate", "job"):
+            if looked_up.get(name):
+                records[name] = looked_up[name]
         return records, application
+
+    def _stage(self, row, stage_id):
+        """A stage the delivery names, with the name the API's look-ups found for it."""
+        if not stage_id:
+            return None
+        return record(id=stage_id, name=((row.lookups or {}).get("stage_names") or {}).get(str(stage_id)))
 
     def _on_candidateStageChange(self, row, data, occurred):
         if not data.get("toStageId"):
             return []
         records, _ = self._records(row, data)
-        previous = record(id=data["fromStageId"]) if data.get("fromStageId") else None
-        stage = record(id=data["toStageId"])
+        previous = self._stage(row, data.get("fromStageId"))
+        stage = self._stage(row, data["toStageId"])
         return [
             envelope(
                 SOURCE,
@@ -120,9 +205,12 @@ class Lever(Vendor):
         def handler(self, row, data, occurred):
             records, application = self._records(row, data)
             schedule_id = data.get("panelId") or data.get("interviewId")
-            if application is None or application.stage is None or not schedule_id:
+            if application is not None and application.stage is not None:
+                stage = _known(application.stage)
+            else:
+                stage = (row.lookups or {}).get("stage")  # the opportunity's stage, as Lever's API said
+            if not stage or not schedule_id:
                 return []  # unknown application or stage: nothing to resolve or to reschedule
-            stage = _known(application.stage)
             return [
                 envelope(
                     SOURCE, row.external_id, etype, occurred, schedule=record(id=schedule_id), stage=stage, **records
@@ -135,3 +223,38 @@ class Lever(Vendor):
     _on_interviewUpdated = _interview("schedule.updated")
     _on_interviewDeleted = _interview("schedule.cancelled")
     del _interview
+
+
+def fetch_lookups(integration, data, client):
+    """What Lever's API says about a delivery's opportunity, as Docket records for `normalise`:
+    the candidate (name, e-mail, the opportunity's owner as coordinator), the application, the
+    job (the posting), the opportunity's stage, and the names of the stages the delivery names.
+
+    A refused key raises LeverAuthError and an opportunity Lever cannot give LeverError; a user,
+    stage or posting Lever does not give is left without its name.
+    """
+    opportunity = client.opportunity(data["opportunityId"]) or {}
+    if not opportunity:
+        raise LeverError(None, f"no opportunity {data['opportunityId']}")
+    emails = [e for e in opportunity.get("emails") or [] if e]
+    candidate_id = opportunity.get("contact") or data.get("contactId") or data.get("candidateId")
+    stage = stage_record(integration, opportunity.get("stage"), client)
+    stage_names = {}
+    for stage_id in {data.get("fromStageId"), data.get("toStageId"), opportunity.get("stage")} - {None, ""}:
+        named = stage if stage and stage["id"] == str(stage_id) else stage_record(integration, stage_id, client)
+        if named.get("name"):
+            stage_names[str(stage_id)] = named["name"]
+    return {
+        "application": record(id=data["opportunityId"], url=(opportunity.get("urls") or {}).get("show")),
+        "candidate": record(
+            id=candidate_id,
+            name=opportunity.get("name") or None,
+            email=emails[0] if emails else None,
+            coordinator=user_person(integration, opportunity.get("owner"), client),
+        )
+        if candidate_id
+        else None,
+        "job": posting_record(integration, data.get("postingId") or opportunity_posting_id(opportunity), client),
+        "stage": stage,
+        "stage_names": stage_names,
+    }

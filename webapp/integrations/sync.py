@@ -3,7 +3,8 @@ and diffed against the last listing, raising stage.created / stage.deleted / int
 interview.deleted, and the jobs' coordinators are named; the scheduled interviews updated since the
 last sync are listed too, raising schedule.created / schedule.updated for what coordinators
 scheduled in Greenhouse; a refused API key raises integration.failed (once per outage) and the next
-good sync integration.restored.
+good sync integration.restored. Vendors whose webhooks are named through their API (Lever) report
+a refused key and a working one here too.
 
 A job seen for the first time is a baseline: its stages go into the mirror without events, so
 connecting an ATS does not open a task for every stage of every job.
@@ -17,7 +18,7 @@ import logging
 from flask import current_app, has_app_context
 
 from .. import mirror
-from ..db import database
+from ..db import database, is_postgres
 from ..models import Application, Integration, Interview, Schedule, to_utc, utcnow
 from ..queue import redis_connection, request_drain
 from . import schedules
@@ -310,14 +311,39 @@ def _mark_failing(integration, now, code, message):
         integration.save()
         _accept_all(integration, events)
     request_drain(force=True)
-    log.warning("Greenhouse sync of integration %s failing: %s", integration.id, message)
+    log.warning("%s integration %s failing: %s", integration.display_name, integration.id, message)
     return {"status": "failing", "events": [e["type"] for e in events]}
 
 
+# What each vendor calls the key Docket is given, for the Broken Integration task's message.
+API_KEY_NAMES = {"greenhouse": "Harvest API key"}
+
+
 def report_refused_key(integration, exc, now=None):
-    """Harvest refused the API key or its permissions (401/403), in a sync or a webhook's look-up."""
-    message = f"Greenhouse refused the Harvest API key ({exc.status}): {exc.message}"
+    """The vendor refused the API key or its permissions (401/403), in a sync or a webhook's look-up."""
+    key = API_KEY_NAMES.get(integration.provider, "API key")
+    message = f"{integration.display_name} refused the {key} ({exc.status}): {exc.message}"
     return _mark_failing(integration, now or iso(utcnow()), f"http_{exc.status}", message)
+
+
+def report_working(integration, now=None):
+    """The vendor answered a webhook's look-up with the key: a failing integration is restored
+    (integration.restored completes its Broken Integration task), as a good sync restores it."""
+    if integration.status != Integration.FAILING:
+        return None  # the usual case: no query, no lock
+    with database.atomic():
+        query = Integration.select().where(Integration.id == integration.id)
+        fresh = (query.for_update() if is_postgres() else query).first()
+        if fresh is None or fresh.status != Integration.FAILING:
+            return None  # another worker restored it meanwhile
+        episode = (fresh.state or {}).get("outages", 0)
+        event = _health_event(fresh, "integration.restored", episode, now or iso(utcnow()))
+        Integration.update(status=Integration.OK, last_error=None).where(Integration.id == fresh.id).execute()
+        _accept_all(fresh, [event])
+    integration.status, integration.last_error = Integration.OK, None
+    request_drain(force=True)
+    log.info("%s integration %s works again", integration.display_name, integration.id)
+    return event
 
 
 def sync_greenhouse(integration, client=None):

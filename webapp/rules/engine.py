@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from . import vocabulary as vocab
 from .matchers import MISSING, first_failure, lookup
 from .model import ResolveOn, Rule, Rulebook
+from .templates import TemplateRenderError
 
 
 class EventError(ValueError):
@@ -151,15 +152,22 @@ def resolution_failure(entry: ResolveOn, event: Event) -> str | None:
     return None
 
 
-def make_trigger(rule: Rule, event: Event) -> Trigger:
-    """The trigger of a rule the event matches (check trigger_failure first)."""
+def make_trigger(rule: Rule, event: Event, problems: list[Problem] | None = None) -> Trigger:
+    """The trigger of a rule the event matches (check trigger_failure first).
+
+    A title or action that fails to render (the rulebook in force predates a check, or the data
+    is stranger than the examples) gives the task a plain text instead, and a problem in `problems`:
+    the task is still opened and the event never fails for it.
+    """
     context = event.data
     assignee, note = assign(rule, context)
+    key = {path: str(lookup(context, path)) for path in rule.key}
+    plain_title = f"{rule.category}: " + ", ".join(key.values()) if key else rule.category
     return Trigger(
         rule=rule,
-        key={path: str(lookup(context, path)) for path in rule.key},
-        title=rule.title.render(context, f"{rule.id}.title"),
-        action=rule.action.render(context, f"{rule.id}.action"),
+        key=key,
+        title=_render_or(rule.title, context, f"{rule.id}.title", plain_title, rule.id, problems),
+        action=_render_or(rule.action, context, f"{rule.id}.action", "", rule.id, problems),
         priority=rule.priority,
         assignee=assignee,
         category=rule.category,
@@ -167,13 +175,24 @@ def make_trigger(rule: Rule, event: Event) -> Trigger:
     )
 
 
-def make_resolutions(rule: Rule, entry: ResolveOn, event: Event) -> list[Resolution]:
+def _render_or(template, context, what, plain, rule_id, problems):
+    """The rendered template, or `plain` with the failure noted in `problems`."""
+    try:
+        return template.render(context, what)
+    except TemplateRenderError as exc:
+        if problems is not None:
+            problems.append(Problem(rule_id, f"{exc}; the task got a plain text instead"))
+        return plain
+
+
+def make_resolutions(
+    rule: Rule, entry: ResolveOn, event: Event, problems: list[Problem] | None = None
+) -> list[Resolution]:
     """The resolutions an entry makes for an event it matches (check resolution_failure first):
     one, or one per item of each list an `in` names."""
+    reason = vocab.EVENT_TYPES[event.type].reason
     if entry.reason is not None:
-        reason = entry.reason.render(event.data, f"{rule.id}.resolve_on.reason")
-    else:
-        reason = vocab.EVENT_TYPES[event.type].reason
+        reason = _render_or(entry.reason, event.data, f"{rule.id}.resolve_on.reason", reason, rule.id, problems)
     keys: list[dict[str, str]] = [{}]
     for same in entry.same:
         value = lookup(event.data, same.event_path)
@@ -215,10 +234,10 @@ def evaluate(rulebook: Rulebook, event: Mapping[str, Any] | Event) -> Evaluation
     for rule in rulebook.rules:
         for entry in rule.resolve_on:
             if resolution_failure(entry, event) is None:
-                evaluation.resolutions.extend(make_resolutions(rule, entry, event))
+                evaluation.resolutions.extend(make_resolutions(rule, entry, event, evaluation.problems))
         failure = trigger_failure(rule, event)
         if failure is None:
-            evaluation.triggers.append(make_trigger(rule, event))
+            evaluation.triggers.append(make_trigger(rule, event, evaluation.problems))
         elif event.type in rule.events and first_failure(rule.match, event.data) is None:
             # The event is one the rule is for, but names too little to say which task: said, not dropped.
             evaluation.problems.append(Problem(rule.id, f"no task opened: {failure}"))
@@ -248,15 +267,15 @@ def explain(rulebook: Rulebook, event: Mapping[str, Any] | Event) -> list[Explan
 
 def explain_rule(rule: Rule, event: Event) -> Explanation:
     """One rule's explanation; the reason is the first failure when nothing happens."""
-    resolutions, resolve_failures = [], []
+    resolutions, resolve_failures, problems = [], [], []
     for index, entry in enumerate(rule.resolve_on):
         failure = resolution_failure(entry, event)
         if failure is None:
-            resolutions.extend(make_resolutions(rule, entry, event))
+            resolutions.extend(make_resolutions(rule, entry, event, problems))
         elif event.type in entry.events:
             resolve_failures.append(f"resolve_on[{index}]: {failure}")
     failure = trigger_failure(rule, event)
-    trigger = make_trigger(rule, event) if failure is None else None
+    trigger = make_trigger(rule, event, problems) if failure is None else None
 
     parts = []
     if trigger:
@@ -266,6 +285,7 @@ def explain_rule(rule: Rule, event: Event) -> Explanation:
     for resolution in resolutions:
         key = format_key(resolution.partial_key)
         parts.append(f"completes open tasks with {key} ({resolution.reason})")
+    parts.extend(problem.reason for problem in problems)
     if parts:
         reason = "; ".join(parts)
     elif event.type in rule.events or not resolve_failures:

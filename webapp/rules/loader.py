@@ -13,10 +13,12 @@ import jinja2
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import safe_yaml
 from . import vocabulary as vocab
+from .examples import example_data
 from .matchers import Contains, Matcher, condition_from
 from .model import ResolveOn, Rule, Rulebook, SamePath
-from .templates import Template, compile_template, referenced_paths
+from .templates import Template, TemplateRenderError, compile_template, referenced_paths
 
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 SUPPORTED_VERSION = 1
@@ -72,9 +74,14 @@ class RulebookError(Exception):
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
-def load_rulebook(text: str, filename: str = "rules.yaml") -> Rulebook:
-    """Parse and validate rulebook text; raises RulebookError listing every problem."""
-    return _Loader(text, filename).load()
+def load_rulebook(text: str, filename: str = "rules.yaml", *, render_examples: bool = True) -> Rulebook:
+    """Parse and validate rulebook text; raises RulebookError listing every problem.
+
+    render_examples: also render every template on an example event of each type it is for. A
+    saved version in force is loaded without it: it was checked when saved, and a template that
+    fails at run time gives its task a plain text (see engine.make_trigger), not a lost rulebook.
+    """
+    return _Loader(text, filename, render_examples).load()
 
 
 def load_rulebook_file(path: str | Path) -> Rulebook:
@@ -109,9 +116,10 @@ def _is_string(node: Node | None) -> bool:
 class _Loader:
     """One pass over one document, collecting problems instead of stopping at the first."""
 
-    def __init__(self, text: str, filename: str):
+    def __init__(self, text: str, filename: str, render_examples: bool = True):
         self.text = text
         self.filename = filename
+        self.render_examples = render_examples
         self.problems: list[Problem] = []
         self.constructor = yaml.constructor.SafeConstructor()
 
@@ -130,12 +138,14 @@ class _Loader:
 
     def load(self) -> Rulebook:
         try:
-            root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+            root = safe_yaml.compose(self.text)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             problem = exc.problem or exc.context or "invalid YAML"
             line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            raise RulebookError([Problem(self.filename, line, column, "", f"YAML syntax error: {problem}")]) from exc
+            if not isinstance(exc, safe_yaml.YAMLLimitError):
+                problem = f"YAML syntax error: {problem}"
+            raise RulebookError([Problem(self.filename, line, column, "", problem)]) from exc
         if root is None:
             raise RulebookError([Problem(self.filename, 1, 1, "", "the rulebook is empty")])
 
@@ -521,7 +531,18 @@ class _Loader:
             message = "template uses {path!r}, which {event} events do not have"
             if not self.check_path(node, path, data_path, events, message):
                 failed.append(data_path)
-        return None if failed else template
+        if failed:
+            return None
+        # Compiling is not enough: `{{ 1/0 }}` compiles and fails on every event. Render it on an
+        # example event of each type it is for, as the worker would.
+        for event_type in events if self.render_examples else ():
+            try:
+                template.render(example_data(event_type), path)
+            except TemplateRenderError as exc:
+                reason = exc.__cause__ or exc
+                self.problem(node, path, f"template fails when rendered for an example {event_type} event: {reason}")
+                return None
+        return template
 
     # -- resolve_on -------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from . import safe_yaml
 from .engine import EventError, apply_event
 from .loader import load_rulebook_file
 from .memory import MemoryStore, MemoryTask
@@ -60,7 +61,7 @@ def load_test_file(path: str | Path) -> tuple[Path | None, list[TestCase]]:
     """The rulebook path a test file names (resolved against the file) and its test cases."""
     path = Path(path)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = safe_yaml.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise TimelineError(f"{path}: not valid YAML: {exc}") from exc
     _check_keys(document, TEST_FILE_KEYS, f"{path}")

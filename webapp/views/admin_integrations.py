@@ -16,6 +16,8 @@ SECRET_HELP = {
 }
 API_KEY_HELP = {
     "greenhouse": "A Harvest API key (read access to jobs, job stages and users), for the sync every few minutes.",
+    "lever": "A Lever API key (read access to opportunities, users, stages and postings), so that tasks name "
+    "the candidate, their owner as coordinator, the stage and the job; webhooks alone carry only ids.",
 }
 
 

@@ -75,8 +75,8 @@ def check():
     """Validate the draft and run its rule tests; each problem is shown beside its line."""
     draft = _draft()
     assessment = rulebook.assess(current_user.account_id, draft["text"], draft["tests"])
-    # A check that finds problems has still succeeded: the problems are its answer.
-    return _editor(draft, assessment)
+    # The problems are the answer, shown as the page's report (htmx swaps a 422 too).
+    return _editor(draft, assessment, status=200 if assessment.valid else 422)
 
 
 @bp.post("/preview")
@@ -87,7 +87,7 @@ def preview():
     replay = (
         rulebook.replay(current_user.account_id, assessment.rulebook, _replay_limit()) if assessment.valid else None
     )
-    return _editor(draft, assessment, replay)
+    return _editor(draft, assessment, replay, status=200 if assessment.valid else 422)
 
 
 @bp.post("/save")
