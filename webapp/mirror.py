@@ -131,6 +131,80 @@ def _upsert(model, account, external_id, **fields):
     return row
 
 
+def find(model, account, external_id):
+    """The account's mirror row with this external id, or None, through the batch's identity map."""
+    return _find(model, account, external_id)
+
+
+def record_ats_schedule(account, source, external_id, interviews, application_id=None, stage_id=None, **fields):
+    """Mirror a schedule made in an ATS with its interviews, as the ATS has them now.
+
+    Each interview is a mapping as schedule_changes describes one, with the ATS's id for it
+    (`external_id`), the stage interview it instantiates (`interview_id`) and, for attendees, the
+    answer the ATS knows (`response`). Interviews the schedule no longer has are removed; people
+    still invited keep their answers unless the ATS says otherwise or their interview moved.
+    An ATS's free-text location is kept as a room without a calendar address. Returns the schedule.
+    """
+    application = _upsert(Application, account, application_id) if application_id is not None else None
+    stage = _upsert(Stage, account, stage_id) if stage_id is not None else None
+    fields["organizer"] = user_for(account, fields.get("organizer"))
+    schedule = _upsert(Schedule, account, external_id, source=source, application=application, stage=stage, **fields)
+    existing = {si.external_id: si for si in schedule.interviews}
+    wanted = {str(item["external_id"]) for item in interviews}
+    for key, si in existing.items():
+        if key not in wanted:
+            si.delete_instance(recursive=True)
+    for item in interviews:
+        linked = _find(Interview, account, item["interview_id"]) if item.get("interview_id") is not None else None
+        values = dict(
+            interview=linked,
+            name=item.get("name") or "",
+            starts_at=to_utc(item["starts_at"]),
+            ends_at=to_utc(item["ends_at"]),
+            room_name=item.get("location") or None,
+            room_email=None,
+        )
+        si = existing.get(str(item["external_id"]))
+        moved = False
+        if si is None:
+            si = ScheduledInterview.create(
+                account=account, schedule=schedule, external_id=str(item["external_id"]), **values
+            )
+        else:
+            moved = (si.starts_at, si.ends_at) != (values["starts_at"], values["ends_at"])
+            for name, value in values.items():
+                setattr(si, name, value)
+            si.save()
+        _record_attendees(account, si, item.get("attendees") or (), moved)
+    return schedule
+
+
+def _record_attendees(account, si, attendees, moved):
+    known = {(a.email.lower(), a.kind): a for a in si.attendees}
+    keep = set()
+    for attendee in attendees:
+        key = (str(attendee["email"]).strip().lower(), attendee.get("kind") or "interviewer")
+        keep.add(key)
+        row = known.get(key)
+        response = attendee.get("response") or (None if moved else getattr(row, "response", None)) or "needs_action"
+        if row is None:
+            Attendee.create(
+                account=account,
+                scheduled_interview=si,
+                email=str(attendee["email"]).strip(),
+                name=attendee.get("name") or "",
+                kind=key[1],
+                response=response,
+            )
+        elif (row.name, row.response) != (attendee.get("name") or row.name, response):
+            row.name = attendee.get("name") or row.name
+            row.response = response
+            row.save()
+    for key, row in known.items():
+        if key not in keep:
+            row.delete_instance()
+
+
 def implied_moves(account, envelope):
     """The stage move a late move reveals, as an event that only resolves tasks.
 

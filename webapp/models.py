@@ -445,10 +445,11 @@ class ApplicationMove(BaseModel):
 
 
 class Schedule(BaseModel):
-    """Interviews booked for an application's stage, made in Docket."""
+    """Interviews booked for an application's stage, made in Docket or in the ATS (`source`)."""
 
     account = ForeignKeyField(Account, on_delete="CASCADE")
     external_id = CharField()
+    source = CharField(null=True)  # the ATS that made it (greenhouse, ashby); None: made in Docket
     application = ForeignKeyField(Application, null=True, on_delete="SET NULL")
     stage = ForeignKeyField(Stage, null=True, on_delete="SET NULL")
     status = CharField(default="scheduled")
@@ -478,6 +479,10 @@ class ScheduledInterview(BaseModel):
     room_name = CharField(null=True)
     room_email = CharField(null=True)
     calendar_event_id = CharField(null=True)
+    external_id = CharField(null=True)  # the ATS's id of this interview, for a schedule made in the ATS
+
+    class Meta:
+        indexes = ((("account", "external_id"), False),)
 
     @classmethod
     def bookings(cls, account, emails, starts_at, ends_at, exclude_schedule=None):

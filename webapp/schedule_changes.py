@@ -7,6 +7,9 @@ is described as a plain mapping, so that the scheduling form and the ATS adapter
 
     {"name": "Onsite", "starts_at": datetime, "ends_at": datetime,
      "attendees": [{"email": "kim@acme.test", "name": "Kim", "kind": "interviewer" | "room" | "candidate"}]}
+
+An ATS may say where an interview is only as text ("Big Conference Room", "Google Meet"): an
+optional `"location"` is compared too, when the room (a calendar address) did not change.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ _VERBS = (
     "swapped interviewers in",
     "changed the interviewers of",
     "switched the room of",
+    "moved the location of",
     "added an interview to",
     "removed an interview from",
     "changed the candidate's invitation to",
@@ -110,6 +114,11 @@ def describe(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, A
         if (_room(old) or "").lower() != (_room(new) or "").lower():
             items.append({"interview": label, "change": "room", "from": _room_name(old), "to": _room_name(new)})
             verbs.add("switched the room of")
+        elif (old.get("location") or "") != (new.get("location") or ""):
+            items.append(
+                {"interview": label, "change": "location", "from": old.get("location"), "to": new.get("location")}
+            )
+            verbs.add("moved the location of")
         old_candidate, new_candidate = _emails(old, "candidate"), _emails(new, "candidate")
         if bool(old_candidate) != bool(new_candidate):
             change = "candidate_invited" if new_candidate else "candidate_uninvited"

@@ -412,6 +412,8 @@ def update_schedule(account, actor, schedule, slots):
     added or cancelled, and schedule.updated goes to the inbox with what changed."""
     if schedule.status == "cancelled":
         raise ValueError("a cancelled schedule cannot be edited")
+    if schedule.source:
+        raise ValueError(f"a schedule made in {schedule.source} is edited there")
     before = check(account, slots_of(schedule), schedule).slots
     calendar = calendar_for(account)
     organizer = schedule.organizer or actor
@@ -448,6 +450,8 @@ def cancel_schedule(account, actor, schedule):
     schedule.cancelled goes to the inbox. Cancelling twice does nothing the second time."""
     if schedule.status == "cancelled":
         return False
+    if schedule.source:
+        raise ValueError(f"a schedule made in {schedule.source} is cancelled there")
     calendar = calendar_for(account)
     organizer = schedule.organizer or actor
     try:

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from webapp.db import database
 from webapp.integrations.base import VENDORS
 from webapp.models import Application, Candidate, Event, Integration, Job, Stage
 
@@ -19,6 +20,8 @@ EXPECTED = {
     "jobUpdate": ["job.closed"],  # the example closes the job
     "candidateDelete": ["candidate.erased"],
     "candidateMerge": ["candidate.erased"],  # the deleted candidate; its tasks follow the merged one
+    "interviewScheduleCreate": ["schedule.created"],
+    "interviewScheduleUpdate": ["schedule.created"],  # alone, an update is Docket's first sight of the schedule
 }
 IGNORED_ON_PURPOSE = {
     "offerCreate": "offers are not scheduling work",
@@ -51,13 +54,18 @@ def test_every_payload_is_listed():
 @pytest.mark.parametrize("name", ALL_PAYLOADS)
 def test_each_action_is_stored_then_processed_or_ignored(client, acme, drain, name):
     assert post(client, acme.account, raw(name)).status_code == 200
-    drain()
     row = Event.get(Event.type == name)
     assert row.external_id == json.loads(raw(name))["webhookActionId"]
     if name in EXPECTED:
-        assert row.status == Event.PROCESSED, row.last_error
-        types = [e["type"] for e in VENDORS["ashby"].normalise(row, Integration.of(acme.account, "ashby"))]
+        # What the adapter makes of it on the mirror as it was (a schedule's first sighting is news once).
+        with database.atomic() as transaction:
+            types = [e["type"] for e in VENDORS["ashby"].normalise(row, Integration.of(acme.account, "ashby"))]
+            transaction.rollback()
         assert types == EXPECTED[name]
+    drain()
+    row = Event.get_by_id(row.id)
+    if name in EXPECTED:
+        assert row.status == Event.PROCESSED, row.last_error
     else:
         assert row.status == Event.IGNORED
 

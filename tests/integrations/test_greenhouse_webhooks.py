@@ -30,7 +30,7 @@ EXPECTED = {
     "merge_candidate": ["candidate.erased"],  # the merged-away record; its tasks follow the survivor
 }
 IGNORED_ON_PURPOSE = {
-    "interview_deleted": "the example interview is unknown to the mirror (see the test with a known one)",
+    "interview_deleted": "the example scheduled interview is unknown to the mirror (test_harvest_scheduled_interviews)",
     "application_updated": "field edits; stage moves arrive as candidate_stage_change",
     "department_deleted": "departments do not affect scheduling",
     "job_approved": "approval flows precede job_created/job_updated",
@@ -362,15 +362,17 @@ def test_a_merge_hands_the_merged_candidates_tasks_to_the_coordinator_greenhouse
     assert Application.get(Application.external_id == "app-37031511").candidate_id == survivor.id
 
 
-def test_a_deleted_interview_the_mirror_knows_raises_interview_deleted(client, acme, drain):
+def test_interview_deleted_names_a_scheduled_interview_not_a_stage_interview(client, acme, drain):
+    # Greenhouse: "fires when a scheduled interview is cancelled or the interview is deleted
+    # directly". An id the mirror has as a stage's interview is not one of a schedule's.
     job = Job.create(account=acme.account, external_id="60453", name="Engineer")
     stage = Stage.create(account=acme.account, job=job, external_id="430608", name="Phone Screen")
     Interview.create(account=acme.account, stage=stage, external_id="31087450", name="Screen call")
     post(client, acme.account, greenhouse_fixture("interview_deleted"), event_id="gone")
     drain()
-    row = posted("gone")
-    assert row.status == Event.PROCESSED
-    assert Interview.get(Interview.external_id == "31087450").deleted
+    assert posted("gone").status == Event.IGNORED
+    assert not Interview.get(Interview.external_id == "31087450").deleted
+    # tests/integrations/test_harvest_scheduled_interviews.py deletes scheduled interviews it synced.
 
 
 # -- the endpoint --------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ class FakeHarvest:
     def __init__(self):
         self.routes = {}
         self.calls = []
+        # What an account answers before a test serves otherwise: nothing scheduled yet.
+        self.defaults = {("/scheduled_interviews", "1"): []}
 
     def serve(self, path, body, page=1, status=200, headers=None, times=None):
         """Answer GET path (and ?page=) with body; `times` answers that many times before the next one queued."""
@@ -35,6 +37,8 @@ class FakeHarvest:
         path = parsed.path.removeprefix("/v1")
         page = parse_qs(parsed.query).get("page", ["1"])[0]
         answers = self.routes.get((path, page))
+        if not answers and (path, page) in self.defaults:
+            return 200, {}, json.dumps(self.defaults[(path, page)]).encode()
         if not answers:
             return 404, {}, b'{"message": "Resource not found"}'
         status, answer_headers, body, times = answers[0]

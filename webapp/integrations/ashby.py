@@ -3,15 +3,23 @@
 Ashby signs the raw body: `Ashby-Signature: sha256=<hex>` (HMAC-SHA256 with the
 webhook's secret token). Every payload is `{"webhookActionId", "action", "data"}`;
 `webhookActionId` is the same across retries, so it names the delivery.
+
+Schedules made in Ashby come as `interviewScheduleCreate` and `interviewScheduleUpdate` (Ashby has
+no webhook of its own for a cancellation: the update says `status: "Cancelled"`); each carries the
+whole interview schedule, which schedules.schedule_event compares with the mirror.
 """
 
 from __future__ import annotations
 
+from . import schedules
 from .base import MirrorOnly, Vendor, body_hash, check_hex_signature, envelope, first_time, person, record, register
 
 SOURCE = "ashby"
 COORDINATOR_ROLES = ("coordinator", "recruiting coordinator")
 CLOSED_JOB_STATUSES = ("Closed", "Archived")
+# An interview schedule in these states has its interviews booked (or held); any other state
+# (NeedsScheduling, WaitingOnCandidateBooking, Cancelled, OnHold…) has none a candidate will attend.
+BOOKED_SCHEDULE_STATUSES = ("Scheduled", "WaitingOnFeedback", "Complete")
 
 
 def _coordinator(hiring_team):
@@ -39,6 +47,26 @@ def _application_records(application):
         else None,
         "job": record(id=job["id"], name=job.get("title")) if job.get("id") else None,
         "stage": record(id=stage["id"], name=stage.get("title")) if stage.get("id") else None,
+    }
+
+
+def _user_person(user):
+    if not isinstance(user, dict) or not user.get("email"):
+        return None
+    return person(user["email"], " ".join(p for p in (user.get("firstName"), user.get("lastName")) if p))
+
+
+def _interview(event):
+    """One of an interview schedule's `interviewEvents` as schedule_changes describes an interview."""
+    interviewers = [_user_person(i) for i in event.get("interviewers") or []]
+    return {
+        "external_id": str(event["id"]),
+        "interview_id": None,  # Ashby's interviews are not stage interviews Docket mirrors
+        "name": (event.get("interview") or {}).get("title") or "",
+        "starts_at": event["startTime"],
+        "ends_at": event["endTime"],
+        "location": event.get("location") or None,
+        "attendees": [dict(p, kind="interviewer") for p in interviewers if p],
     }
 
 
@@ -101,6 +129,32 @@ class Ashby(Vendor):
         if not application.get("id"):
             return []
         return [self._application_event(row, application, "application.closed", reason="hired")]
+
+    def _interview_schedule(self, row, data):
+        """A schedule made in Ashby, first seen, edited or cancelled: its schedule event."""
+        schedule = data.get("interviewSchedule") or {}
+        if not schedule.get("id") or not schedule.get("applicationId"):
+            return []
+        booked = schedule.get("status") in BOOKED_SCHEDULE_STATUSES
+        interviews = [_interview(e) for e in schedule.get("interviewEvents") or [] if e.get("startTime")]
+        scheduled_by = _user_person(schedule.get("scheduledBy"))
+        return schedules.schedule_event(
+            row.account,
+            SOURCE,
+            row.external_id,
+            first_time(schedule.get("updatedAt"), schedule.get("createdAt"), default=row.received_at),
+            schedule["id"],
+            interviews,
+            application_id=schedule["applicationId"],
+            stage_id=schedule.get("interviewStageId"),
+            cancelled=not booked,
+            organizer=scheduled_by,
+            actor=scheduled_by,
+            candidate={"id": schedule["candidateId"]} if schedule.get("candidateId") else None,
+        )
+
+    _on_interviewScheduleCreate = _interview_schedule
+    _on_interviewScheduleUpdate = _interview_schedule
 
     def _on_jobCreate(self, row, data):
         job = data.get("job") or {}

@@ -18,7 +18,8 @@ from urllib.parse import urlencode
 from flask import current_app, has_app_context
 
 from ..db import database, is_postgres
-from ..models import Application, Candidate, Integration, Interview, User
+from ..models import Application, Candidate, Integration, User
+from . import schedules
 from .base import (
     MirrorOnly,
     Vendor,
@@ -132,6 +133,8 @@ class Greenhouse(Vendor):
 
     def normalise(self, event_row, integration):
         payload = event_row.payload or {}
+        if is_envelope(payload):
+            return [payload]
         action = payload.get("action")
         handler = getattr(self, f"_on_{action}", None)
         if handler is None:
@@ -330,26 +333,56 @@ class Greenhouse(Vendor):
         ]
 
     def _on_interview_deleted(self, row, payload, integration):
-        interview_id = (payload.get("interview") or {}).get("id")
-        if interview_id is None:
+        """A scheduled interview was cancelled or deleted (Greenhouse's `interview_deleted` names a
+        scheduled interview, not a stage's interview): the schedule it was part of loses it, and a
+        schedule left with none is cancelled."""
+        scheduled_id = (payload.get("interview") or {}).get("id")
+        if scheduled_id is None:
             return []
-        # Greenhouse names only the interview: its stage and job come from the mirror.
-        interview = Interview.get_or_none(Interview.account == row.account, Interview.external_id == str(interview_id))
-        if interview is None or interview.stage is None or interview.stage.job is None:
-            log.info("interview %s deleted in Greenhouse is unknown to the mirror; nothing to do", interview_id)
-            return []
-        stage, job = interview.stage, interview.stage.job
-        return [
-            envelope(
-                SOURCE,
-                row.external_id,
-                "interview.deleted",
-                first_time(default=row.received_at),
-                job=record(id=job.external_id, name=job.name or None),
-                stage=record(id=stage.external_id, name=stage.name or None),
-                interview=record(id=interview.external_id, name=interview.name or None),
+        si = schedules.scheduled_interview(row.account, SOURCE, scheduled_id)
+        if si is None:
+            log.info(
+                "scheduled interview %s deleted in Greenhouse is unknown to the mirror; nothing to do", scheduled_id
             )
-        ]
+            return []
+        schedule = si.schedule
+        remaining = [i for i in schedules.described(schedule) if i["external_id"] != str(scheduled_id)]
+        return schedules.schedule_event(
+            row.account, SOURCE, row.external_id, first_time(default=row.received_at), schedule.external_id, remaining
+        )
+
+
+def is_envelope(payload):
+    """A Docket envelope the Harvest sync stored under Greenhouse's name (webhooks carry `action`)."""
+    return isinstance(payload, dict) and "action" not in payload and "type" in payload and "data" in payload
+
+
+def scheduled_interview_mapping(item, when=None):
+    """One of Harvest's scheduled interviews as schedule_changes describes an interview, with its
+    ids; all-day interviews (a `date`, no `date_time`) run from midnight to midnight UTC."""
+
+    def moment(value):
+        value = value or {}
+        return value.get("date_time") or (f"{value['date']}T00:00:00Z" if value.get("date") else None)
+
+    return {
+        "external_id": str(item["id"]),
+        "interview_id": (item.get("interview") or {}).get("id"),
+        "name": (item.get("interview") or {}).get("name") or "",
+        "starts_at": moment(item.get("start")),
+        "ends_at": moment(item.get("end")),
+        "location": item.get("location") or None,
+        "attendees": [
+            {
+                "email": person_["email"],
+                "name": person_.get("name") or "",
+                "kind": "interviewer",
+                "response": person_.get("response_status") or None,
+            }
+            for person_ in item.get("interviewers") or []
+            if person_.get("email")
+        ],
+    }
 
 
 # -- Harvest ---------------------------------------------------------------------------------------
@@ -437,6 +470,10 @@ class HarvestClient:
 
     def user(self, user_id):
         return self.get(f"/users/{user_id}")
+
+    def scheduled_interviews(self, **params):
+        """`GET /v1/scheduled_interviews` (e.g. `updated_after`), every page."""
+        return self.paginate("/scheduled_interviews", **params)
 
 
 def _message(body):

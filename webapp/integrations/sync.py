@@ -1,8 +1,10 @@
 """The periodic ATS sync: what webhooks do not say. For Greenhouse, Harvest's job stages are listed
 and diffed against the last listing, raising stage.created / stage.deleted / interview.created /
-interview.deleted, and the jobs' coordinators are named; a refused API key raises integration.failed
-(once per outage) and the next good sync integration.restored. Vendors whose webhooks are named
-through their API (Lever) report a refused key and a working one here too.
+interview.deleted, and the jobs' coordinators are named; the scheduled interviews updated since the
+last sync are listed too, raising schedule.created / schedule.updated for what coordinators
+scheduled in Greenhouse; a refused API key raises integration.failed (once per outage) and the next
+good sync integration.restored. Vendors whose webhooks are named through their API (Lever) report
+a refused key and a working one here too.
 
 A job seen for the first time is a baseline: its stages go into the mirror without events, so
 connecting an ATS does not open a task for every stage of every job.
@@ -17,10 +19,19 @@ from flask import current_app, has_app_context
 
 from .. import mirror
 from ..db import database, is_postgres
-from ..models import Integration, utcnow
+from ..models import Application, Integration, Interview, Schedule, to_utc, utcnow
 from ..queue import redis_connection, request_drain
-from .base import envelope, iso, record
-from .greenhouse import HarvestAuthError, HarvestError, HarvestUnavailable, harvest_client, job_coordinator
+from . import schedules
+from .base import envelope, first_time, iso, record
+from .greenhouse import (
+    HarvestAuthError,
+    HarvestError,
+    HarvestUnavailable,
+    harvest_client,
+    job_coordinator,
+    scheduled_interview_mapping,
+    user_person,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +120,93 @@ def fetch_greenhouse(integration, client):
     return jobs
 
 
+def fetch_scheduled_interviews(integration, client, now):
+    """Harvest's scheduled interviews updated since the last sync (the first sync: those still to
+    come), and their organizers as people where Harvest names them."""
+    cursor = (integration.state or {}).get("scheduled_interviews_after")
+    params = {"updated_after": cursor} if cursor else {"ends_after": now}
+    items = [item for item in client.scheduled_interviews(**params) if item.get("id") and item.get("application_id")]
+    organizers = {}
+    for item in items:
+        organizer_id = (item.get("organizer") or {}).get("id")
+        if organizer_id is not None and organizer_id not in organizers:
+            organizers[organizer_id] = user_person(integration, organizer_id, client)
+    return items, organizers
+
+
+def _stage_of(account, item):
+    """The stage a scheduled interview is for: its interview's stage in the mirror, else the stage
+    the candidate is in now (None when the mirror knows neither)."""
+    interview = mirror.find(Interview, account, (item.get("interview") or {}).get("id") or "")
+    if interview is not None and interview.stage_id:
+        return interview.stage.external_id
+    application = mirror.find(Application, account, item["application_id"])
+    if application is not None and application.stage_id:
+        return application.stage.external_id
+    return None
+
+
+def _schedule_events(integration, items, organizers, now):
+    """Group Harvest's scheduled interviews into Docket's schedules (one per application and stage)
+    and raise what changed against the mirror. Harvest lists only what changed since the cursor:
+    a schedule's other interviews stay as the mirror has them."""
+    account = integration.account
+    groups = {}  # schedule id -> {"application", "stage", "items": [...]}
+    for item in sorted(items, key=lambda i: (str(i.get("created_at") or ""), i["id"])):
+        known = schedules.scheduled_interview(account, "greenhouse", item["id"])
+        if known is not None:
+            schedule_id = known.schedule.external_id
+            stage_id = known.schedule.stage.external_id if known.schedule.stage_id else None
+        else:
+            stage_id = _stage_of(account, item)
+            live = schedules.live_schedule(account, "greenhouse", item["application_id"], stage_id)
+            same = next(
+                (
+                    k
+                    for k, g in groups.items()
+                    if g["application"] == str(item["application_id"]) and g["stage"] == stage_id
+                ),
+                None,
+            )
+            schedule_id = live.external_id if live is not None else same or f"greenhouse-{item['id']}"
+        group = groups.setdefault(
+            schedule_id, {"application": str(item["application_id"]), "stage": stage_id, "items": []}
+        )
+        group["items"].append(item)
+    events = []
+    for schedule_id, group in groups.items():
+        existing = mirror.find(Schedule, account, schedule_id)
+        current = schedules.described(existing) if existing is not None and existing.status != "cancelled" else []
+        listed = {str(i["id"]): scheduled_interview_mapping(i) for i in group["items"]}
+        interviews = [listed.pop(i["external_id"], i) for i in current] + list(listed.values())
+        first = group["items"][0]
+        organizer = organizers.get((first.get("organizer") or {}).get("id"))
+        occurred = first_time(
+            *sorted((str(i.get("updated_at") or "") for i in group["items"]), reverse=True), default=now
+        )
+        raised = schedules.schedule_event(
+            account,
+            "greenhouse",
+            "",  # named below, from what the schedule is now: a re-sync repeats the id
+            occurred,
+            schedule_id,
+            interviews,
+            application_id=group["application"],
+            stage_id=group["stage"],
+            organizer=organizer,
+        )
+        for event in raised:
+            event["id"] = _event_id(integration, event["type"], schedule_id, schedules.fingerprint(interviews))
+            events.append(event)
+    return events
+
+
+def _cursor(items, previous):
+    """The next sync lists what was updated at or after the latest update this one saw."""
+    times = [to_utc(i["updated_at"]) for i in items if i.get("updated_at")]
+    return iso(max(times)) if times else previous
+
+
 def _diff(integration, job, before, after, now):
     """The Docket events between two listings of a job's stages."""
     events = []
@@ -183,7 +281,14 @@ def _accept_all(integration, events):
     from ..pipeline import accept
 
     for event in events:
-        accept(integration.account, "docket", event["id"], event, type=event["type"], occurred_at=event["occurred_at"])
+        accept(
+            integration.account,
+            event["source"],
+            event["id"],
+            event,
+            type=event["type"],
+            occurred_at=event["occurred_at"],
+        )
 
 
 # A sync that gets no answer may be a passing blip; this many in a row (15 minutes at the
@@ -247,6 +352,7 @@ def sync_greenhouse(integration, client=None):
     now = iso(utcnow())
     try:
         jobs = fetch_greenhouse(integration, client)
+        scheduled, organizers = fetch_scheduled_interviews(integration, client, now)
     except HarvestAuthError as exc:
         return report_refused_key(integration, exc, now)
     except HarvestUnavailable as exc:
@@ -280,6 +386,9 @@ def sync_greenhouse(integration, client=None):
             else:
                 events.extend(_diff(integration, job, before["stages"], listing, now))
         state["jobs"] = {item["job"]["id"]: {"stages": item["stages"]} for item in jobs}
+        # After the jobs: a scheduled interview's stage comes from the stages just mirrored.
+        events.extend(_schedule_events(integration, scheduled, organizers, now))
+        state["scheduled_interviews_after"] = _cursor(scheduled, state.get("scheduled_interviews_after"))
         state["unanswered"] = 0
         if integration.status == Integration.FAILING:
             events.append(_health_event(integration, "integration.restored", state.get("outages", 0), now))

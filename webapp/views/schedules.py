@@ -147,7 +147,8 @@ def edit(external_id):
         "stage": schedule.stage if schedule.stage_id else None,
         "schedule": schedule,
     }
-    if request.method == "GET" or schedule.status == "cancelled":
+    # A schedule made in the ATS is edited there (Docket would send invitations of its own).
+    if request.method == "GET" or schedule.status == "cancelled" or schedule.source:
         plan = scheduling.check(account_id(), scheduling.slots_of(schedule), schedule)
         plan.errors = {}
         status = 200 if request.method == "GET" else 409
@@ -163,6 +164,9 @@ def edit(external_id):
 def cancel(external_id):
     """Cancel a schedule: its calendar events are cancelled and everyone invited is told."""
     schedule = _schedule_or_404(external_id)
+    if schedule.source:
+        flash(f"This schedule was made in {schedule.source.capitalize()}: cancel it there.", "info")
+        return redirect(url_for("schedules.edit", external_id=external_id), 303)
     try:
         scheduling.cancel_schedule(_account_row(), actor(), schedule)
     except scheduling.CalendarRefused as exc:
