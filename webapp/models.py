@@ -18,6 +18,7 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
+    IntegrityError,
     Model,
     TextField,
 )
@@ -587,6 +588,14 @@ class Event(BaseModel):
         return cls.get_or_none(cls.account == account, cls.id == event_id)
 
 
+class AlreadyOpen(Exception):
+    """A completed task cannot be reopened: another task for its rule and key is open (`task`)."""
+
+    def __init__(self, task):
+        super().__init__(f"task {task.id if task else '?'} for the same work is open")
+        self.task = task
+
+
 class Task(BaseModel):
     """Something a coordinator should do, raised by a rule for one (rule, key)."""
 
@@ -706,18 +715,34 @@ class Task(BaseModel):
         return True
 
     def reopen_by(self, user):
-        """Reopen a completed task."""
+        """Reopen a completed task; raises AlreadyOpen when a task for the same rule and key has been
+        opened since (the database keeps one open task per key)."""
         if self.status == self.OPEN:
             return False
-        with database.atomic():
-            self.status = self.OPEN
-            self.completed_at = None
-            self.completed_by_user = None
-            self.completed_by_event = None
-            self.completed_on_behalf_of = None
-            self.completion_reason = None
-            self.save()
-            TaskHistory.create(account=self.account_id, task=self, kind="reopened", user=user)
+        try:
+            with database.atomic():
+                self.status = self.OPEN
+                self.completed_at = None
+                self.completed_by_user = None
+                self.completed_by_event = None
+                self.completed_on_behalf_of = None
+                self.completion_reason = None
+                self.save()
+                TaskHistory.create(account=self.account_id, task=self, kind="reopened", user=user)
+        except IntegrityError:
+            fresh = Task.get_by_id(self.id)
+            self.__data__ = dict(fresh.__data__)  # as it is stored: still completed
+            other = (
+                Task.select()
+                .where(
+                    Task.account == self.account_id,
+                    Task.rule_id == self.rule_id,
+                    Task.key == self.key,
+                    Task.status == Task.OPEN,
+                )
+                .first()
+            )
+            raise AlreadyOpen(other) from None
         return True
 
     @classmethod

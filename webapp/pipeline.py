@@ -280,7 +280,24 @@ class TaskStore:
         person = trigger.assignee
         assignee = mirror.user_for(self.account, person)
         rule = trigger.rule
-        task = Task.create(
+        try:
+            # A savepoint of its own: the database keeps one open task per key (migration 0011), so
+            # a worker that opened this key a moment ago makes the insert fail, and that is a dedupe.
+            with database.atomic():
+                task = self._create(trigger, event, assignee)
+        except IntegrityError:
+            existing = Task.open_of_rule(self.account.id, rule.id, self._head(rule.id, trigger.key))
+            same = [task for task in existing if task.key == canonical_key(trigger.key)]
+            if not same:
+                raise
+            self.retrigger(same[0], event, trigger)
+            return same[0]
+        TaskHistory.create(account=self.account, task=task, kind="opened", event=self.event_row, note=trigger.title)
+        return task
+
+    def _create(self, trigger, event, assignee):
+        rule = trigger.rule
+        return Task.create(
             account=self.account,
             rule_id=rule.id,
             category=trigger.category,
@@ -296,5 +313,3 @@ class TaskStore:
             last_triggered_at=event.occurred_at,
             raised_by_event=self.event_row,
         )
-        TaskHistory.create(account=self.account, task=task, kind="opened", event=self.event_row, note=trigger.title)
-        return task

@@ -6,7 +6,7 @@ from ..auth import token_required
 from ..db import database
 from ..envelope import EnvelopeError, validate
 from ..inbound import InboundError, read_object
-from ..models import Event, Task, User
+from ..models import AlreadyOpen, Event, Task, User
 from ..pipeline import accept
 from ..queue import get_queue, redis_connection
 
@@ -126,7 +126,11 @@ def complete_task(task_id):
 def reopen_task(task_id):
     """Reopen a completed task."""
     task = Task.of_account(g.account, task_id) or abort(404)
-    task.reopen_by(g.user)
+    try:
+        task.reopen_by(g.user)
+    except AlreadyOpen as exc:
+        other = exc.task.id if exc.task else None
+        return _error(409, "already_open", f"task {other} is open for the same work", task=other)
     return jsonify(task_json(Task.of_account(g.account, task_id)))
 
 

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from ..htmx import is_fragment_request, page_or_fragment, redirect_or_fragment, render_block
 from ..integrations import normalise
-from ..models import Event, Task, TaskHistory, User
+from ..models import AlreadyOpen, Event, Task, TaskHistory, User
 from ..rulebook import rulebook_for, rulebook_of_version
 from . import links
 
@@ -216,7 +216,11 @@ def complete(task_id):
 def reopen(task_id):
     """Reopen a completed task (the "Undo" of a completion)."""
     task = _task_or_404(task_id)
-    task.reopen_by(current_user._get_current_object())
+    try:
+        task.reopen_by(current_user._get_current_object())
+    except AlreadyOpen as exc:
+        # The same work has an open task again (opened since): that one is the task to work on.
+        return _after_change(exc.task or task, "Already open again as this task", undo=False)
     return _after_change(task, "Reopened", undo=False)
 
 
