@@ -3,9 +3,10 @@
 import time
 from pathlib import Path
 
-from peewee import DatabaseProxy, OperationalError, PostgresqlDatabase, SqliteDatabase
-from playhouse.db_url import connect
-from playhouse.pool import PooledDatabase, PooledSqliteDatabase
+from peewee import DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
+from playhouse.db_url import parse
+from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
+from playhouse.shortcuts import ReconnectMixin
 
 database = DatabaseProxy()
 
@@ -61,6 +62,50 @@ class PooledDocketSqliteDatabase(_PollForWriteLock, PooledSqliteDatabase):
     pass
 
 
+class _ReconnectOnDroppedConnection(ReconnectMixin):
+    """A statement that finds its PostgreSQL connection dropped (the server restarted, an admin's
+    pg_terminate_backend, a proxy's idle time-out: a pooled connection may have been dead for a
+    while) is tried once more on a fresh connection. Only outside a transaction, as peewee's
+    mixin does: inside one, what was done before would be lost, so the error stands."""
+
+    reconnect_errors = (
+        (OperationalError, "server closed the connection"),
+        (OperationalError, "terminating connection"),
+        (OperationalError, "could not receive data"),
+        (OperationalError, "connection has been closed"),
+        (OperationalError, "ssl syscall error"),
+        (InterfaceError, "connection already closed"),
+    )
+
+
+def is_dropped_connection(exc):
+    """Whether a database error says the connection itself is gone (see _ReconnectOnDroppedConnection)."""
+    text = str(exc).lower()
+    return any(
+        isinstance(exc, kind) and fragment in text for kind, fragment in _ReconnectOnDroppedConnection.reconnect_errors
+    )
+
+
+def retry_if_dropped(work):
+    """Run `work()` (a whole transaction of its own), once more on a fresh connection if the first
+    try found the connection dropped: the transaction rolled back with it, so nothing is done twice."""
+    try:
+        return work()
+    except (OperationalError, InterfaceError) as exc:
+        if not is_dropped_connection(exc) or database.in_transaction():
+            raise
+        database.close()
+        return work()
+
+
+class DocketPostgresDatabase(_ReconnectOnDroppedConnection, PostgresqlDatabase):
+    pass
+
+
+class PooledDocketPostgresDatabase(_ReconnectOnDroppedConnection, PooledPostgresqlDatabase):
+    pass
+
+
 def open_database(url, pooled=False):
     """A peewee database for a DATABASE_URL; SQLite gets WAL and a busy timeout.
 
@@ -80,10 +125,12 @@ def open_database(url, pooled=False):
                 path, max_connections=32, stale_timeout=300, check_same_thread=False, **options
             )
         return DocketSqliteDatabase(path, **options)
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise ValueError(f"DATABASE_URL must be sqlite:///… or postgresql://…, not {url.split(':', 1)[0]}:")
+    options = parse(url)
     if pooled:
-        scheme, rest = url.split("://", 1)
-        return connect(f"{scheme}+pool://{rest}", autoconnect=True, max_connections=32, stale_timeout=300)
-    return connect(url, autoconnect=True)
+        return PooledDocketPostgresDatabase(autoconnect=True, max_connections=32, stale_timeout=300, **options)
+    return DocketPostgresDatabase(autoconnect=True, **options)
 
 
 _statements = {}

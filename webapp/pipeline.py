@@ -11,7 +11,7 @@ from flask import current_app
 from peewee import IntegrityError
 
 from . import erasure, mirror
-from .db import database, is_postgres, is_sqlite
+from .db import database, is_postgres, is_sqlite, retry_if_dropped
 from .integrations import PREPARERS, normalise, prepare
 from .integrations.base import MirrorOnly
 from .models import (
@@ -64,9 +64,10 @@ def accept(account, source, external_id, payload, type="", occurred_at=None):
 
     Returns (event row, created); a redelivery returns the first row and False.
     """
-    try:
+
+    def store():
         with database.atomic():
-            row = Event.create(
+            return Event.create(
                 account=account,
                 source=source,
                 external_id=str(external_id),
@@ -74,6 +75,9 @@ def accept(account, source, external_id, payload, type="", occurred_at=None):
                 payload=payload,
                 occurred_at=to_utc(occurred_at) if occurred_at else None,
             )
+
+    try:
+        row = retry_if_dropped(store)
     except IntegrityError:
         row = Event.get(Event.account == account, Event.source == source, Event.external_id == str(external_id))
         return row, False
