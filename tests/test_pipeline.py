@@ -345,3 +345,27 @@ def test_processing_writes_row_status_and_tasks_in_one_transaction(make_account,
     database.close()
     assert Task.select().count() == 0
     assert Event.get(Event.external_id == "e1").status == "pending"
+
+
+def test_one_accounts_slow_events_do_not_hold_up_another_accounts(make_account, app, monkeypatch):
+    """Accounts take turns, a batch each, and a batch stops taking rows once it has run its time:
+    an event of Beta's posted behind 30 slow ones of Acme's is processed within Acme's first turn."""
+    import webapp.pipeline as pipeline
+
+    acme, beta = make_account("Acme"), make_account("Beta")
+    for i in range(30):
+        acme.post_event(ev.job_event("created", job=dict(ev.JOB, id=f"acme-job-{i}")))
+    beta.post_event(ev.job_event("created", job=dict(ev.JOB, id="beta-job")))
+    slow_process = pipeline._process
+
+    def process(row, rulebook):
+        if row.account_id == acme.account.id:
+            time.sleep(0.05)  # a slow rule, a slow mirror: anything of Acme's own
+        return slow_process(row, rulebook)
+
+    monkeypatch.setattr(pipeline, "_process", process)
+    app.config.update(INBOX_BATCH_SECONDS=0.12, INBOX_BATCH_SIZE=25)
+    drain()
+    order = [row.account_id for row in Event.select().order_by(Event.processed_at, Event.id)]
+    assert len(order) == 31 and Event.select().where(Event.status != Event.PROCESSED).count() == 0
+    assert order.index(beta.account.id) <= 5, order

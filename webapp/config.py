@@ -36,6 +36,8 @@ class Config:
         # Inbox processing: how many events one transaction takes, and retries. On SQLite a
         # batch holds the write lock, so a smaller one keeps webhook answers quick.
         self.INBOX_BATCH_SIZE = int(env.get("INBOX_BATCH_SIZE") or 25)
+        # A batch stops taking rows after this long, so that other accounts get their turn.
+        self.INBOX_BATCH_SECONDS = float(env.get("INBOX_BATCH_SECONDS") or 1.0)
         self.INBOX_MAX_ATTEMPTS = int(env.get("INBOX_MAX_ATTEMPTS") or 5)
         self.INBOX_RETRY_BASE_SECONDS = float(env.get("INBOX_RETRY_BASE_SECONDS") or 2)
         self.SWEEP_INTERVAL_SECONDS = float(env.get("SWEEP_INTERVAL_SECONDS") or 10)

@@ -8,7 +8,7 @@ import time
 import traceback
 
 from flask import current_app
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from . import erasure, mirror
 from .db import database, is_postgres, is_sqlite, retry_if_dropped
@@ -95,43 +95,71 @@ def has_due_events():
     return Event.select(Event.id).where(_due_pending()).limit(1).exists()
 
 
+# Accounts take turns: each round gives every account with due rows (up to this many, oldest
+# first) one batch of its own, and a batch stops taking rows once it has run this long, so one
+# account's flood, slow rows or failures never hold up another's events for more than a turn.
+ACCOUNTS_PER_ROUND = 50
+DEFAULT_BATCH_SECONDS = 1.0
+
+
 def drain(batch_size=None):
-    """Process due inbox rows, a batch per transaction, until none is left; returns how many."""
+    """Process due inbox rows, an account's batch per transaction, until none is left; returns how many."""
     batch_size = batch_size or current_app.config["INBOX_BATCH_SIZE"]
     total = 0
     while True:
         # Looking costs no write lock: only a batch with rows to process takes it.
-        done = process_batch(batch_size) if has_due_events() else 0
-        total += done
-        if done == 0:
+        accounts = accounts_with_due_events() if has_due_events() else []
+        done_in_round = 0
+        for account_id in accounts:
+            done = process_batch(batch_size, account_id)
+            done_in_round += done
+            if is_sqlite():
+                time.sleep(SQLITE_GAP_SECONDS if done >= batch_size else SQLITE_LINGER_SECONDS)
+        total += done_in_round
+        if done_in_round == 0:
             return total
-        if is_sqlite():
-            time.sleep(SQLITE_GAP_SECONDS if done >= batch_size else SQLITE_LINGER_SECONDS)
 
 
-def prepare_batch(batch_size):
+def accounts_with_due_events(limit=ACCOUNTS_PER_ROUND):
+    """The accounts with due inbox rows, the one whose oldest due row is oldest first."""
+    first = fn.MIN(Event.id)
+    query = Event.select(Event.account_id, first).where(_due_pending()).group_by(Event.account_id)
+    return [account_id for account_id, _ in query.order_by(first).limit(limit).tuples()]
+
+
+def _due_of(account_id):
+    due = _due_pending()
+    return due if account_id is None else due & (Event.account_id == account_id)
+
+
+def prepare_batch(batch_size, account_id=None):
     """Vendor look-ups the next batch needs (Harvest's users, say), made before its transaction."""
     sources = list(PREPARERS)
     if not sources:
         return
-    rows = Event.select().where(_due_pending() & Event.source.in_(sources)).order_by(Event.id).limit(batch_size)
-    for row in rows:
+    query = Event.select().where(_due_of(account_id) & Event.source.in_(sources))
+    for row in query.order_by(Event.id).limit(batch_size):
         try:
             prepare(row)
         except Exception:  # a look-up that fails leaves the adapter without the name, never stops the batch
             log.exception("vendor look-ups for event %s failed", row.id)
 
 
-def process_batch(batch_size):
-    """Process one batch of due rows in one transaction; each row in a savepoint of its own.
+def process_batch(batch_size, account_id=None):
+    """Process one batch of due rows (of one account, when given) in one transaction; each row in a
+    savepoint of its own; returns how many were processed.
 
     A worker that dies mid-batch commits nothing, so the next one does the
     whole batch again: processed once in effect. No vendor call is made inside
     the transaction: what the adapters need from a vendor is looked up first.
+    A batch that has run INBOX_BATCH_SECONDS leaves the rest of its rows, untouched, to the next.
     """
-    prepare_batch(batch_size)
+    prepare_batch(batch_size, account_id)
+    budget = current_app.config.get("INBOX_BATCH_SECONDS", DEFAULT_BATCH_SECONDS)
+    started = time.monotonic()
+    done = 0
     with database.atomic():
-        query = Event.select().where(_due_pending()).order_by(Event.id).limit(batch_size)
+        query = Event.select().where(_due_of(account_id)).order_by(Event.id).limit(batch_size)
         if is_postgres():
             query = query.for_update(skip_locked=True)
         rows = list(query)
@@ -142,6 +170,8 @@ def process_batch(batch_size):
         accounts = {a.id: a for a in Account.select().where(Account.id.in_({row.account_id for row in rows}))}
         with mirror.batch():
             for row in rows:
+                if done and time.monotonic() - started > budget:
+                    break  # the rest wait for this account's next turn
                 row.account = accounts[row.account_id]
                 try:
                     with database.atomic():
@@ -149,9 +179,10 @@ def process_batch(batch_size):
                 except Exception as exc:  # a failing row must not stop the batch
                     mirror.forget()  # its savepoint rolled back what the mirror remembers
                     _record_failure(row, exc)
+                done += 1
     if erased:
         erasure.checkpoint()  # the erased data's old versions out of the write-ahead log too
-    return len(rows)
+    return done
 
 
 def _process(row, rulebook):
