@@ -90,6 +90,7 @@ class GoogleHttp(HttpMockSequence):
     def __init__(self, responses):
         super().__init__(responses)
         self.requests = []
+        self.sleeps = []
 
     def request(self, uri, method="GET", body=None, headers=None, redirections=1, connection_type=None):
         self.requests.append((method, uri, body))
@@ -106,6 +107,7 @@ def google_http(app):
     def serve(*responses):
         http = GoogleHttp(list(responses))
         app.config["GOOGLE_HTTP"] = lambda: http
+        app.config["GOOGLE_SLEEP"] = http.sleeps.append
         return http
 
     return serve

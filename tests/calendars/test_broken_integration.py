@@ -218,6 +218,7 @@ def ms_acme(make_account, make_schedule, make_watch, app):
     handle.watch = make_watch(handle.integration, channel_id=SUBSCRIPTION, cursor=None)
     handle.login = app.config["MSAL_HTTP_CLIENT"] = FakeLogin()
     handle.graph = app.config["GRAPH_TRANSPORT"] = FakeGraph()
+    app.config["GRAPH_SLEEP"] = handle.graph.sleeps.append
     return handle
 
 

@@ -61,9 +61,10 @@ class FakeGraph:
     def __init__(self):
         self.answers = {}
         self.requests = []
+        self.sleeps = []
 
-    def serve(self, method, path, status, body=None):
-        self.answers.setdefault((method, path), []).append((status, body))
+    def serve(self, method, path, status, body=None, headers=None):
+        self.answers.setdefault((method, path), []).append((status, body, headers or {}))
 
     def __call__(self, method, url, headers, body):
         parsed = urllib.parse.urlparse(url)
@@ -71,9 +72,9 @@ class FakeGraph:
         self.requests.append((method, path, parsed.query, headers, json.loads(body) if body else None))
         queue = self.answers.get((method, path))
         assert queue, f"unexpected Graph call {method} {path}"
-        status, answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        status, answer, headers = queue.pop(0) if len(queue) > 1 else queue[0]
         content = b"" if answer is None else (answer if isinstance(answer, bytes) else json.dumps(answer).encode())
-        return status, {"Content-Type": "application/json"}, content
+        return status, {"Content-Type": "application/json", **headers}, content
 
 
 @pytest.fixture
@@ -87,6 +88,7 @@ def login(app):
 def graph(app):
     fake = FakeGraph()
     app.config["GRAPH_TRANSPORT"] = fake
+    app.config["GRAPH_SLEEP"] = fake.sleeps.append
     return fake
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import random
+import time
 
 from flask import current_app, has_app_context
 
@@ -139,10 +141,39 @@ def translate(exc, integration, calendar):
     return None
 
 
+# Google asks clients to back off exponentially on 429 and on 403 rateLimitExceeded /
+# userRateLimitExceeded (a quota for the day will not come back in seconds: not retried).
+BACKOFF_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+RATE_LIMIT_RETRIES = 4
+
+
+def _sleep(seconds):
+    configured = current_app.config.get("GOOGLE_SLEEP") if has_app_context() else None
+    (configured or time.sleep)(seconds)
+
+
+def _rate_limited(exc):
+    from googleapiclient.errors import HttpError
+
+    if not isinstance(exc, HttpError):
+        return False
+    status, reason, _ = _error_details(exc)
+    return status == 429 or (status == 403 and reason in BACKOFF_REASONS)
+
+
 def _call(integration, calendar, request):
-    """Execute a request, translating Google's failures into CalendarErrors."""
+    """Execute a request, backing off as Google asks while it is rate limited (1, 2, 4, 8 s and
+    a random part), and translating Google's failures into CalendarErrors."""
     try:
-        return request.execute()
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                return request.execute()
+            except Exception as exc:
+                if attempt == RATE_LIMIT_RETRIES or not _rate_limited(exc):
+                    raise
+                wait = 2**attempt + random.random()
+                log.info("Google Calendar rate limited %s: waiting %.1fs", calendar, wait)
+                _sleep(wait)
     except Exception as exc:
         error = translate(exc, integration, calendar)
         if error is None:

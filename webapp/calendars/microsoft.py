@@ -10,8 +10,11 @@ and msal through its `http_client`, so tests serve Microsoft's documented respon
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
+import threading
+import time
 import urllib.parse
 
 from flask import current_app, has_app_context
@@ -57,6 +60,42 @@ def _msal_http_client():
     return current_app.config.get("MSAL_HTTP_CLIENT") if has_app_context() else None
 
 
+def _sleep(seconds):
+    configured = current_app.config.get("GRAPH_SLEEP") if has_app_context() else None
+    (configured or time.sleep)(seconds)
+
+
+# Graph throttles with 429 (and sometimes 503) and a Retry-After in seconds, and asks clients to
+# wait that long before trying again: a few tries, each waiting as told (at most MAX_WAIT; a 429
+# without Retry-After waits DEFAULT_WAIT).
+THROTTLED = (429, 503)
+THROTTLE_RETRIES = 3
+THROTTLE_DEFAULT_WAIT_SECONDS = 5
+THROTTLE_MAX_WAIT_SECONDS = 120
+
+# One msal application per set of credentials and process: msal keeps the app-only token in its
+# cache and hands it out again until it is about to expire, instead of asking for one per call.
+_msal_apps = {}
+_msal_lock = threading.Lock()
+
+
+def _msal_app(credentials, http_client):
+    import msal
+
+    secret_digest = hashlib.sha256(credentials["client_secret"].encode()).hexdigest()
+    key = (credentials["client_id"], credentials["tenant_id"], secret_digest, id(http_client))
+    with _msal_lock:
+        app = _msal_apps.get(key)
+        if app is None:
+            app = _msal_apps[key] = msal.ConfidentialClientApplication(
+                credentials["client_id"],
+                authority=AUTHORITY.format(tenant=credentials["tenant_id"]),
+                client_credential=credentials["client_secret"],
+                http_client=http_client,
+            )
+        return app
+
+
 def _graph_time(value):
     """A dateTimeTimeZone in UTC, as Graph writes them."""
     return {"dateTime": to_utc(value).replace(tzinfo=None).isoformat(), "timeZone": "UTC"}
@@ -88,16 +127,9 @@ class GraphClient:
         """An access token for Graph from msal; refused credentials raise CredentialsRejected."""
         if self._token:
             return self._token
-        import msal
-
         credentials = self.integration.credentials or {}
         try:
-            app = msal.ConfidentialClientApplication(
-                credentials["client_id"],
-                authority=AUTHORITY.format(tenant=credentials["tenant_id"]),
-                client_credential=credentials["client_secret"],
-                http_client=_msal_http_client(),
-            )
+            app = _msal_app(credentials, _msal_http_client())
         except KeyError as exc:
             raise self._refused(f" (no {exc.args[0]} saved)", "invalid_client") from None
         except ValueError as exc:  # OIDC discovery refused: no such tenant
@@ -124,10 +156,17 @@ class GraphClient:
         if body is not None:
             sent["Content-Type"] = "application/json"
             data = json.dumps(body).encode()
-        try:
-            status, _, content = _transport()(method, url, sent, data)
-        except OSError as exc:
-            raise CalendarError(f"Microsoft Graph could not be reached: {exc}", code="unreachable") from exc
+        for attempt in range(THROTTLE_RETRIES + 1):
+            try:
+                status, answer_headers, content = _transport()(method, url, sent, data)
+            except OSError as exc:
+                raise CalendarError(f"Microsoft Graph could not be reached: {exc}", code="unreachable") from exc
+            wait = _retry_after(answer_headers)
+            if status not in THROTTLED or attempt == THROTTLE_RETRIES or (status == 503 and wait is None):
+                break  # a 503 is a wait only when Graph says how long
+            wait = THROTTLE_DEFAULT_WAIT_SECONDS if wait is None else wait
+            log.info("Graph throttled %s %s (%s): waiting %ss as Retry-After says", method, url, status, wait)
+            _sleep(wait)
         payload = None
         if content:
             try:
@@ -152,6 +191,16 @@ class GraphClient:
         if status == 404:
             raise CalendarError(message or "not found", code="not_found")
         raise CalendarError(f"Microsoft Graph answered {status}: {message or code}", code=f"http_{status}")
+
+
+def _retry_after(headers):
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after":
+            try:
+                return min(max(float(value), 0), THROTTLE_MAX_WAIT_SECONDS)
+            except (TypeError, ValueError):
+                break
+    return None
 
 
 def event_body(event: CalendarEvent):
