@@ -508,3 +508,20 @@ def test_a_captured_body_resent_with_a_new_or_no_event_id_is_a_redelivery(client
     drain()
     assert Event.select().count() == 1
     assert [t["status"] for t in acme.tasks()] == ["completed"]
+
+
+def test_a_signed_webhook_shaped_like_a_docket_envelope_is_not_taken_for_one(client, acme, drain):
+    """Only Docket's own sync writes envelopes into the inbox: a Greenhouse delivery is read as a
+    Greenhouse delivery, whatever its shape."""
+    body = {
+        "id": "forged",
+        "source": "greenhouse",
+        "type": "application.closed",
+        "occurred_at": "not a time",
+        "data": {"application": {"id": "265277"}, "reason": "hired"},
+    }
+    answer = post(client, acme.account, json.dumps(body).encode())
+    assert answer.status_code == 200
+    drain()
+    row = Event.get_by_id(answer.get_json()["event"])
+    assert row.status == Event.IGNORED and row.last_error is None

@@ -133,8 +133,6 @@ class Greenhouse(Vendor):
 
     def normalise(self, event_row, integration):
         payload = event_row.payload or {}
-        if is_envelope(payload):
-            return [payload]
         action = payload.get("action")
         handler = getattr(self, f"_on_{action}", None)
         if handler is None:
@@ -350,11 +348,6 @@ class Greenhouse(Vendor):
         return schedules.schedule_event(
             row.account, SOURCE, row.external_id, first_time(default=row.received_at), schedule.external_id, remaining
         )
-
-
-def is_envelope(payload):
-    """A Docket envelope the Harvest sync stored under Greenhouse's name (webhooks carry `action`)."""
-    return isinstance(payload, dict) and "action" not in payload and "type" in payload and "data" in payload
 
 
 def scheduled_interview_mapping(item, when=None):

@@ -278,12 +278,14 @@ def _health_event(integration, etype, episode, now, code=None, message=None):
 
 
 def _accept_all(integration, events):
+    """Into the inbox as Docket's own envelopes (made here from the ATS's API, so trusted as they
+    are), whatever `source` each names: a webhook row of the ATS is never taken for an envelope."""
     from ..pipeline import accept
 
     for event in events:
         accept(
             integration.account,
-            event["source"],
+            "docket",
             event["id"],
             event,
             type=event["type"],
