@@ -112,6 +112,46 @@ def test_after_the_sign_in_the_next_page_is_shown_but_only_on_this_site(client, 
         client.post("/logout", data={"csrf_token": csrf(client)})
 
 
+OFF_SITE_TARGETS = [
+    "//evil.test/x",
+    "https://evil.test/",
+    "/\\evil.test",
+    "/\t/evil.test",  # werkzeug drops the tab: Location //evil.test
+    "/\r\n/evil.test",  # a newline in a header was a 500
+    "/\n/evil.test",
+    "/ /evil.test",
+    "\t//evil.test",
+    "/\x00/evil.test",
+    "javascript:alert(1)",
+    "evil.test",
+]
+
+
+@pytest.mark.parametrize("target", OFF_SITE_TARGETS)
+def test_a_signed_in_visitor_of_the_sign_in_page_never_goes_off_site(client, pat, target):
+    post_login(client, pat.email)
+    response = client.get("/login", query_string={"next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/tasks"
+
+
+def test_the_sign_in_page_follows_an_encoded_tab_to_the_task_list_not_off_site(client, pat):
+    post_login(client, pat.email)
+    response = client.get("/login?next=/%09/evil.test")
+    assert response.headers["Location"] == "/tasks"
+    assert client.get("/login?next=/%0d%0a/").headers["Location"] == "/tasks"
+
+
+@pytest.mark.parametrize("target", OFF_SITE_TARGETS)
+def test_signing_in_never_goes_off_site(client, pat, target):
+    response = post_login(client, pat.email, next=target)
+    assert response.status_code == 303 and response.headers["Location"] == "/tasks"
+
+
+def test_a_same_site_next_page_with_unicode_is_followed_encoded(client, pat):
+    post_login(client, pat.email)
+    assert client.get("/login", query_string={"next": "/tasks?q=é"}).headers["Location"] == "/tasks?q=%C3%A9"
+
+
 def test_repeated_failures_are_slowed_down(client, pat):
     for _ in range(5):
         assert post_login(client, pat.email, "guess").status_code == 401

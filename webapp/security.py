@@ -5,9 +5,11 @@ web processes)."""
 import hashlib
 import logging
 import math
+from urllib.parse import urlsplit
 
 import redis
 from flask import current_app, request
+from werkzeug.urls import iri_to_uri
 
 from .queue import redis_connection
 
@@ -132,7 +134,13 @@ def client_address():
 
 
 def safe_next(target, default):
-    """A redirect target only if it stays on this site (a path, not //host or a scheme)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A redirect target only if it stays on this site: a path (not //host, a scheme or a
+    backslash), judged as the Location header werkzeug will send (it drops tabs and newlines
+    and percent-encodes the rest), so anything that changes on the way is refused, not fixed."""
+    if not target or any(ch.isspace() or ch == "\\" or not ch.isprintable() for ch in target):
         return default
-    return target
+    location = iri_to_uri(target)
+    parts = urlsplit(location)
+    if parts.scheme or parts.netloc or not location.startswith("/") or location.startswith("//"):
+        return default
+    return location
