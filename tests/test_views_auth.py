@@ -163,6 +163,77 @@ def test_repeated_failures_are_slowed_down(client, pat):
     assert client.get("/tasks").status_code == 302
 
 
+def from_address(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_someone_guessing_a_victims_password_does_not_lock_the_victim_out(app, pat, each_request_alone):
+    attacker = from_address(app, "203.0.113.9")
+    for _ in range(12):
+        post_login(attacker, pat.email, "guess")
+    assert post_login(attacker, pat.email).status_code == 429  # the guesser waits, right password or not
+
+    victim = from_address(app, "198.51.100.7")
+    response = post_login(victim, pat.email)
+    assert response.status_code == 303 and signed_in_as_pat(victim)
+
+
+def test_guessing_one_email_from_many_clients_is_slowed_down_for_those_clients(app, pat, each_request_alone):
+    from webapp.security import FREE_FAILURES_PER_EMAIL
+
+    for n in range(FREE_FAILURES_PER_EMAIL + 1):
+        assert post_login(from_address(app, f"203.0.113.{n}"), pat.email, "guess").status_code == 401
+    # A client that has guessed wrong at this e-mail waits for the e-mail's lock, even with one guess.
+    assert post_login(from_address(app, "203.0.113.0"), pat.email, "guess").status_code == 429
+    # One that has not tried it yet may: the right password still gets in.
+    assert post_login(from_address(app, "198.51.100.7"), pat.email).status_code == 303
+
+
+def test_one_client_guessing_many_emails_is_slowed_down(app, pat, each_request_alone):
+    from webapp.security import FREE_FAILURES_PER_CLIENT
+
+    guesser = from_address(app, "203.0.113.9")
+    for n in range(FREE_FAILURES_PER_CLIENT + 1):
+        assert post_login(guesser, f"someone{n}@initech.test", "guess").status_code == 401
+    assert post_login(guesser, pat.email).status_code == 429
+    assert post_login(from_address(app, "198.51.100.7"), pat.email).status_code == 303
+
+
+def test_while_redis_is_down_failed_sign_ins_are_still_slowed_down(app, pat, monkeypatch, each_request_alone):
+    import redis
+
+    import webapp.security
+
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    monkeypatch.setattr(webapp.security, "redis_connection", lambda: dead)
+    attacker = from_address(app, "203.0.113.9")
+    for _ in range(6):
+        assert post_login(attacker, pat.email, "guess").status_code == 401
+    response = post_login(attacker, pat.email)
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
+    assert post_login(from_address(app, "198.51.100.7"), pat.email).status_code == 303
+
+
+def test_the_in_process_counters_are_bounded_and_forget_in_time():
+    from webapp.security import LocalCounters
+
+    now = [0.0]
+    counters = LocalCounters(max_keys=100, clock=lambda: now[0])
+    for n in range(1000):
+        counters.add(f"addr:{n}", 60)
+    assert len(counters) == 100
+    assert counters.counts(["addr:999", "addr:0"]) == [1, 0]  # the oldest went first
+    counters.add("victim", 60)
+    counters.lock("victim", 8)
+    assert counters.locked_for(["victim"]) == [8]
+    now[0] = 9.0
+    assert counters.locked_for(["victim"]) == [0] and counters.counts(["victim"]) == [1]
+    now[0] = 61.0
+    assert counters.counts(["victim"]) == [0]
+
+
 def test_remember_me_keeps_the_sign_in_for_at_most_30_days(client, pat):
     response = post_login(client, pat.email, remember="1")
     cookies = response.headers.getlist("Set-Cookie")

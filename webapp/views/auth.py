@@ -73,7 +73,7 @@ def login():
 
 @bp.post("/login")
 def login_post():
-    """Sign in; failed attempts for an e-mail or address beyond a few must wait longer each time."""
+    """Sign in; beyond a few failures a client must wait longer each time (see LoginThrottle)."""
     email = request.form.get("email", "").strip()
     password = request.form.get("password", "")
     next_path = request.form.get("next", "")
