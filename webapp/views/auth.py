@@ -140,6 +140,7 @@ def password_post():
     user.set_password(new)
     user.save(only=[User.password_hash, User.session_token])
     remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    user.signed_in_at = None  # the password was just proved: a fresh sign-in, with a full lifetime
     login_user(user, remember=remembered)
     flash("Your password is changed. Every other place you were signed in is signed out.", "info")
     return redirect(url_for("tasks.index"), 303)
