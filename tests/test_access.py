@@ -28,6 +28,8 @@ PAGE_ROUTES = [
     ("get", "/setup/rooms"),
     ("post", "/setup/rooms"),
     ("post", "/logout"),
+    ("get", "/account/password"),
+    ("post", "/account/password"),
     *ADMIN_ROUTES,
 ]
 API_ROUTES = [

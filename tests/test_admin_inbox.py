@@ -56,13 +56,12 @@ def test_a_failed_event_shows_its_error_and_retry_puts_it_back(client, admin):
     assert Event.get().status == "processed" and Task.select().count() == 1
 
 
-def test_retry_never_redirects_off_site(client, admin):
+@pytest.mark.parametrize("target", ["//evil.test/", "/\t/evil.test", "/\r\n/evil.test", "https://evil.test/"])
+def test_retry_never_redirects_off_site(client, admin, target):
     admin.post_event(ev.job_event("created"))
     Event.update(status="failed").execute()
-    response = client.post(
-        f"/admin/inbox/{Event.get().id}/retry", data={"csrf_token": admin.csrf, "next": "//evil.test/"}
-    )
-    assert response.headers["Location"].endswith("/admin/inbox")
+    response = client.post(f"/admin/inbox/{Event.get().id}/retry", data={"csrf_token": admin.csrf, "next": target})
+    assert response.status_code == 303 and response.headers["Location"] == "/admin/inbox"
 
 
 def test_explain_gives_every_rules_verdict_like_the_cli(client, admin, runner, tmp_path):
@@ -93,3 +92,16 @@ def test_another_accounts_events_are_not_found(client, admin, make_account):
     assert client.get(f"/admin/inbox/{row.id}").status_code == 404
     assert client.post(f"/admin/inbox/{row.id}/retry", data={"csrf_token": admin.csrf}).status_code == 404
     assert f'id="event-{row.id}"' not in client.get("/admin/inbox").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("status", ["pending", "processed", "incomplete", "failed", "ignored"])
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_filtering_by_any_status_is_a_200_page_with_that_filter_current(client, admin, status, headers):
+    admin.post_event(ev.job_event("created", event_id="filtered"))
+    Event.update(status=status).execute()
+    response = client.get(f"/admin/inbox?status={status}", headers=headers)
+    assert response.status_code == 200 and response.status == "200 OK"
+    html = response.get_data(as_text=True)
+    assert f'id="event-{Event.get().id}"' in html
+    if not headers:
+        assert f'href="/admin/inbox?status={status}" aria-current="page"' in html

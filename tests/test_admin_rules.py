@@ -42,6 +42,9 @@ ADMIN_ROUTES = [
     ("post", "/admin/integrations/greenhouse"),
     ("post", "/admin/integrations/greenhouse/sync"),
     ("post", "/admin/integrations/calendar/google"),
+    ("get", "/admin/people"),
+    ("post", "/admin/people/1/disable"),
+    ("post", "/admin/people/1/enable"),
 ]
 
 

@@ -40,10 +40,11 @@ def create_app(config=None):
     # Token-authenticated and signature-verified: neither carries a session cookie's authority.
     extensions.csrf.exempt(api.bp)
     extensions.csrf.exempt(webhooks.bp)
-    from .views import admin_inbox, admin_rules
+    from .views import admin_inbox, admin_people, admin_rules
 
     app.register_blueprint(admin_rules.bp)
     app.register_blueprint(admin_inbox.bp)
+    app.register_blueprint(admin_people.bp)
     cli.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -1,12 +1,18 @@
 """Who is asking: a signed-in session for pages, a Bearer token (and only that) for the JSON API.
 
 The API is exempt from CSRF, so it must never accept the session cookie.
+
+A session (and a remember-me cookie) names the user by `User.get_id()`: id, the user's session
+token and when the sign-in was made. The loader below checks all three on every request, so a new
+token (sign-out, a new password, an admin disabling the user) ends every session of the user at
+once, and no sign-in outlives REMEMBER_COOKIE_DURATION, whatever a copied cookie says.
 """
 
 import datetime as dt
+import hmac
 from functools import wraps
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 
 from .extensions import login_manager
 from .models import ApiToken, User, utcnow
@@ -16,10 +22,29 @@ LAST_USED_PRECISION = dt.timedelta(minutes=1)
 
 def init_app(app):
     login_manager.session_protection = "basic"
+    login_manager.user_loader(load_user)
 
-    @login_manager.user_loader
-    def load_user(user_id):
-        return User.signed_in(int(user_id)) if str(user_id).isdigit() else None
+
+def load_user(session_id):
+    """The user a session or remember-me cookie names, if that sign-in still holds; else None."""
+    user_id, _, rest = str(session_id).partition(":")
+    token, _, signed_in_at = rest.partition(":")
+    if not (user_id.isdigit() and token and signed_in_at.isdigit()):
+        return None  # a cookie from before session tokens, or not one of ours
+    age = utcnow() - dt.datetime.fromtimestamp(int(signed_in_at), dt.UTC)
+    if age > sign_in_lifetime(current_app):
+        return None
+    user = User.signed_in(int(user_id))
+    if user is None or not user.is_active or not hmac.compare_digest(user.session_token, token):
+        return None
+    user.signed_in_at = int(signed_in_at)
+    return user
+
+
+def sign_in_lifetime(app):
+    """How long a sign-in lasts at most: the remember-me cookie's duration."""
+    duration = app.config["REMEMBER_COOKIE_DURATION"]
+    return duration if isinstance(duration, dt.timedelta) else dt.timedelta(seconds=duration)
 
 
 def _bearer_user():
@@ -28,7 +53,7 @@ def _bearer_user():
     if scheme.lower() != "bearer" or not token.strip():
         return None
     row = ApiToken.find(token.strip())
-    if row is None:
+    if row is None or not row.user.is_active:
         return None
     now = utcnow()
     # Noting every use would make each API call a write; a minute's precision is enough.

@@ -49,7 +49,9 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
-        self.REMEMBER_COOKIE_DURATION = 30 * 24 * 3600
+        # Seconds a remember-me cookie lasts, and the longest any sign-in lasts: auth.py refuses an
+        # older one even when a copied cookie is replayed past its Expires.
+        self.REMEMBER_COOKIE_DURATION = int(env.get("REMEMBER_COOKIE_DURATION") or 30 * 24 * 3600)
         self.WTF_CSRF_TIME_LIMIT = None
         self.TESTING = self.ENV == "test"
 

@@ -23,7 +23,10 @@ def page_or_fragment(template_name, block_name, status=200, **context):
     """The whole page, or for an htmx request only `block_name` of the same template.
 
     The answer varies on HX-Request, so caches never hand a fragment to a page load.
+    `status` is the HTTP status: a template variable of that name must be called otherwise.
     """
+    if not isinstance(status, int):
+        raise TypeError(f"status is the HTTP status, not a template variable: {status!r}")
     if is_fragment_request():
         body = render_block(template_name, block_name, **context)
     else:

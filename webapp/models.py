@@ -170,8 +170,16 @@ class Account(BaseModel):
         table_name = "account"
 
 
+def new_session_token():
+    return secrets.token_urlsafe(24)
+
+
 class User(UserMixin, BaseModel):
-    """A person of an account: a coordinator, an admin, or someone the ATS named."""
+    """A person of an account: a coordinator, an admin, or someone the ATS named.
+
+    Every session and remember-me cookie of the user carries their `session_token`
+    (flask-login's "alternative tokens": see get_id); a new token ends them all.
+    """
 
     account = ForeignKeyField(Account, backref="users", on_delete="CASCADE")
     email = CharField()
@@ -180,12 +188,45 @@ class User(UserMixin, BaseModel):
     is_admin = BooleanField(default=False)
     created_at = UTCDateTimeField(default=utcnow)
     last_login_at = UTCDateTimeField(null=True)
+    session_token = CharField(default=new_session_token)
+    disabled_at = UTCDateTimeField(null=True)
 
     class Meta:
         indexes = ((("account", "email"), True),)
 
+    # When the sign-in a loaded session carries was made (auth.py sets it); None before one is made.
+    signed_in_at = None
+
+    @property
+    def is_active(self):
+        """A disabled user cannot sign in (flask-login's login_user refuses them) nor stay signed in."""
+        return self.disabled_at is None
+
+    def get_id(self):
+        """What the session and the remember-me cookie name the user by: id, session token and
+        when this sign-in was made (so even a copied cookie stops working once it is too old)."""
+        signed_in_at = self.signed_in_at or int(utcnow().timestamp())
+        return f"{self.id}:{self.session_token}:{signed_in_at}"
+
+    def end_sessions(self):
+        """Sign the user out everywhere: every session and remember-me cookie has the old token."""
+        self.session_token = new_session_token()
+        User.update(session_token=self.session_token).where(User.id == self.id).execute()
+
     def set_password(self, password):
+        """A new password; saved, it also ends every session signed in with the old one."""
         self.password_hash = generate_password_hash(password)
+        self.session_token = new_session_token()
+
+    def disable(self):
+        """Turn the user's sign-in off (their tasks stay) and end every session of theirs."""
+        self.disabled_at = utcnow()
+        self.session_token = new_session_token()
+        self.save(only=[User.disabled_at, User.session_token])
+
+    def enable(self):
+        self.disabled_at = None
+        self.save(only=[User.disabled_at])
 
     def check_password(self, password):
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
@@ -202,7 +243,8 @@ class User(UserMixin, BaseModel):
         from peewee import IntegrityError
 
         self.last_login_at = utcnow()
-        self.save()
+        # Only this column: a whole-row save could put back a session token ended a moment ago.
+        User.update(last_login_at=self.last_login_at).where(User.id == self.id).execute()
         if AccountCreator.get_or_none(AccountCreator.account == self.account_id) is None:
             try:
                 with database.atomic():
@@ -220,7 +262,7 @@ class User(UserMixin, BaseModel):
             user = cls.create(account=account, email=email, name=name or "")
         elif name and not user.name:
             user.name = name
-            user.save()
+            user.save(only=[cls.name])
         return user
 
     @classmethod

@@ -33,16 +33,16 @@ def _event_or_404(event_id):
 @bp.get("")
 def index():
     """The account's most recent inbox rows, newest first (?status=failed, ?before=ID to page back)."""
-    status = request.args.get("status") if request.args.get("status") in STATUSES else None
+    shown = request.args.get("status") if request.args.get("status") in STATUSES else None
     before = request.args.get("before", type=int)
-    rows = Event.recent(current_user.account_id, status, before, PAGE_SIZE)
+    rows = Event.recent(current_user.account_id, shown, before, PAGE_SIZE)
     return page_or_fragment(
         "admin/inbox.html",
         "rows",
         rows=rows,
         touched=TaskHistory.touched_by([row.id for row in rows]),
         counts=Event.counts(current_user.account_id),
-        status=status,
+        shown_status=shown,  # not `status`: that is the HTTP status page_or_fragment answers with
         statuses=STATUSES,
         older=rows[-1].id if len(rows) == PAGE_SIZE else None,
     )

@@ -1,12 +1,14 @@
-"""Sign-in and sign-out: e-mail and password, remember-me, and a throttle on failed attempts."""
+"""Sign-in and sign-out: e-mail and password, remember-me, a throttle on failed attempts, and
+changing one's password. Signing out and a new password end every session of the user."""
 
 import functools
 import secrets
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..auth import sign_in_lifetime
 from ..extensions import login_manager
 from ..htmx import client_redirect
 from ..models import User
@@ -56,6 +58,11 @@ def _no_such_user_hash():
     return generate_password_hash(secrets.token_hex(16))
 
 
+@bp.app_context_processor
+def _remember_days():
+    return {"remember_days": round(sign_in_lifetime(current_app).total_seconds() / 86400)}
+
+
 @bp.get("/login")
 def login():
     """The sign-in form."""
@@ -66,7 +73,7 @@ def login():
 
 @bp.post("/login")
 def login_post():
-    """Sign in; failed attempts for an e-mail or address beyond a few must wait longer each time."""
+    """Sign in; beyond a few failures a client must wait longer each time (see LoginThrottle)."""
     email = request.form.get("email", "").strip()
     password = request.form.get("password", "")
     next_path = request.form.get("next", "")
@@ -87,6 +94,9 @@ def login_post():
         error = "That e-mail and password do not match." if email and password else "Enter your e-mail and password."
         return render_template("auth/login.html", next=next_path, email=email, error=error), 401
     throttle.succeeded(email, address)
+    if not user.is_active:
+        error = "This sign-in has been turned off. An admin of your account can turn it on again."
+        return render_template("auth/login.html", next=next_path, email=email, error=error), 403
     login_user(user, remember=request.form.get("remember") == "1")
     user.record_login()
     return redirect(safe_next(next_path, url_for("tasks.index")), 303)
@@ -95,7 +105,42 @@ def login_post():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out and go back to the sign-in page."""
+    """Sign out everywhere (every session and remember-me cookie of the user) and go to sign-in."""
+    current_user.end_sessions()
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"), 303)
+
+
+MIN_PASSWORD_LENGTH = 10
+
+
+@bp.get("/account/password")
+@login_required
+def password():
+    """The form to change one's password."""
+    return render_template("auth/password.html", errors={})
+
+
+@bp.post("/account/password")
+@login_required
+def password_post():
+    """Change the password: every other session of the user ends, this one is signed in afresh."""
+    user = current_user._get_current_object()
+    current, new, again = (request.form.get(name, "") for name in ("current", "new", "again"))
+    errors = {}
+    if not user.check_password(current):
+        errors["current"] = "That is not your current password."
+    if len(new) < MIN_PASSWORD_LENGTH:
+        errors["new"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    elif new != again:
+        errors["again"] = "The two new passwords differ."
+    if errors:
+        return render_template("auth/password.html", errors=errors), 422
+    user.set_password(new)
+    user.save(only=[User.password_hash, User.session_token])
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    user.signed_in_at = None  # the password was just proved: a fresh sign-in, with a full lifetime
+    login_user(user, remember=remembered)
+    flash("Your password is changed. Every other place you were signed in is signed out.", "info")
+    return redirect(url_for("tasks.index"), 303)
