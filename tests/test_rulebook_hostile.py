@@ -123,3 +123,18 @@ def test_a_version_in_force_whose_title_fails_still_opens_its_task_with_a_plain_
     task = Task.get()
     assert task.status == Task.OPEN
     assert task.title == f"Ready to Schedule: {event['data']['application']['id']}, {event['data']['stage']['id']}"
+
+
+def test_the_rules_page_shows_what_a_rule_could_not_do(client, make_account):
+    """The problem is visible on the rule, not only on the inbox row."""
+    handle = make_account("Acme")
+    RulebookVersion.create(account=handle.account, number=1, text=with_title("{{ 1/0 }}"))
+    for minutes in (0, 1):
+        event = ev.stage_changed(minutes=minutes, application={"id": f"app-{minutes}"})
+        accept(handle.account, "api", event["id"], event, type=event["type"], occurred_at=event["occurred_at"])
+    drain()
+    sign_in(client, handle.user.email)
+    html = client.get("/admin/rules").get_data(as_text=True)
+    assert "What rules could not do lately" in html
+    assert "<code>ready_to_schedule</code>: ready_to_schedule.title: cannot render" in html
+    assert "division by zero" in html and "(2 events;" in html

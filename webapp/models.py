@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import secrets
 
 from flask_login import UserMixin
@@ -612,6 +613,25 @@ class Event(BaseModel):
         if before:
             query = query.where(cls.id < before)
         return list(query.order_by(cls.id.desc()).limit(limit))
+
+    @classmethod
+    def rule_problems(cls, account, limit=200):
+        """What rules could not do lately, per rule: {rule id: {"count", "reason", "event"}} from the
+        notes of the account's last `limit` incomplete rows (the newest reason and row kept)."""
+        rows = (
+            cls.select(cls.id, cls.note)
+            .where(cls.account == account, cls.status == cls.INCOMPLETE, cls.note.is_null(False))
+            .order_by(cls.id.desc())
+            .limit(limit)
+        )
+        problems = {}
+        for row in rows:
+            # A note is "rule_id: reason; other_rule: reason" (pipeline._process).
+            for part in re.split(r"; (?=[a-z][a-z0-9_]*: )", row.note):
+                rule_id, _, reason = part.partition(": ")
+                entry = problems.setdefault(rule_id, {"count": 0, "reason": reason, "event": row.id})
+                entry["count"] += 1
+        return problems
 
     @classmethod
     def latest_of(cls, account, limit):

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from .. import rulebook
 from ..htmx import is_fragment_request, page_or_fragment
-from ..models import RulebookVersion
+from ..models import Event, RulebookVersion
 
 bp = Blueprint("admin_rules", __name__, url_prefix="/admin/rules")
 
@@ -61,6 +61,7 @@ def _editor(draft=None, assessment=None, replay=None, status=200, refused=None, 
         events=_replay_limit() if request.method == "POST" else rulebook.DEFAULT_REPLAY_EVENTS,
         fragment=is_fragment_request(),
         versions=RulebookVersion.history(current_user.account_id)[:5],
+        rule_problems=Event.rule_problems(current_user.account_id),
     )
 
 
