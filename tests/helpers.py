@@ -1,8 +1,15 @@
 """What many tests do: sign in through the real form, read a page's CSRF token, process events."""
 
+import os
 import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 from webapp.pipeline import drain
+
+ROOT = Path(__file__).resolve().parent.parent
 
 HTMX = {"HX-Request": "true"}
 PASSWORD = "correct horse battery"  # make_account's coordinators' password
@@ -37,3 +44,26 @@ def process(handle, *envelopes):
     for envelope in envelopes:
         assert handle.post_event(envelope).status_code == 202
     drain()
+
+
+def start_worker(env, burst=False):
+    """A real `python -m worker` in a session of its own (so a test can kill it with its work horse)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "worker", *(["--burst"] if burst else [])],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop_worker(worker, timeout=30):
+    """Ask a worker to stop (SIGTERM: RQ's warm shut-down), and kill it if it does not in time."""
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:  # a stuck worker must not outlive the test
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()

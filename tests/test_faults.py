@@ -7,14 +7,12 @@ The workers use a Redis server of the test's own (on both backends), since the t
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 from tests import events as ev
-from tests.conftest import ROOT
+from tests.helpers import start_worker, stop_worker
 from webapp.embedded_redis import EmbeddedRedis
 from webapp.models import Event, Task, TaskHistory
 
@@ -22,27 +20,6 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 EVENTS = 1000
 APPLICATIONS = 400  # events about the same application and stage are one task
-
-
-def _start_worker(env):
-    return subprocess.Popen(
-        [sys.executable, "-m", "worker"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def _stop(worker):
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
 
 
 def _wait_for(condition, seconds):
@@ -59,7 +36,7 @@ def test_events_stream_through_a_redis_restart_and_a_killed_worker(make_account,
     redis_server = EmbeddedRedis(tmp_path / "redis.sock", persist=False).start()
     app.config["REDIS_URL"] = redis_server.url  # the API's wake-up calls go to the same Redis
     env = {**worker_env, "REDIS_URL": redis_server.url, "INBOX_BATCH_SIZE": "10", "SWEEP_INTERVAL_SECONDS": "0.5"}
-    workers = [_start_worker(env), _start_worker(env)]
+    workers = [start_worker(env), start_worker(env)]
     try:
         for i in range(EVENTS):
             n = i % APPLICATIONS
@@ -96,5 +73,5 @@ def test_events_stream_through_a_redis_restart_and_a_killed_worker(make_account,
         assert workers[1].poll() is None
     finally:
         for worker in workers:
-            _stop(worker)
+            stop_worker(worker)
         redis_server.stop()

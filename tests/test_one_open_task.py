@@ -2,17 +2,13 @@
 both backends): workers racing on one key dedupe instead of opening two, and reopening a task whose
 work has been opened again since is refused with a clear answer."""
 
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
 from peewee import IntegrityError
 
 from tests import events as ev
-from tests.conftest import ROOT
+from tests.helpers import start_worker, stop_worker
 from webapp.db import database
 from webapp.models import Event, Task, TaskHistory
 from webapp.pipeline import TaskStore, drain
@@ -91,28 +87,14 @@ def test_four_workers_taking_one_event_at_a_time_open_one_task_per_key(app, make
             candidate = dict(ev.CANDIDATE, id=f"cand-{n}", name=f"Candidate {n}")
             acme.post_event(ev.stage_changed(application=application, candidate=candidate, minutes=copy))
     env = {**worker_env, "INBOX_BATCH_SIZE": "1"}
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "worker", "--burst"],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(4)
-    ]
+    workers = [start_worker(env, burst=True) for _ in range(4)]
     try:
         deadline = time.monotonic() + 120
         while Event.select().where(Event.status == Event.PENDING).exists() and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         for worker in workers:
-            try:
-                worker.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
+            stop_worker(worker, timeout=60)
     assert Event.select().where(Event.status == Event.PROCESSED).count() == 2 * keys
     assert Task.select().where(Task.status == Task.OPEN).count() == keys
     assert Task.select().count() == keys

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from tests import events as ev
 from tests.conftest import ROOT, empty_tables
+from tests.helpers import start_worker, stop_worker
 from webapp.db import database
 from webapp.models import Event, Task, TaskHistory
 from webapp.pipeline import drain, process_batch, retry_failed
@@ -153,14 +154,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(make_account,
         candidate = dict(ev.CANDIDATE, id=f"cand-{i}", name=f"Candidate {i}")
         acme.post_event(ev.stage_changed(application=application, candidate=candidate, event_id=f"move-{i}"))
     env = {**worker_env, "INBOX_BATCH_SIZE": "20"}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "worker"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker(env)
     deadline = time.monotonic() + 60
     while Event.select().where(Event.status == "processed").count() < 40 and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -194,14 +188,7 @@ def test_the_sweeper_of_a_running_worker_picks_up_rows_nobody_queued_and_retries
     from webapp.models import to_utc, utcnow
 
     acme = make_account()
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "worker"],
-        cwd=ROOT,
-        env={**worker_env, "SWEEP_INTERVAL_SECONDS": "0.2"},
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker({**worker_env, "SWEEP_INTERVAL_SECONDS": "0.2"})
     try:
         # Rows in the inbox that no wake-up call was queued for: one accepted while Redis was down
         # (or whose worker died), one whose retry is due a little later.
@@ -230,12 +217,7 @@ def test_the_sweeper_of_a_running_worker_picks_up_rows_nobody_queued_and_retries
         assert to_utc(Event.get_by_id(retry.id).processed_at) >= due_later  # not before its time
         assert len(acme.tasks(status="open")) == 3
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # a stuck worker must not outlive the test
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        stop_worker(worker)
 
 
 @pytest.mark.slow
