@@ -123,7 +123,7 @@ def measure(app, user, path, requests):
     """Server time of `requests` GETs of `path` as `user` (ms, sorted) and queries per page."""
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()  # as flask-login stores a sign-in
         session["_fresh"] = True
     for _ in range(10):  # warm up: templates compiled, caches filled
         assert client.get(path).status_code == 200
