@@ -1,12 +1,49 @@
-"""Jobs the worker runs. They take ids (or nothing), open their own connection, and are idempotent."""
+"""Jobs the worker runs. They take ids (or nothing), open their own connection, and are idempotent.
+
+Each job finds the app it runs in, or builds one from the environment (DATABASE_URL, REDIS_URL,
+DOCKET_QUEUE, …), so any RQ worker runs them: `python -m worker`, and also stock `rq worker
+docket` or `rq worker-pool docket -n 4` on hosts that only share the environment.
+"""
+
+import functools
+import os
+
+from flask import has_app_context
 
 from webapp.db import database
-from webapp.pipeline import drain
-from webapp.queue import clear_drain_flag, redis_connection
+
+_apps = {}  # pid -> the app this process built for its jobs
 
 
+def app_for_jobs():
+    """The app of this process's jobs, built once per process (a forked work horse builds its own)."""
+    app = _apps.get(os.getpid())
+    if app is None:
+        from webapp import create_app
+
+        app = _apps[os.getpid()] = create_app({"DATABASE_POOL": False})
+    return app
+
+
+def job(function):
+    """Run the job inside an app context: the caller's, or this process's own."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        if has_app_context():
+            return function(*args, **kwargs)
+        with app_for_jobs().app_context():
+            return function(*args, **kwargs)
+
+    return run
+
+
+@job
 def drain_inbox():
     """Process every due row of the inbox, a batch per transaction; returns how many."""
+    from webapp.pipeline import drain
+    from webapp.queue import clear_drain_flag, redis_connection
+
     clear_drain_flag(redis_connection())
     with database.connection_context():
         return drain()
@@ -17,6 +54,7 @@ def noop():
     return None
 
 
+@job
 def sync_integration(integration_id):
     """Sync one connected ATS (Greenhouse: Harvest's job stages and coordinators); returns a summary."""
     from webapp.integrations.sync import run_sync
@@ -25,6 +63,7 @@ def sync_integration(integration_id):
         return run_sync(integration_id)
 
 
+@job
 def sync_calendar(watch_id):
     """Sync one watched calendar (Google channel, Graph subscription): answers to invites become events."""
     from webapp.calendars.sync import sync_watch
@@ -33,6 +72,7 @@ def sync_calendar(watch_id):
         return sync_watch(watch_id)
 
 
+@job
 def maintain_calendars(integration_id):
     """Watch, renew, stop and reconcile the calendars of one Google or Microsoft 365 integration."""
     from webapp.calendars.sync import maintain
