@@ -4,6 +4,7 @@ only `python -m worker`."""
 
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -40,3 +41,43 @@ def test_stock_rq_turns_events_into_tasks(make_account, app, worker_env, setting
     assert Event.select().where(Event.status == Event.PROCESSED).count() == 3
     titles = sorted(task.title for task in Task.select())
     assert titles == [f"Candidate {n} — {ev.ONSITE['name']}" for n in range(3)]
+
+
+def test_stock_rq_cron_schedules_the_sweep_that_picks_up_a_row_nobody_queued(make_account, app, worker_env, settings):
+    """Periodic work goes through RQ itself: `rq cron worker/cron.py` queues the sweep, a stock
+    worker runs it, and a row left pending with no wake-up call (Redis was down when it came) is processed."""
+    from tests.helpers import stop_worker
+    from webapp.models import to_utc
+
+    acme = make_account()
+    envelope = ev.job_event("created", job=dict(ev.JOB, id="job-stranded"))
+    stranded = Event.create(
+        account=acme.account,
+        source="api",
+        external_id=envelope["id"],
+        type=envelope["type"],
+        payload=envelope,
+        occurred_at=to_utc(envelope["occurred_at"]),
+    )
+    env = {**worker_env, "SWEEP_INTERVAL_SECONDS": "1"}
+    url = ["--url", settings["REDIS_URL"]]
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-m", "rq.cli", *command],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for command in (["cron", "worker/cron.py", *url], ["worker", *url, settings["QUEUE_NAME"]])
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while Event.get_by_id(stranded.id).status != Event.PROCESSED and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert Event.get_by_id(stranded.id).status == Event.PROCESSED
+        assert [t.category for t in Task.select()] == ["New Job"]
+    finally:
+        for process in started:
+            stop_worker(process)

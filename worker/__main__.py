@@ -1,16 +1,18 @@
-"""`python -m worker [--burst]`: an RQ worker on Docket's queue, with the inbox sweeper beside it.
+"""`python -m worker [--burst]`: an RQ worker on Docket's queue, with RQ's cron scheduler beside it
+in a process of its own (`python -m worker.scheduler`: the periodic sweep of worker/cron.py).
 
 The worker outlives Redis: when Redis stops answering (RQ's own loop quits on a lost connection,
 even mid-job while it watches the work horse), the horse is stopped (its batch's transaction rolls
 back; the inbox keeps every event) and the worker reconnects with a growing pause, up to
 MAX_BACKOFF_SECONDS, until Redis is back. A database outage fails only the job of the moment;
-the sweeper asks again for what is left.
+the next sweep asks again for what is left.
 """
 
 import argparse
 import logging
-import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -18,43 +20,9 @@ import redis
 from rq import Worker
 
 from webapp import create_app
-from webapp.calendars.sync import enqueue_due_calendar_work
-from webapp.db import database
-from webapp.integrations.sync import enqueue_due_syncs
-from webapp.pipeline import has_due_events
 from webapp.queue import get_queue, redis_connection, request_drain
 
 log = logging.getLogger("worker")
-
-# Held by the sweeper while it works, and by RQ's fork of a work horse (os.register_at_fork): a
-# horse forked while the sweeper is inside a library call (connecting to PostgreSQL, say) would
-# inherit a lock that nobody releases, and hang for good.
-_SWEEPING = threading.Lock()
-
-
-def sweep_forever(app, stop, interval):
-    """Wake a worker for rows left pending (Redis was down when they came, a worker died, a retry is due)."""
-    with app.app_context():
-        while not stop.wait(interval):
-            with _SWEEPING:
-                try:
-                    _sweep()
-                except Exception:  # the sweeper must outlive a database or Redis outage
-                    log.exception("sweep failed; trying again in %ss", interval)
-
-
-def _sweep():
-    """One round: a drain for due rows, then the syncs and calendar work whose turn has come."""
-    with database.connection_context():
-        due = has_due_events()
-    if due:
-        request_drain()
-    with database.connection_context():
-        enqueue_due_syncs()  # ATS syncs whose turn has come (every few minutes)
-    with database.connection_context():
-        # Calendars: watches to open or renew, reconciliation (every calendar within 15 minutes).
-        enqueue_due_calendar_work()
-
 
 FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30
@@ -136,16 +104,17 @@ def main(argv=None):
     app = create_app({"DATABASE_POOL": False})
     with app.app_context():
         stop = threading.Event()
-        if not args.burst:
-            os.register_at_fork(
-                before=_SWEEPING.acquire, after_in_parent=_SWEEPING.release, after_in_child=_SWEEPING.release
-            )
-            interval = app.config["SWEEP_INTERVAL_SECONDS"]
-            threading.Thread(target=sweep_forever, args=(app, stop, interval), daemon=True).start()
+        scheduler = None if args.burst else subprocess.Popen([sys.executable, "-m", "worker.scheduler"])
         try:
             work(get_queue, args.burst, stop)
         finally:
             stop.set()
+            if scheduler is not None:
+                scheduler.terminate()
+                try:
+                    scheduler.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    scheduler.kill()
 
 
 if __name__ == "__main__":
