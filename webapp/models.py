@@ -1196,6 +1196,13 @@ class CalendarWatch(BaseModel):
         )
 
     @classmethod
+    def calendar_in_use(cls, integration, calendar):
+        """An event was just put on this calendar: unless it is watched already, the integration's
+        maintenance is due now, so the calendar is watched soon."""
+        if cls.get_or_none(cls.integration == integration, cls.calendar == calendar) is None:
+            Integration.update(next_sync_at=utcnow()).where(Integration.id == integration.id).execute()
+
+    @classmethod
     def by_channel(cls, integration, channel_id):
         """The integration's watch with this channel (or subscription) id, or None."""
         if not channel_id:

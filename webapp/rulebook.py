@@ -42,7 +42,7 @@ from .rules import (
     load_rulebook_file,
     safe_yaml,
 )
-from .rules.engine import EventError
+from .rules.engine import EventError, explain
 from .rules.templates import TemplateRenderError
 from .rules.timeline import TimelineError, load_test_file, run_test_case
 
@@ -569,7 +569,7 @@ def explain_row(account, row):
             }
             item = ExplainedEnvelope(event)
             try:
-                item.explanations = current.explain(event)
+                item.explanations = explain(current, event)
             except (EventError, TemplateRenderError) as exc:
                 item.error = str(exc)
             explained.append(item)

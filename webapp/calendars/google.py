@@ -17,7 +17,7 @@ import time
 
 from flask import current_app, has_app_context
 
-from ..models import Integration, to_utc
+from ..models import CalendarWatch, Integration, to_utc
 from . import PROVIDERS, CalendarError, CalendarEvent
 from .changes import AttendeeAnswer, CursorExpired, EventChange, Watch
 from .health import SETTINGS_HINT, CredentialsRejected, domain_of
@@ -231,9 +231,7 @@ class GoogleCalendar:
             event.organizer,
             lambda s: s.events().insert(calendarId=event.organizer, body=event_body(event), sendUpdates="all"),
         )
-        from .sync import calendar_in_use
-
-        calendar_in_use(self.integration, event.organizer)
+        CalendarWatch.calendar_in_use(self.integration, event.organizer)
         return created["id"]
 
     def update_event(self, event_id: str, event: CalendarEvent) -> None:

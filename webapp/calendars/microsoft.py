@@ -19,7 +19,7 @@ import urllib.parse
 
 from flask import current_app, has_app_context
 
-from ..models import Integration, to_utc
+from ..models import CalendarWatch, Integration, to_utc
 from . import PROVIDERS, CalendarError, CalendarEvent
 from .changes import AttendeeAnswer, CursorExpired, EventChange, Watch
 from .health import SETTINGS_HINT, CredentialsRejected, domain_of
@@ -251,9 +251,7 @@ class MicrosoftCalendar:
                 "POST", f"{_user_path(event.organizer)}/events", event_body(event), calendar=event.organizer
             )
         )
-        from .sync import calendar_in_use
-
-        calendar_in_use(self.integration, event.organizer)
+        CalendarWatch.calendar_in_use(self.integration, event.organizer)
         return created["id"]
 
     def update_event(self, event_id: str, event: CalendarEvent) -> None:

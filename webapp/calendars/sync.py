@@ -57,12 +57,6 @@ def calendar_integrations():
     return Integration.select().where(Integration.provider.in_(list(Integration.CALENDAR_PROVIDERS)))
 
 
-def calendar_in_use(integration, calendar):
-    """An event was just put on this calendar: make sure the next maintenance watches it soon."""
-    if CalendarWatch.get_or_none(CalendarWatch.integration == integration, CalendarWatch.calendar == calendar) is None:
-        Integration.update(next_sync_at=utcnow()).where(Integration.id == integration.id).execute()
-
-
 def wanted_calendars(integration, now=None):
     """Organizers whose calendars hold the account's upcoming interviews with a calendar event."""
     now = now or utcnow()

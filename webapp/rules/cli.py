@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from . import engine
 from .engine import EventError
 from .loader import RulebookError, load_rulebook_file
 from .model import Rulebook
@@ -94,7 +95,7 @@ def explain(event_file, rules_path: str | None) -> None:
     rulebook = load_or_exit(rules_path or default_rules_path())
     try:
         event = json.load(event_file)
-        explanations = rulebook.explain(event)
+        explanations = engine.explain(rulebook, event)
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"{event_file.name}: not JSON: {exc}") from exc
     except (EventError, TemplateRenderError) as exc:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from .matchers import Matcher
 from .templates import Template
-
-if TYPE_CHECKING:
-    from .engine import Evaluation, Explanation
 
 
 @dataclass(frozen=True)
@@ -65,15 +60,3 @@ class Rulebook:
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with this id, or None."""
         return next((rule for rule in self.rules if rule.id == rule_id), None)
-
-    def evaluate(self, event: Mapping[str, Any]) -> Evaluation:
-        """What this event resolves and triggers, without touching any task store."""
-        from .engine import evaluate
-
-        return evaluate(self, event)
-
-    def explain(self, event: Mapping[str, Any]) -> list[Explanation]:
-        """For every rule, whether this event opens or resolves tasks and, if not, why."""
-        from .engine import explain
-
-        return explain(self, event)
