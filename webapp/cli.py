@@ -5,6 +5,7 @@ from flask import current_app
 from peewee import IntegrityError
 
 from . import db
+from .cli_support import account_named
 from .db import database
 from .models import Account, ApiToken, User
 
@@ -21,13 +22,6 @@ def init_app(app):
     from .integrations.cli import init_app as add_integration_commands  # connect, sync
 
     add_integration_commands(app)
-
-
-def _account(name):
-    account = Account.get_or_none(Account.name == name)
-    if account is None:
-        raise click.ClickException(f"no account named {name!r}")
-    return account
 
 
 @click.command("init-db")
@@ -56,7 +50,7 @@ def create_account(name):
 @click.option("--admin", is_flag=True, help="Make the user an admin of the account.")
 def create_user(email, account_name, name, password, admin):
     """Create a user of an account (or update the name, password and admin flag of one)."""
-    account = _account(account_name)
+    account = account_named(account_name)
     with database.atomic():
         user = User.for_email(account, email, name)
         user.name = name
@@ -74,7 +68,7 @@ def create_token(email, account_name):
     """Issue an API token for a user and print it (it is shown only once)."""
     query = User.select().where(User.email == email.strip().lower())
     if account_name:
-        query = query.where(User.account == _account(account_name))
+        query = query.where(User.account == account_named(account_name))
     users = list(query)
     if not users:
         raise click.ClickException(f"no user {email}")
@@ -90,7 +84,7 @@ def retry_failed(account_name, event_ids):
     """Put failed inbox events back in the queue (all, or the ids given)."""
     from .pipeline import retry_failed as retry
 
-    account = _account(account_name) if account_name else None
+    account = account_named(account_name) if account_name else None
     count = retry(account, event_ids)
     click.echo(f"{count} event(s) queued again")
 

@@ -6,14 +6,8 @@ from pathlib import Path
 import click
 
 from . import rulebook
-from .models import Account, RulebookVersion, User
-
-
-def _account(name):
-    account = Account.get_or_none(Account.name == name)
-    if account is None:
-        raise click.ClickException(f"no account named {name!r}")
-    return account
+from .cli_support import account_named
+from .models import RulebookVersion, User
 
 
 @click.group("rulebook")
@@ -29,7 +23,7 @@ def rulebook_group():
 )
 def export(account_name, output, tests_path):
     """Print (or write) the rulebook in force for an account."""
-    force = rulebook.in_force(_account(account_name))
+    force = rulebook.in_force(account_named(account_name))
     if output:
         Path(output).write_text(force.text, encoding="utf-8")
         click.echo(f"{account_name}: {force.label} written to {output}", err=True)
@@ -53,7 +47,7 @@ def export(account_name, output, tests_path):
 )
 def import_(path, account_name, message, tests_path, author_email, removed):
     """Save PATH as the account's newest rulebook version, if it validates and its tests pass."""
-    account = _account(account_name)
+    account = account_named(account_name)
     author = None
     if author_email:
         author = User.get_or_none(User.account == account, User.email == author_email.strip().lower())
@@ -90,7 +84,7 @@ def import_(path, account_name, message, tests_path, author_email, removed):
 @click.option("--account", "account_name", required=True, help="The account's name.")
 def history(account_name):
     """List an account's rulebook versions, newest first."""
-    versions = RulebookVersion.history(_account(account_name))
+    versions = RulebookVersion.history(account_named(account_name))
     if not versions:
         click.echo(f"{account_name} runs the default rulebook (no version saved)")
     for version in versions:

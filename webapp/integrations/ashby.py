@@ -86,6 +86,20 @@ class Ashby(Vendor):
 
     name = SOURCE
 
+    OBJECTS = (
+        "data",
+        "data.application",
+        "data.application.candidate",
+        "data.application.job",
+        "data.application.currentInterviewStage",
+        "data.application.candidate.primaryEmailAddress",
+        "data.interviewSchedule",
+        "data.job",
+        "data.candidate",
+        "data.mergedCandidate",
+        "data.deletedCandidate",
+    )
+
     def verify(self, headers, body, integration):
         scheme, _, digest = (headers.get("Ashby-Signature") or "").strip().partition("=")
         check_hex_signature(digest if scheme.lower() == "sha256" else None, body, integration)

@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import hmac
 
-from ..inbound import read_json
+from ..inbound import InboundError, read_json
 from ..models import Candidate, Integration, Task, TaskHistory, User, to_utc
 
 
@@ -35,9 +35,18 @@ class Vendor:
         """The JSON payload of a delivery (after verify), read within inbound's bounds."""
         return read_json(body)
 
+    # The objects `normalise` reads, by path from the payload: each must be a JSON object when present.
+    OBJECTS: tuple[str, ...] = ()
+
     def check(self, payload: dict) -> None:
-        """Raise InboundError for a payload this vendor could never process (the shape of what
-        `normalise` reads); the webhook answers 400 and stores nothing."""
+        """Raise InboundError for a payload this vendor could never process (an object `normalise`
+        reads that is something else); the webhook answers 400 and stores nothing."""
+        for path in self.OBJECTS:
+            value = payload
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value is not None and not isinstance(value, dict):
+                raise InboundError(f"{path} must be a JSON object in a {self.name} webhook", "bad_payload", path)
 
     def event_id(self, headers, body: bytes, payload) -> str:
         """The delivery's id in the inbox: the vendor's, or a hash of the body where it sends none."""

@@ -5,19 +5,13 @@ import os
 import click
 from flask import current_app
 
-from ..models import Account, Integration
+from ..cli_support import account_named
+from ..models import Integration
 
 
 def init_app(app):
     app.cli.add_command(connect)
     app.cli.add_command(sync)
-
-
-def _account(name):
-    account = Account.get_or_none(Account.name == name)
-    if account is None:
-        raise click.ClickException(f"no account named {name!r}")
-    return account
 
 
 def public_url():
@@ -78,11 +72,11 @@ def connect(provider, account_name, webhook_secret, api_key, **calendar):
     if provider in Integration.CALENDAR_PROVIDERS:
         from ..calendars.connect import connect_from_cli
 
-        connect_from_cli(_account(account_name), provider, **calendar)
+        connect_from_cli(account_named(account_name), provider, **calendar)
         return
     if not webhook_secret:
         raise click.UsageError("an ATS needs --webhook-secret")
-    integration = save_integration(_account(account_name), provider, webhook_secret, api_key)
+    integration = save_integration(account_named(account_name), provider, webhook_secret, api_key)
     click.echo(f"{integration.display_name} connected to {integration.account.name}.")
     click.echo(f"Webhook URL: {webhook_url(integration)}")
     if api_key and provider in API_KEY_USES:
@@ -98,7 +92,7 @@ def sync(provider, account_name, use_queue):
     from .greenhouse import HarvestError
     from .sync import enqueue_sync, run_sync
 
-    integration = Integration.of(_account(account_name), provider)
+    integration = Integration.of(account_named(account_name), provider)
     if integration is None or not integration.api_key:
         raise click.ClickException(f"{provider} has no API key for {account_name}: connect it with --api-key")
     if use_queue:

@@ -99,6 +99,21 @@ class Greenhouse(Vendor):
 
     name = SOURCE
 
+    OBJECTS = (
+        "payload",
+        "payload.application",
+        "payload.application.current_stage",
+        "payload.application.candidate",
+        "payload.application.job",
+        "payload.person",
+        "payload.candidate",
+        "payload.candidate.coordinator",
+        "payload.job",
+        "payload.job.hiring_team",
+        "payload.job_interview_stage",
+        "payload.interview",
+    )
+
     def verify(self, headers, body, integration):
         scheme, _, digest = (headers.get("Signature") or "").strip().partition(" ")
         if scheme.lower() != "sha256":

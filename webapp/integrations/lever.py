@@ -78,6 +78,8 @@ class Lever(Vendor):
 
     name = SOURCE
 
+    OBJECTS = ("data", "data.toArchived")
+
     def verify(self, headers, body, integration):
         payload = read_object(body)
         token, triggered = payload.get("token"), payload.get("triggeredAt")

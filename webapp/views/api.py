@@ -9,14 +9,9 @@ from ..inbound import InboundError, read_object
 from ..models import AlreadyOpen, Event, Task, User
 from ..pipeline import accept
 from ..queue import get_queue, redis_connection
+from .errors import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-def _error(status, error, message, **extra):
-    response = jsonify(error=error, message=message, **extra)
-    response.status_code = status
-    return response
 
 
 def _iso(value):
@@ -54,17 +49,17 @@ def task_json(task):
 
 @bp.errorhandler(404)
 def _not_found(exc):
-    return _error(404, "not_found", "no such resource in your account")
+    return json_error(404, "not_found", "no such resource in your account")
 
 
 @bp.errorhandler(405)
 def _not_allowed(exc):
-    return _error(405, "method_not_allowed", str(exc.description))
+    return json_error(405, "method_not_allowed", str(exc.description))
 
 
 @bp.errorhandler(413)
 def _too_large(exc):
-    return _error(413, "too_large", "the body is larger than 1 MiB")
+    return json_error(413, "too_large", "the body is larger than 1 MiB")
 
 
 @bp.post("/events")
@@ -74,9 +69,9 @@ def post_event():
     try:
         envelope = validate(read_object(request.get_data(cache=True)), source="api")
     except InboundError as exc:
-        return _error(400, "invalid_event", exc.message, field=exc.field or "(body)")
+        return json_error(400, "invalid_event", exc.message, field=exc.field or "(body)")
     except EnvelopeError as exc:
-        return _error(400, "invalid_event", exc.message, field=exc.field)
+        return json_error(400, "invalid_event", exc.message, field=exc.field)
     row, created = accept(
         g.account, "api", envelope["id"], envelope, type=envelope["type"], occurred_at=envelope["occurred_at"]
     )
@@ -91,7 +86,7 @@ def list_tasks():
     who = request.args.get("assignee", "me")
     status = request.args.get("status", "open")
     if status not in ("open", "completed", "all"):
-        return _error(400, "invalid_parameter", "status must be open, completed or all", field="status")
+        return json_error(400, "invalid_parameter", "status must be open, completed or all", field="status")
     if who == "me":
         assignee = g.user
     elif who == "all":
@@ -99,7 +94,7 @@ def list_tasks():
     else:
         assignee = User.get_or_none(User.account == g.account, User.email == who.strip().lower())
         if assignee is None:
-            return _error(404, "not_found", f"no coordinator {who} in your account", field="assignee")
+            return json_error(404, "not_found", f"no coordinator {who} in your account", field="assignee")
     tasks = Task.listing(g.account, assignee, status, request.args.get("category") or None)
     return jsonify(tasks=[task_json(t) for t in tasks])
 
@@ -130,7 +125,7 @@ def reopen_task(task_id):
         task.reopen_by(g.user)
     except AlreadyOpen as exc:
         other = exc.task.id if exc.task else None
-        return _error(409, "already_open", f"task {other} is open for the same work", task=other)
+        return json_error(409, "already_open", f"task {other} is open for the same work", task=other)
     return jsonify(task_json(Task.of_account(g.account, task_id)))
 
 

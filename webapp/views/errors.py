@@ -18,11 +18,23 @@ MESSAGES = {
 }
 
 
+def json_answer(status, **body):
+    """A JSON answer with this status: the API's and the webhooks' one way to say how it went."""
+    response = jsonify(**body)
+    response.status_code = status
+    return response
+
+
+def json_error(status, error, message, **extra):
+    """A JSON error: a machine-readable `error`, a `message` a person can act on, and any details."""
+    return json_answer(status, error=error, message=message, **extra)
+
+
 def _render(code, message=None):
     title, default_message = MESSAGES.get(code, ("Something went wrong", "Please try again."))
     message = message or default_message
     if request.path.startswith("/api/"):
-        return jsonify(error=title.lower().replace(" ", "_"), message=message), code
+        return json_error(code, title.lower().replace(" ", "_"), message)
     if is_fragment_request():
         # Shown in the page's notice area rather than inside whatever the request targeted.
         body = render_template("errors/_notice.html", title=title, message=message)

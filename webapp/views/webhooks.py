@@ -5,21 +5,16 @@ Processing happens later in a worker, so the vendor gets its 200 in milliseconds
 
 import logging
 
-from flask import Blueprint, jsonify
+from flask import Blueprint
 
 from ..inbound import InboundError, check_id, read_json
 from ..integrations.base import VENDORS, SignatureError
 from ..models import Integration
 from ..pipeline import accept
+from .errors import json_answer
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
-
-
-def _answer(status, **body):
-    response = jsonify(**body)
-    response.status_code = status
-    return response
 
 
 @bp.post("/<provider>/<key>")
@@ -30,7 +25,7 @@ def receive(provider, key):
     vendor = VENDORS.get(provider)
     integration = Integration.for_webhook(provider, key) if vendor else None
     if integration is None:
-        return _answer(404, error="not_found", message="no such webhook")
+        return json_answer(404, error="not_found", message="no such webhook")
     # Read before verifying: a body over MAX_CONTENT_LENGTH is refused here with a 413.
     body = request.get_data(cache=True)
     try:
@@ -43,14 +38,14 @@ def receive(provider, key):
         event_id = check_id(vendor.event_id(request.headers, body, payload), "the delivery's id")
         action = check_id(vendor.action(payload), "the delivery's action")
         if vendor.is_ping(payload):
-            return _answer(200, ok=True, ping=True)
+            return json_answer(200, ok=True, ping=True)
         vendor.check(payload)
     except SignatureError as exc:
-        return _answer(401, error="bad_signature", message=str(exc))
+        return json_answer(401, error="bad_signature", message=str(exc))
     except InboundError as exc:
-        return _answer(400, error=exc.error, message=exc.message)
+        return json_answer(400, error=exc.error, message=exc.message)
     row, created = accept(integration.account, provider, event_id, payload, type=action)
-    return _answer(200, ok=True, event=row.id, duplicate=not created)
+    return json_answer(200, ok=True, event=row.id, duplicate=not created)
 
 
 # -- Calendars: Google push channels, Microsoft Graph subscriptions ------------------------------
@@ -66,10 +61,10 @@ def google(key):
 
     integration = Integration.for_webhook("google", key)
     if integration is None:
-        return _answer(404, error="not_found", message="no such webhook")
+        return json_answer(404, error="not_found", message="no such webhook")
     watch = CalendarWatch.by_channel(integration, request.headers.get("X-Goog-Channel-ID"))
     if watch is None or not watch.token_matches(request.headers.get("X-Goog-Channel-Token")):
-        return _answer(401, error="bad_channel", message="unknown channel or wrong channel token")
+        return json_answer(401, error="bad_channel", message="unknown channel or wrong channel token")
     # "sync" only says the channel is open; "exists" / "not_exists": something changed.
     if request.headers.get("X-Goog-Resource-State") != "sync":
         request_sync(watch)
@@ -129,11 +124,11 @@ def microsoft(key):
         return handshake
     integration = Integration.for_webhook("microsoft", key)
     if integration is None:
-        return _answer(404, error="not_found", message="no such webhook")
+        return json_answer(404, error="not_found", message="no such webhook")
     try:
         matched = _graph_notifications(integration)
     except InboundError as exc:
-        return _answer(400, error=exc.error, message=exc.message)
+        return json_answer(400, error=exc.error, message=exc.message)
     if not matched:
         return _dropped(integration)
     for watch in {w.id: w for w, _ in matched}.values():
@@ -152,11 +147,11 @@ def microsoft_lifecycle(key):
         return handshake
     integration = Integration.for_webhook("microsoft", key)
     if integration is None:
-        return _answer(404, error="not_found", message="no such webhook")
+        return json_answer(404, error="not_found", message="no such webhook")
     try:
         matched = _graph_notifications(integration)
     except InboundError as exc:
-        return _answer(400, error=exc.error, message=exc.message)
+        return json_answer(400, error=exc.error, message=exc.message)
     if not matched:
         return _dropped(integration)
     for watch, notification in matched:
