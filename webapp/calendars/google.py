@@ -20,7 +20,7 @@ from flask import current_app, has_app_context
 from ..models import CalendarWatch, Integration, to_utc
 from . import PROVIDERS, CalendarError, CalendarEvent
 from .changes import AttendeeAnswer, CursorExpired, EventChange, Watch
-from .health import SETTINGS_HINT, CredentialsRejected, domain_of
+from .health import SETTINGS_HINT, CredentialsRejected, domain_of, refusals_reported
 
 log = logging.getLogger(__name__)
 
@@ -217,14 +217,8 @@ class GoogleCalendar:
         return service_for(self.integration, organizer)
 
     def _guarded(self, organizer, request_of):
-        from .health import report_failure
-
-        try:
+        with refusals_reported(self.integration):
             return _call(self.integration, organizer, request_of(self._service(organizer)))
-        except CredentialsRejected as exc:
-            exc.integration = self.integration
-            report_failure(self.integration, exc.code, str(exc))
-            raise
 
     def create_event(self, event: CalendarEvent) -> str:
         created = self._guarded(

@@ -6,6 +6,7 @@ integration has one outage counter whoever notices it."""
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from ..db import database
 from ..integrations.base import envelope, iso, record
@@ -104,3 +105,15 @@ def domain_of(integration, calendar=None):
     if calendar and "@" in calendar:
         return calendar.split("@", 1)[1]
     return integration.account.name
+
+
+@contextmanager
+def refusals_reported(integration):
+    """Credentials the vendor refuses inside the block are reported (one Broken Integration per
+    outage) and raised on, carrying the integration: the calendar clients' one guard."""
+    try:
+        yield
+    except CredentialsRejected as exc:
+        exc.integration = integration
+        report_failure(integration, exc.code, str(exc))
+        raise
