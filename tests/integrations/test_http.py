@@ -2,6 +2,7 @@
 answers, a vendor that does not answer is Unavailable, and the client's own Authorization is sent."""
 
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -67,7 +68,10 @@ def test_a_client_on_the_default_transport_sends_its_key_and_raises_the_vendors_
         client.get("/refused")
 
 
-def test_a_vendor_that_does_not_answer_is_unavailable(vendor_url):
-    closed = HarvestClient("harvest-key", base_url="http://127.0.0.1:9")  # the discard port: refused
+def test_a_vendor_that_does_not_answer_is_unavailable():
+    with socket.socket() as unused:  # a port nothing listens on once this closes: refused
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    closed = HarvestClient("harvest-key", base_url=f"http://127.0.0.1:{port}")
     with pytest.raises(HarvestUnavailable, match="Harvest did not answer: no answer"):
         closed.user(1)
