@@ -1056,6 +1056,23 @@ class Integration(BaseModel):
         """The account's integrations that are broken now, for the banner every user sees."""
         return list(cls.select().where(cls.account == account, cls.status == cls.FAILING).order_by(cls.id))
 
+    def cached(self, section, key):
+        """An entry of a section of `state` the vendor's look-ups fill (users, stages, postings), or None."""
+        return ((self.state or {}).get(section) or {}).get(str(key))
+
+    def remember(self, section, key, value):
+        """Add an entry to a section of `state`, on a fresh copy of it, so that whatever was saved
+        meanwhile (a sync's job listings, its health, another worker's entries) is kept."""
+        with database.atomic():
+            query = Integration.select().where(Integration.id == self.id)
+            fresh = (query.for_update() if is_postgres() else query).first()
+            if fresh is None:
+                return
+            state = dict(fresh.state or {})
+            state[section] = {**(state.get(section) or {}), str(key): value}
+            Integration.update(state=state).where(Integration.id == self.id).execute()
+        self.state = {**(self.state or {}), section: state[section]}
+
 
 class RulebookVersion(BaseModel):
     """One saved version of an account's rulebook: its text, its own rule tests, who saved it and why.

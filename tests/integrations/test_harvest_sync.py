@@ -267,7 +267,7 @@ class Unreachable:
 def test_an_ats_that_stops_answering_opens_one_broken_integration_task_until_it_answers(
     harvest, acme, drain, app, outage
 ):
-    from webapp.integrations.greenhouse import HarvestUnavailable
+    from webapp.integrations.harvest import HarvestUnavailable
     from webapp.integrations.sync import UNANSWERED_SYNCS_BEFORE_FAILED
 
     harvest.serve("/jobs", [open_job()])

@@ -89,7 +89,7 @@ def connect(provider, account_name, webhook_secret, api_key, **calendar):
 @click.option("--queue", "use_queue", is_flag=True, help="Queue the sync for a worker instead of running it here.")
 def sync(provider, account_name, use_queue):
     """Sync an ATS now: new and removed stages and interviews, job coordinators."""
-    from .greenhouse import HarvestError
+    from .harvest import HarvestError
     from .sync import enqueue_sync, run_sync
 
     integration = Integration.of(account_named(account_name), provider)

@@ -1,5 +1,5 @@
-"""Greenhouse: webhook verification, the adapter from its documented actions to Docket events,
-and the Harvest API client the sync and the adapter use to name hiring-team users.
+"""Greenhouse: webhook verification and the adapter from its documented actions to Docket events;
+hiring-team users the webhooks give only ids for are named through Harvest (harvest.py).
 
 Webhooks are signed `Signature: sha256 <hex>` (HMAC-SHA256 of the raw body)
 and carry a `Greenhouse-Event-ID`, which is not signed: the body's digest names a delivery.
@@ -9,16 +9,9 @@ and the mirror fills it in.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-import time
-from urllib.parse import urlencode
 
-from flask import current_app, has_app_context
-
-from ..db import database, is_postgres
-from ..models import Application, Candidate, Integration, User
+from ..models import Application, Candidate, User
 from . import schedules
 from .base import (
     MirrorOnly,
@@ -33,7 +26,7 @@ from .base import (
     register,
     update_candidate_coordinator,
 )
-from .http import header, next_link, urllib_transport
+from .harvest import HarvestAuthError, job_coordinator, responsible_coordinator_id, user_person
 
 log = logging.getLogger(__name__)
 
@@ -363,195 +356,3 @@ class Greenhouse(Vendor):
         return schedules.schedule_event(
             row.account, SOURCE, row.external_id, first_time(default=row.received_at), schedule.external_id, remaining
         )
-
-
-def scheduled_interview_mapping(item, when=None):
-    """One of Harvest's scheduled interviews as schedule_changes describes an interview, with its
-    ids; all-day interviews (a `date`, no `date_time`) run from midnight to midnight UTC."""
-
-    def moment(value):
-        value = value or {}
-        return value.get("date_time") or (f"{value['date']}T00:00:00Z" if value.get("date") else None)
-
-    return {
-        "external_id": str(item["id"]),
-        "interview_id": (item.get("interview") or {}).get("id"),
-        "name": (item.get("interview") or {}).get("name") or "",
-        "starts_at": moment(item.get("start")),
-        "ends_at": moment(item.get("end")),
-        "location": item.get("location") or None,
-        "attendees": [
-            {
-                "email": person_["email"],
-                "name": person_.get("name") or "",
-                "kind": "interviewer",
-                "response": person_.get("response_status") or None,
-            }
-            for person_ in item.get("interviewers") or []
-            if person_.get("email")
-        ],
-    }
-
-
-# -- Harvest ---------------------------------------------------------------------------------------
-
-
-class HarvestError(Exception):
-    """Harvest answered with an error."""
-
-    def __init__(self, status, message):
-        super().__init__(f"Harvest answered {status}: {message}" if status else f"Harvest did not answer: {message}")
-        self.status = status
-        self.message = message
-
-
-class HarvestAuthError(HarvestError):
-    """Harvest refused the API key (401) or its permissions (403)."""
-
-
-class HarvestUnavailable(HarvestError):
-    """Harvest did not answer (no connection, a time-out) or answered with a server error (5xx)."""
-
-
-class HarvestClient:
-    """The few Harvest API calls Docket makes, following `Link` pagination and honouring `Retry-After`."""
-
-    BASE_URL = "https://harvest.greenhouse.io/v1"
-    PER_PAGE = 100
-    MAX_RETRIES = 5
-    DEFAULT_RETRY_AFTER_SECONDS = 10
-
-    def __init__(self, api_key, transport=None, sleep=time.sleep, base_url=None):
-        self.api_key = api_key
-        self.transport = transport or urllib_transport
-        self.sleep = sleep
-        self.base_url = (base_url or self.BASE_URL).rstrip("/")
-
-    def _headers(self):
-        token = base64.b64encode(f"{self.api_key}:".encode()).decode()
-        return {"Authorization": f"Basic {token}", "Accept": "application/json"}
-
-    def _request(self, url):
-        for attempt in range(self.MAX_RETRIES + 1):
-            try:
-                status, headers, body = self.transport("GET", url, self._headers())
-            except OSError as exc:  # urllib's URLError, time-outs, refused connections
-                raise HarvestUnavailable(None, f"no answer ({exc})") from exc
-            if status == 429 and attempt < self.MAX_RETRIES:
-                wait = header(headers, "Retry-After")
-                try:
-                    seconds = float(wait)
-                except (TypeError, ValueError):
-                    seconds = self.DEFAULT_RETRY_AFTER_SECONDS
-                log.info("Harvest rate limit: waiting %ss as Retry-After says", seconds)
-                self.sleep(seconds)
-                continue
-            if status in (401, 403):
-                raise HarvestAuthError(status, _message(body) or "the API key was refused")
-            if status >= 500:
-                raise HarvestUnavailable(status, _message(body) or "server error")
-            if status >= 400:
-                raise HarvestError(status, _message(body) or "request failed")
-            return headers, json.loads(body or b"null")
-        raise HarvestError(429, "still rate limited after retries")
-
-    def url(self, path, **params):
-        query = urlencode({k: v for k, v in params.items() if v is not None})
-        return f"{self.base_url}{path}" + (f"?{query}" if query else "")
-
-    def get(self, path, **params):
-        return self._request(self.url(path, **params))[1]
-
-    def paginate(self, path, **params):
-        """Every item of a list endpoint, page after page as the `Link` header's rel="next" says."""
-        url = self.url(path, per_page=self.PER_PAGE, **params)
-        while url:
-            headers, items = self._request(url)
-            yield from items or []
-            url = next_link(header(headers, "Link"))
-
-    def jobs(self, **params):
-        return self.paginate("/jobs", **params)
-
-    def job_stages(self, job_id):
-        return list(self.paginate(f"/jobs/{job_id}/stages"))
-
-    def user(self, user_id):
-        return self.get(f"/users/{user_id}")
-
-    def scheduled_interviews(self, **params):
-        """`GET /v1/scheduled_interviews` (e.g. `updated_after`), every page."""
-        return self.paginate("/scheduled_interviews", **params)
-
-
-def _message(body):
-    try:
-        data = json.loads(body or b"null")
-    except ValueError:
-        return (body or b"")[:200].decode(errors="replace")
-    return data.get("message") if isinstance(data, dict) else None
-
-
-def harvest_client(integration, transport=None, sleep=None):
-    """A Harvest client for the integration; tests put a fake transport in HARVEST_TRANSPORT."""
-    if transport is None and has_app_context():
-        transport = current_app.config.get("HARVEST_TRANSPORT")
-    if sleep is None and has_app_context():
-        sleep = current_app.config.get("HARVEST_SLEEP")
-    return HarvestClient(integration.api_key, transport=transport, sleep=sleep or time.sleep)
-
-
-def user_person(integration, user_id, client=None, fetch=True):
-    """A Greenhouse user id as a person (e-mail and name), from the integration's cache of Harvest's
-    users or, with `fetch`, from `GET /v1/users/{id}` (then cached).
-
-    None when it cannot be known: no API key, a user without an e-mail, or Harvest not answering.
-    A refused key (401/403) raises HarvestAuthError: the caller reports the broken integration.
-    """
-    if user_id is None or integration is None:
-        return None
-    cached = ((integration.state or {}).get("users") or {}).get(str(user_id))
-    if cached:
-        return person(cached.get("email"), cached.get("name"))
-    if not fetch or not integration.api_key:
-        return None
-    try:
-        user = (client or harvest_client(integration)).user(user_id)
-    except HarvestAuthError:
-        raise
-    except HarvestError as exc:
-        log.warning("could not look up Greenhouse user %s: %s", user_id, exc)
-        return None
-    email = user.get("primary_email_address") or next(iter(user.get("emails") or []), None)
-    if not email:
-        return None
-    _remember_user(integration, user_id, {"email": email, "name": user.get("name") or ""})
-    return person(email, user.get("name"))
-
-
-def _remember_user(integration, user_id, user):
-    """Add a user to the integration's cache, on a fresh copy of its state, so that whatever a
-    sync saved meanwhile (its job listings, its health) is kept."""
-    with database.atomic():
-        query = Integration.select().where(Integration.id == integration.id)
-        fresh = (query.for_update() if is_postgres() else query).first()
-        if fresh is None:
-            return
-        state = dict(fresh.state or {})
-        state["users"] = {**(state.get("users") or {}), str(user_id): user}
-        Integration.update(state=state).where(Integration.id == integration.id).execute()
-    integration.state = {**(integration.state or {}), "users": state["users"]}
-
-
-def responsible_coordinator_id(hiring_team):
-    """The hiring team's responsible coordinator (else its first active one), as a user id."""
-    coordinators = (hiring_team or {}).get("coordinators") or []
-    coordinators = [c for c in coordinators if c.get("active", True)]
-    chosen = next((c for c in coordinators if c.get("responsible")), coordinators[0] if coordinators else None)
-    if chosen is None:
-        return None
-    return chosen.get("user_id", chosen.get("id"))
-
-
-def job_coordinator(integration, hiring_team, client=None, fetch=True):
-    return user_person(integration, responsible_coordinator_id(hiring_team), client, fetch)

@@ -1,22 +1,45 @@
-"""The HTTP boundary of the vendor clients: a transport is `(method, url, headers) -> (status, headers, body)`.
+"""The HTTP boundary of the vendor clients: a transport is `(method, url, headers) -> (status, headers, body)`,
+and `VendorClient` is what the clients of the vendors' APIs (Harvest, Lever) share on top of it.
 
 Clients take a transport so tests can serve documented responses without a network.
 """
 
-import urllib.error
-import urllib.request
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from urllib.parse import urlencode
+
+import requests
+from requests.auth import AuthBase
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 30
 
 
-def urllib_transport(method, url, headers, timeout=DEFAULT_TIMEOUT_SECONDS):
-    """Send a request with the standard library; HTTP errors are answers, not exceptions."""
-    request = urllib.request.Request(url, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (https URLs of the vendor)
-            return response.status, dict(response.headers.items()), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers.items()), exc.read()
+class _HeadersAuth(AuthBase):
+    """The client's own `Authorization` header, as it is: without an auth, requests would put a
+    ~/.netrc entry for the vendor's host in its place."""
+
+    def __call__(self, request):
+        return request
+
+
+class RequestsTransport:
+    """Send requests on one `requests.Session` (its connections kept between a client's calls);
+    HTTP errors are answers, not exceptions. No answer raises OSError (requests' errors are OSErrors)."""
+
+    def __init__(self, timeout=DEFAULT_TIMEOUT_SECONDS):
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.auth = _HeadersAuth()
+
+    def __call__(self, method, url, headers):
+        response = self.session.request(method, url, headers=headers, timeout=self.timeout)
+        return response.status_code, dict(response.headers), response.content
 
 
 def header(headers, name, default=None):
@@ -42,3 +65,87 @@ def next_link(link_header):
         if 'rel="next"' in params.replace(" ", "") or "rel=next" in params.replace(" ", ""):
             return url.strip().strip("<>")
     return None
+
+
+def error_message(body):
+    """The `message` of a vendor's JSON error body, else the start of a body that is not JSON."""
+    try:
+        data = json.loads(body or b"null")
+    except ValueError:
+        return (body or b"")[:200].decode(errors="replace")
+    return data.get("message") if isinstance(data, dict) else None
+
+
+class VendorError(Exception):
+    """A vendor's API answered with an error. Subclasses name the vendor in `vendor`."""
+
+    vendor = "The vendor"
+
+    def __init__(self, status, message):
+        if status:
+            super().__init__(f"{self.vendor} answered {status}: {message}")
+        else:
+            super().__init__(f"{self.vendor} did not answer: {message}")
+        self.status = status
+        self.message = message
+
+
+class VendorAuthError(VendorError):
+    """The vendor refused the API key (401) or its permissions (403)."""
+
+
+class VendorUnavailable(VendorError):
+    """The vendor did not answer (no connection, a time-out) or answered with a server error (5xx)."""
+
+
+class VendorClient:
+    """A vendor's JSON API behind HTTP Basic auth with the API key as user name: requests retried
+    as a 429's `Retry-After` says (a bounded number of times), error answers raised as the
+    vendor's own exceptions (`Error`, `AuthError`, `Unavailable`)."""
+
+    BASE_URL = ""
+    MAX_RETRIES = 5
+    DEFAULT_RETRY_AFTER_SECONDS = 1
+    Error = VendorError
+    AuthError = VendorAuthError
+    Unavailable = VendorUnavailable
+
+    def __init__(self, api_key, transport=None, sleep=time.sleep, base_url=None):
+        self.api_key = api_key
+        self.transport = transport or RequestsTransport()
+        self.sleep = sleep
+        self.base_url = (base_url or self.BASE_URL).rstrip("/")
+
+    def _headers(self):
+        token = base64.b64encode(f"{self.api_key}:".encode()).decode()
+        return {"Authorization": f"Basic {token}", "Accept": "application/json"}
+
+    def url(self, path, **params):
+        """The URL of a path of the API, with the parameters that are not None as its query."""
+        query = urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+        return f"{self.base_url}{path}" + (f"?{query}" if query else "")
+
+    def request(self, url, method="GET"):
+        """The answer's headers and its JSON, after waiting out rate limits; errors raise."""
+        vendor = self.Error.vendor
+        for attempt in range(self.MAX_RETRIES + 1):
+            try:
+                status, headers, body = self.transport(method, url, self._headers())
+            except OSError as exc:  # requests' ConnectionError and Timeout, refused connections
+                raise self.Unavailable(None, f"no answer ({exc})") from exc
+            if status == 429 and attempt < self.MAX_RETRIES:
+                seconds = retry_after_seconds(headers, self.DEFAULT_RETRY_AFTER_SECONDS)
+                log.info("%s rate limit: waiting %ss", vendor, seconds)
+                self.sleep(seconds)
+                continue
+            if status in (401, 403):
+                raise self.AuthError(status, error_message(body) or "the API key was refused")
+            if status >= 500:
+                raise self.Unavailable(status, error_message(body) or "server error")
+            if status >= 400:
+                raise self.Error(status, error_message(body) or "request failed")
+            try:
+                return headers, json.loads(body or b"null")
+            except ValueError as exc:
+                raise self.Unavailable(status, "an answer that is not JSON") from exc
+        raise self.Error(429, "still rate limited after retries")

@@ -23,7 +23,7 @@ from ..models import Application, Integration, Interview, Schedule, to_utc, utcn
 from ..queue import redis_connection, request_drain
 from . import schedules
 from .base import envelope, first_time, iso, record
-from .greenhouse import (
+from .harvest import (
     HarvestAuthError,
     HarvestError,
     HarvestUnavailable,
