@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from webapp.pipeline import drain
@@ -67,3 +68,30 @@ def stop_worker(worker, timeout=30):
     except subprocess.TimeoutExpired:  # a stuck worker must not outlive the test
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
+
+
+def wait_for(condition, seconds=45, step=0.05):
+    """Poll `condition` until it holds (True) or `seconds` have passed (False)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
+
+
+def left_pending(account, job_id, **fields):
+    """An inbox row no wake-up call was queued for (Redis was down when it came, or its worker died)."""
+    from tests import events as ev
+    from webapp.models import Event, to_utc
+
+    envelope = ev.job_event("created", job=dict(ev.JOB, id=job_id))
+    return Event.create(
+        account=account,
+        source="api",
+        external_id=envelope["id"],
+        type=envelope["type"],
+        payload=envelope,
+        occurred_at=to_utc(envelope["occurred_at"]),
+        **fields,
+    )

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests import events as ev
-from tests.helpers import start_worker, stop_worker
+from tests.helpers import start_worker, stop_worker, wait_for
 from webapp.embedded_redis import EmbeddedRedis
 from webapp.models import Event, Task, TaskHistory
 
@@ -20,15 +20,6 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 EVENTS = 1000
 APPLICATIONS = 400  # events about the same application and stage are one task
-
-
-def _wait_for(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def test_events_stream_through_a_redis_restart_and_a_killed_worker(make_account, app, worker_env, tmp_path):
@@ -56,7 +47,7 @@ def test_events_stream_through_a_redis_restart_and_a_killed_worker(make_account,
         def all_processed():
             return Event.select().where(Event.status == Event.PROCESSED).count() == EVENTS
 
-        assert _wait_for(all_processed, 120), Event.select().where(Event.status != Event.PROCESSED).count()
+        assert wait_for(all_processed, 120), Event.select().where(Event.status != Event.PROCESSED).count()
         assert workers[1].poll() is None, "a worker died when Redis went away"
 
         assert Event.select().count() == EVENTS
@@ -69,7 +60,7 @@ def test_events_stream_through_a_redis_restart_and_a_killed_worker(make_account,
         # Still working: one more event is processed by the surviving worker.
         later = ev.job_event("created", job=dict(ev.JOB, id="job-after"))
         assert acme.post_event(later).status_code == 202
-        assert _wait_for(lambda: Event.get_or_none(Event.external_id == later["id"]).status == Event.PROCESSED, 60)
+        assert wait_for(lambda: Event.get_or_none(Event.external_id == later["id"]).status == Event.PROCESSED, 60)
         assert workers[1].poll() is None
     finally:
         for worker in workers:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests import events as ev
 from tests.conftest import ROOT, empty_tables
-from tests.helpers import start_worker, stop_worker
+from tests.helpers import left_pending, start_worker, stop_worker, wait_for
 from webapp.db import database
 from webapp.models import Event, Task, TaskHistory
 from webapp.pipeline import drain, process_batch, retry_failed
@@ -172,15 +172,6 @@ def test_worker_killed_mid_batch_loses_nothing_and_repeats_nothing(make_account,
     assert TaskHistory.select().where(TaskHistory.kind != "opened").count() == 0
 
 
-def _wait_for(condition, seconds=45):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 @pytest.mark.slow
 def test_the_sweeper_of_a_running_worker_picks_up_rows_nobody_queued_and_retries_when_due(
     make_account, app, worker_env
@@ -192,28 +183,19 @@ def test_the_sweeper_of_a_running_worker_picks_up_rows_nobody_queued_and_retries
     try:
         # Rows in the inbox that no wake-up call was queued for: one accepted while Redis was down
         # (or whose worker died), one whose retry is due a little later.
-        def left_pending(job_id, **fields):
-            envelope = ev.job_event("created", job=dict(ev.JOB, id=job_id))
-            return Event.create(
-                account=acme.account,
-                source="api",
-                external_id=envelope["id"],
-                type=envelope["type"],
-                payload=envelope,
-                occurred_at=to_utc(envelope["occurred_at"]),
-                **fields,
-            )
 
         # The worker is up and idle once it has processed an event posted the usual way.
         assert acme.post_event(ev.job_event("created", job=dict(ev.JOB, id="job-warm-up"))).status_code == 202
-        assert _wait_for(lambda: not Event.select().where(Event.status == Event.PENDING).exists())
+        assert wait_for(lambda: not Event.select().where(Event.status == Event.PENDING).exists())
 
         due_later = utcnow() + dt.timedelta(seconds=2)
-        stranded = left_pending("job-stranded")
-        retry = left_pending("job-retry", attempts=1, last_error="ValueError: once", next_attempt_at=due_later)
+        stranded = left_pending(acme.account, "job-stranded")
+        retry = left_pending(
+            acme.account, "job-retry", attempts=1, last_error="ValueError: once", next_attempt_at=due_later
+        )
 
-        assert _wait_for(lambda: Event.get_by_id(stranded.id).status == Event.PROCESSED)
-        assert _wait_for(lambda: Event.get_by_id(retry.id).status == Event.PROCESSED)
+        assert wait_for(lambda: Event.get_by_id(stranded.id).status == Event.PROCESSED)
+        assert wait_for(lambda: Event.get_by_id(retry.id).status == Event.PROCESSED)
         assert to_utc(Event.get_by_id(retry.id).processed_at) >= due_later  # not before its time
         assert len(acme.tasks(status="open")) == 3
     finally:

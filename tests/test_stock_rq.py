@@ -46,19 +46,10 @@ def test_stock_rq_turns_events_into_tasks(make_account, app, worker_env, setting
 def test_stock_rq_cron_schedules_the_sweep_that_picks_up_a_row_nobody_queued(make_account, app, worker_env, settings):
     """Periodic work goes through RQ itself: `rq cron worker/cron.py` queues the sweep, a stock
     worker runs it, and a row left pending with no wake-up call (Redis was down when it came) is processed."""
-    from tests.helpers import stop_worker
-    from webapp.models import to_utc
+    from tests.helpers import left_pending, stop_worker
 
     acme = make_account()
-    envelope = ev.job_event("created", job=dict(ev.JOB, id="job-stranded"))
-    stranded = Event.create(
-        account=acme.account,
-        source="api",
-        external_id=envelope["id"],
-        type=envelope["type"],
-        payload=envelope,
-        occurred_at=to_utc(envelope["occurred_at"]),
-    )
+    stranded = left_pending(acme.account, "job-stranded")
     env = {**worker_env, "SWEEP_INTERVAL_SECONDS": "1"}
     url = ["--url", settings["REDIS_URL"]]
     started = [

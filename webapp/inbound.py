@@ -95,13 +95,5 @@ def check_id(value: Any, field: str) -> str:
     return text
 
 
-def check_request_text(values, where: str) -> None:
-    """Form fields and query parameters (a MultiDict): each value, and each name, storable text."""
-    for name, value in values.items(multi=True):
-        check_text(name, f"{where} {name[:40]!r}")
-        if isinstance(value, str):
-            check_text(value, f"{where} {name[:40]!r}")
-
-
 def _kind(value: Any) -> str:
     return {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
