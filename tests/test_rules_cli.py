@@ -42,7 +42,7 @@ def test_check_prints_every_problem_with_line_and_column_and_fails(tmp_path):
 
 
 def test_test_runs_timelines_and_reports_passes():
-    result = run("test", ROOT / "tests/rules/broken_integration.yaml")
+    result = run("test", ROOT / "rules.tests/broken_integration.yaml")
     assert result.exit_code == 0, result.output
     assert "PASS  a failing integration opens an urgent task for its owner" in result.output
     assert result.output.endswith("6 passed, 0 failed\n")

@@ -1,4 +1,4 @@
-"""Every timeline in tests/rules/ passes, and together they exercise every rule and resolve path."""
+"""Every timeline in rules.tests/ passes, and together they exercise every rule and resolve path."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ from webapp.rules import MemoryStore, apply_event
 from webapp.rules.loader import load_rulebook_file
 from webapp.rules.timeline import load_test_file, run_test_case, with_defaults
 
-TIMELINES = Path(__file__).parent / "rules"
+TIMELINES = Path(__file__).parents[1] / "rules.tests"
 SHIPPED_RULES = Path(__file__).parents[1] / "rules.yaml"
 
 

@@ -9,6 +9,8 @@ VAR = ROOT / "var"
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR / 'docket.db'}"
 DEFAULT_REDIS_SOCKET = VAR / "redis.sock"
 DEFAULT_RULES_PATH = ROOT / "rules.yaml"
+# The default rulebook's timeline tests, which ship beside it.
+DEFAULT_RULE_TESTS_PATH = ROOT / "rules.tests"
 # Used only in development and tests; create_app refuses it elsewhere.
 DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
 
@@ -22,6 +24,8 @@ class Config:
         self.DATABASE_URL = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
         self.REDIS_URL = env.get("REDIS_URL") or f"unix://{DEFAULT_REDIS_SOCKET}"
         self.RULES_PATH = env.get("RULES_PATH") or str(DEFAULT_RULES_PATH)
+        # The folder of RULES_PATH's timeline tests (*.yaml), which a draft's unchanged rules must pass.
+        self.RULE_TESTS_PATH = env.get("RULE_TESTS_PATH") or str(DEFAULT_RULE_TESTS_PATH)
         self.PORT = int(env.get("PORT") or 5000)
         self.SECRET_KEY = env.get("SECRET_KEY") or (
             DEVELOPMENT_SECRET_KEY if self.ENV in ("development", "test") else None

@@ -9,11 +9,11 @@ event on, without a restart.
 
 Which rule tests a draft must pass:
 - the account's own tests, kept with each version (a timeline test document, the format of
-  tests/rules/*.yaml without `rulebook:`), run in full against the draft;
-- the shipped timeline tests (tests/rules/*.yaml, written for the default rulebook), restricted to
-  the rules the draft keeps exactly as the default has them (same id, same definition, same
-  defaults): an untouched rule must still behave as shipped; a rule the admin changed on purpose
-  is covered by the account's own tests instead.
+  rules.tests/*.yaml without `rulebook:`), run in full against the draft;
+- the shipped timeline tests (RULE_TESTS_PATH, normally rules.tests/*.yaml, written for the
+  default rulebook), restricted to the rules the draft keeps exactly as the default has them
+  (same id, same definition, same defaults): an untouched rule must still behave as shipped; a
+  rule the admin changed on purpose is covered by the account's own tests instead.
 """
 
 from __future__ import annotations
@@ -48,8 +48,6 @@ from .rules.timeline import TimelineError, load_test_file, run_test_case
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_TESTS_DIR = ROOT / "tests" / "rules"
 DEFAULT_REPLAY_EVENTS = 500
 # What may be done with the open tasks of a rule a version removes.
 REMOVAL_CHOICES = ("complete", "keep")
@@ -258,7 +256,7 @@ def run_rule_tests(result):
     if not keep:
         return
     subset = Rulebook(draft.version, tuple(rule for rule in draft.rules if rule.id in keep), draft.source_text)
-    folder = Path(current_app.config.get("RULE_TESTS_DIR") or DEFAULT_TESTS_DIR)
+    folder = Path(current_app.config["RULE_TESTS_PATH"])
     for path in sorted(folder.glob("*.yaml")):
         _, cases = load_test_file(path)
         for case in cases:
