@@ -26,7 +26,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from flask import current_app
 from peewee import IntegrityError
 
@@ -44,7 +43,14 @@ from .rules import (
 )
 from .rules.engine import EventError, explain
 from .rules.templates import TemplateRenderError
-from .rules.timeline import TimelineError, load_test_file, run_test_case
+from .rules.timeline import (
+    TEST_FILE_KEYS,
+    TimelineError,
+    load_test_file,
+    parse_test_cases,
+    read_test_document,
+    run_test_case,
+)
 
 log = logging.getLogger(__name__)
 
@@ -267,17 +273,8 @@ def run_rule_tests(result):
 
 def parse_tests(text):
     """An account's rule tests (a timeline test document without `rulebook:`) as test cases."""
-    from .rules import timeline
-
-    try:
-        document = safe_yaml.load(text)
-    except yaml.YAMLError as exc:
-        raise TimelineError(f"rule tests: not valid YAML: {exc}") from exc
-    timeline._check_keys(document, timeline.TEST_FILE_KEYS - {"rulebook"}, "rule tests")
-    tests = document.get("tests")
-    if not isinstance(tests, list) or not tests:
-        raise TimelineError("rule tests: 'tests' must be a non-empty list")
-    return [timeline._test_case(test, f"rule tests: tests[{i}]") for i, test in enumerate(tests)]
+    document = read_test_document(text, "rule tests", TEST_FILE_KEYS - {"rulebook"})
+    return parse_test_cases(document, "rule tests")
 
 
 # -- saving ----------------------------------------------------------------------------------------

@@ -60,16 +60,27 @@ class TestCase:
 def load_test_file(path: str | Path) -> tuple[Path | None, list[TestCase]]:
     """The rulebook path a test file names (resolved against the file) and its test cases."""
     path = Path(path)
-    try:
-        document = safe_yaml.load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise TimelineError(f"{path}: not valid YAML: {exc}") from exc
-    _check_keys(document, TEST_FILE_KEYS, f"{path}")
+    document = read_test_document(path.read_text(encoding="utf-8"), str(path))
     rulebook_path = path.parent / document["rulebook"] if document.get("rulebook") else None
+    return rulebook_path, parse_test_cases(document, str(path))
+
+
+def read_test_document(text: str, where: str, allowed: set[str] = TEST_FILE_KEYS) -> Mapping[str, Any]:
+    """A test document's YAML, checked to be a mapping of allowed keys; `where` names it in errors."""
+    try:
+        document = safe_yaml.load(text)
+    except yaml.YAMLError as exc:
+        raise TimelineError(f"{where}: not valid YAML: {exc}") from exc
+    _check_keys(document, allowed, where)
+    return document
+
+
+def parse_test_cases(document: Mapping[str, Any], where: str) -> list[TestCase]:
+    """The test cases of a test document read by `read_test_document`."""
     tests = document.get("tests")
     if not isinstance(tests, list) or not tests:
-        raise TimelineError(f"{path}: 'tests' must be a non-empty list")
-    return rulebook_path, [_test_case(test, f"{path}: tests[{i}]") for i, test in enumerate(tests)]
+        raise TimelineError(f"{where}: 'tests' must be a non-empty list")
+    return [_test_case(test, f"{where}: tests[{i}]") for i, test in enumerate(tests)]
 
 
 def _check_keys(value: Any, allowed: set[str], where: str) -> None:
