@@ -1,0 +1,127 @@
+"""An account's saved rulebook versions: saving a draft through the checks (the web page and the
+CLI both save through `save_version`), settling the open tasks of the rules it removes,
+restoring an old version, and the history with its diffs.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from peewee import IntegrityError
+
+from ..db import database
+from ..models import RulebookVersion, Task, TaskHistory, utcnow
+from .drafts import assess
+from .in_force import default_text
+
+# What may be done with the open tasks of a rule a version removes.
+REMOVAL_CHOICES = ("complete", "keep")
+
+
+class SaveRefused(Exception):
+    """The draft cannot replace the rulebook in force; `assessment` says why."""
+
+    def __init__(self, assessment, reason):
+        super().__init__(reason)
+        self.assessment = assessment
+        self.reason = reason
+
+
+def save_version(account, text, tests="", author=None, message="", choices=None, restored_from=None):
+    """Store the draft as the account's newest version, or raise SaveRefused.
+
+    choices: {rule_id: "complete" | "keep"} for each removed rule that has open tasks; the
+    choice is recorded in the version and in the history of each of those tasks.
+    """
+    result = assess(account, text, tests)
+    if not result.valid:
+        raise SaveRefused(result, "the rulebook has problems")
+    if not result.tests_pass:
+        raise SaveRefused(result, "rule tests fail")
+    choices = {rule_id: choice for rule_id, choice in (choices or {}).items() if rule_id in result.removed}
+    missing = [rule_id for rule_id in result.removed if choices.get(rule_id) not in REMOVAL_CHOICES]
+    if missing:
+        raise SaveRefused(result, "say what to do with the open tasks of " + ", ".join(missing))
+    author_id = getattr(author, "id", author)
+    for _ in range(3):
+        try:
+            with database.atomic():
+                latest = RulebookVersion.latest(account)
+                number = (latest.number if latest else 0) + 1
+                version = RulebookVersion.create(
+                    account=account,
+                    number=number,
+                    text=text,
+                    tests=tests or "",
+                    author=author_id,
+                    message=message.strip() or f"Version {number}",
+                    restored_from=restored_from,
+                    removed_rules=choices,
+                )
+                _settle_removed_tasks(account, version, choices, author_id)
+            return version
+        except IntegrityError:
+            continue  # another admin saved the same number a moment ago: take the next one
+    raise SaveRefused(result, "the rulebook is being saved by someone else; try again")
+
+
+def _settle_removed_tasks(account, version, choices, author_id):
+    for task in Task.open_of_rules(account, set(choices)):
+        choice = choices[task.rule_id]
+        if choice == "complete":
+            note = f"rule {task.rule_id} was removed in rulebook version {version.number}"
+            task.status = Task.COMPLETED
+            task.completed_at = utcnow()
+            task.completed_by_user = author_id
+            task.completed_by_event = None
+            task.completed_on_behalf_of = None
+            task.completion_reason = note
+            task.save()
+            TaskHistory.create(account=account, task=task, kind="completed", user=author_id, note=note)
+        else:
+            note = f"rule {task.rule_id} was removed in rulebook version {version.number}; the task was kept open"
+            TaskHistory.create(account=account, task=task, kind="rule_removed", user=author_id, note=note)
+
+
+def restore_version(account, number, author=None, choices=None, message=""):
+    """Make an old version the newest again (as a new version), through the same checks as a save."""
+    old = RulebookVersion.of_account(account, number)
+    if old is None:
+        raise LookupError(f"no version {number}")
+    return save_version(
+        account,
+        old.text,
+        old.tests,
+        author=author,
+        message=message or f"Restored version {number}",
+        choices=choices,
+        restored_from=number,
+    )
+
+
+# -- history ---------------------------------------------------------------------------------------
+
+
+def diff_lines(old, new, old_name, new_name):
+    """A unified diff of two rulebook texts, as (kind, line) pairs: kind is add, remove, hunk or same."""
+    lines = []
+    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), old_name, new_name, lineterm="", n=2):
+        if line.startswith(("+++", "---")):
+            continue
+        kind = {"+": "add", "-": "remove", "@": "hunk"}.get(line[:1], "same")
+        lines.append((kind, line))
+    return lines
+
+
+def history(account):
+    """The account's versions, newest first, each with its diff against the one before it."""
+    versions = RulebookVersion.history(account)
+    entries = []
+    for index, version in enumerate(versions):
+        before = versions[index + 1] if index + 1 < len(versions) else None
+        old_text = before.text if before else default_text()
+        old_name = f"version {before.number}" if before else "default rulebook"
+        entries.append(
+            {"version": version, "diff": diff_lines(old_text, version.text, old_name, f"version {version.number}")}
+        )
+    return entries
