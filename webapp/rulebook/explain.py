@@ -1,0 +1,55 @@
+"""Explain one inbox row: what every rule of the rulebook in force makes of each envelope it stands for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..db import database
+from ..rules.engine import EventError, explain
+from ..rules.templates import TemplateRenderError
+from .in_force import _as_account, rulebook_for
+
+
+@dataclass
+class ExplainedEnvelope:
+    """One envelope an inbox row stands for, and what every rule of the rulebook makes of it."""
+
+    envelope: dict
+    explanations: list = field(default_factory=list)
+    error: str | None = None
+
+
+def explain_row(account, row):
+    """Explain an inbox row with the rulebook in force now: the same `Rulebook.explain` as
+    `flask rules explain`, on the row's envelopes enriched with Docket's records as they are now.
+
+    Returns (list of ExplainedEnvelope, error reading the row or None). Vendor payloads are
+    normalised again; anything that touches the database meanwhile is rolled back.
+    """
+    from .. import mirror
+    from ..integrations import normalise
+
+    account = _as_account(account)
+    current = rulebook_for(account)
+    explained = []
+    with database.atomic() as transaction:
+        try:
+            envelopes = normalise(row)
+        except Exception as exc:  # shown to the admin: the same error the worker would meet
+            transaction.rollback()
+            return [], f"{type(exc).__name__}: {exc}"
+        for envelope in envelopes:
+            event = {
+                "id": str(row.external_id),
+                "source": row.source,
+                **envelope,
+                "data": mirror.enrich(account, envelope.get("data") or {}),
+            }
+            item = ExplainedEnvelope(event)
+            try:
+                item.explanations = explain(current, event)
+            except (EventError, TemplateRenderError) as exc:
+                item.error = str(exc)
+            explained.append(item)
+        transaction.rollback()
+    return explained, None
