@@ -2,6 +2,7 @@
 tasks, restore, and the worker using a new version from the next event on."""
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from webapp.rulebook import (
     rulebook_for,
     save_version,
 )
+from webapp.rules.timeline import load_test_file
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = (ROOT / "rules.yaml").read_text()
@@ -100,6 +102,15 @@ def test_shipped_tests_run_for_the_rules_a_draft_keeps_unchanged(make_account, a
     assert unchanged.tests_pass and changed.tests_pass
     # The changed rule's shipped cases no longer apply to it; the others still run.
     assert 0 < changed.tests_run <= unchanged.tests_run
+
+
+def test_shipped_tests_are_the_timeline_files_in_the_folder_rule_tests_path_names(make_account, app, tmp_path):
+    acme = make_account()
+    app.config["RULE_TESTS_PATH"] = str(tmp_path)
+    assert assess(acme.account, DEFAULT).tests_run == 0
+    shutil.copy(ROOT / "rules.tests" / "setup.yaml", tmp_path)
+    _, cases = load_test_file(tmp_path / "setup.yaml")
+    assert assess(acme.account, DEFAULT).tests_run == len(cases) > 0
 
 
 def test_removing_a_rule_with_open_tasks_asks_what_to_do_and_completing_them_is_recorded(make_account, app):

@@ -76,7 +76,7 @@ def assess(account, text, tests=""):
     result.rulebook, result.problems = check(text)
     if result.rulebook is None:
         return result
-    run_rule_tests(result)
+    run_rule_tests(result, current_app.config["RULE_TESTS_PATH"])
     kept = {rule.id for rule in result.rulebook.rules}
     dropped = {rule.id: rule.category for rule in rulebook_for(account).rules if rule.id not in kept}
     if dropped:
@@ -112,8 +112,9 @@ def _restricted(case, rule_ids):
     return type(case)(case.name, case.events, expectations)
 
 
-def run_rule_tests(result):
-    """Run the account's own tests and the shipped tests of unchanged rules; fill in the result."""
+def run_rule_tests(result, shipped_tests):
+    """Run the account's own tests, and the timeline tests in the folder `shipped_tests` for the
+    draft's unchanged rules; fill in the result."""
     draft = result.rulebook
     if result.tests.strip():
         try:
@@ -129,8 +130,7 @@ def run_rule_tests(result):
     if not keep:
         return
     subset = Rulebook(draft.version, tuple(rule for rule in draft.rules if rule.id in keep), draft.source_text)
-    folder = Path(current_app.config["RULE_TESTS_PATH"])
-    for path in sorted(folder.glob("*.yaml")):
+    for path in sorted(Path(shipped_tests).glob("*.yaml")):
         _, cases = load_test_file(path)
         for case in cases:
             outcome = run_test_case(subset, _restricted(case, keep), path.name)
