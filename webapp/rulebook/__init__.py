@@ -6,7 +6,7 @@ through a draft (replay) and explaining one inbox row (explain). Callers import 
 from .drafts import assess
 from .explain import explain_row
 from .in_force import current_rulebook, in_force, rulebook_for, rulebook_of_version, rulebooks_for
-from .replay import DEFAULT_REPLAY_EVENTS, change_counts, replay
+from .replay import DEFAULT_REPLAY_EVENTS, replay
 from .versions import REMOVAL_CHOICES, SaveRefused, history, restore_version, save_version
 
 __all__ = [
@@ -14,7 +14,6 @@ __all__ = [
     "REMOVAL_CHOICES",
     "SaveRefused",
     "assess",
-    "change_counts",
     "current_rulebook",
     "explain_row",
     "history",

@@ -3,7 +3,7 @@ the draft, and say which tasks each would handle differently."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ..db import database
@@ -136,8 +136,3 @@ def replay(account, draft, limit=DEFAULT_REPLAY_EVENTS):
             )
         )
     return result
-
-
-def change_counts(replay_result):
-    """How many differences of each kind, for a one-line summary."""
-    return Counter(difference.change for difference in replay_result.differences)
