@@ -25,7 +25,7 @@ from .models import (
     utcnow,
 )
 from .queue import request_drain
-from .rulebook.in_force import rulebooks_for
+from .rulebook.current import rulebooks_for
 from .rules import apply_event
 
 log = logging.getLogger(__name__)

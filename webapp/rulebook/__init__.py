@@ -1,12 +1,14 @@
-"""Each account's rulebook, one concern per module: the rulebook in force (in_force), checking a
-draft and running its rule tests (drafts), saved versions (versions), replaying recent events
-through a draft (replay) and explaining one inbox row (explain). Callers import from here.
+"""Each account's rulebook, one concern per module: the rulebook in force and its caches
+(current), checking a draft and running its rule tests (drafts), saved versions (versions),
+previewing a draft by replaying recent events (preview) and explaining one inbox row (explain).
+Callers import the names they use from here; the pipeline, below the integrations that preview
+and explain call, imports `current` alone.
 """
 
+from .current import current_rulebook, in_force, rulebook_for, rulebook_of_version, rulebooks_for
 from .drafts import assess
 from .explain import explain_row
-from .in_force import current_rulebook, in_force, rulebook_for, rulebook_of_version, rulebooks_for
-from .replay import DEFAULT_REPLAY_EVENTS, replay
+from .preview import DEFAULT_REPLAY_EVENTS, replay
 from .versions import REMOVAL_CHOICES, SaveRefused, history, restore_version, save_version
 
 __all__ = [

@@ -28,7 +28,7 @@ from ..rules.timeline import (
     read_test_document,
     run_test_case,
 )
-from .in_force import default_text, rulebook_for
+from .current import default_text, rulebook_for
 
 
 @dataclass

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ..db import database
 from ..rules.engine import EventError, explain
 from ..rules.templates import TemplateRenderError
-from .in_force import _as_account, rulebook_for
+from .current import _as_account, rulebook_for
 
 
 @dataclass

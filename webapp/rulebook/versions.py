@@ -11,8 +11,8 @@ from peewee import IntegrityError
 
 from ..db import database
 from ..models import RulebookVersion, Task, TaskHistory, utcnow
+from .current import default_text
 from .drafts import assess
-from .in_force import default_text
 
 # What may be done with the open tasks of a rule a version removes.
 REMOVAL_CHOICES = ("complete", "keep")

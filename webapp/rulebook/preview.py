@@ -11,7 +11,7 @@ from ..models import Event
 from ..rules import MemoryStore, apply_event
 from ..rules.engine import EventError
 from ..rules.templates import TemplateRenderError
-from .in_force import _as_account, rulebook_for
+from .current import _as_account, rulebook_for
 
 DEFAULT_REPLAY_EVENTS = 500
 
