@@ -1,8 +1,11 @@
-"""`make bench`: every benchmark, one after the other, each printing its figures."""
+"""`make bench`: every benchmark, one after the other, each printing its figures beside the
+baselines it measured in the same run."""
 
-from bench import bench_pipeline, bench_tasks_page
+from bench import bench_tasks_page, throughput, webhooks
 
 if __name__ == "__main__":
-    bench_pipeline.main()
+    throughput.main()
+    print()
+    webhooks.main()
     print()
     bench_tasks_page.main()

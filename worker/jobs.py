@@ -49,11 +49,6 @@ def drain_inbox():
         return drain()
 
 
-def noop():
-    """Does nothing: the benchmark's measure of RQ's own cost per job."""
-    return None
-
-
 @job
 def sync_integration(integration_id):
     """Sync one connected ATS (Greenhouse: Harvest's job stages and coordinators); returns a summary."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import CalendarError
+from .port import CalendarError
 
 RESPONSES = ("accepted", "declined", "tentative", "needs_action")
 

@@ -12,7 +12,7 @@ from ..db import database
 from ..integrations.base import envelope, iso, record
 from ..models import Integration, utcnow
 from ..queue import request_drain
-from . import CalendarError
+from .port import CalendarError
 
 log = logging.getLogger(__name__)
 

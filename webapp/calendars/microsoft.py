@@ -20,9 +20,9 @@ import urllib.parse
 from flask import current_app, has_app_context
 
 from ..models import CalendarWatch, Integration, to_utc
-from . import PROVIDERS, CalendarError, CalendarEvent
 from .changes import AttendeeAnswer, CursorExpired, EventChange, Watch
 from .health import SETTINGS_HINT, CredentialsRejected, domain_of, refusals_reported
+from .port import PROVIDERS, CalendarError, CalendarEvent
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,10 @@ from ..db import database
 from ..integrations.base import envelope, iso, record
 from ..models import Attendee, CalendarWatch, Integration, Schedule, ScheduledInterview, User, utcnow
 from ..queue import request_drain
-from . import CalendarError
+from . import google, microsoft
 from .changes import CursorExpired
 from .health import SETTINGS_HINT, CredentialsRejected, WatchLost, report_failure, report_success
+from .port import CalendarError
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,6 @@ def _setting(name, default):
 
 def provider_module(integration):
     """The vendor module of a calendar integration."""
-    from . import google, microsoft
-
     return {"google": google, "microsoft": microsoft}[integration.provider]
 
 

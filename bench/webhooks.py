@@ -1,0 +1,240 @@
+"""How fast Docket acknowledges what it is sent, under gunicorn at a steady rate while a worker
+drains a backlog, beside a bare Flask route under the same gunicorn on the same machine; and the
+end-to-end rate of events posted over HTTP by several clients at once.
+
+Latencies are measured by the client from sending a request to reading its answer; requests
+leave on a fixed schedule (RATE per second), each on its own connection pool's thread.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import copy
+import hashlib
+import hmac
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from bench import mix, throughput
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+RATE = int(os.environ.get("BENCH_RATE", "200"))
+SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "8"))
+SECRET = "bench-greenhouse-secret"
+SAMPLE = HERE / "payloads" / "greenhouse_candidate_stage_change.json"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn serving an app on a free port, two worker processes, until stopped."""
+
+    def __init__(self, app_spec, env, cwd=ROOT):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{self.port}", app_spec]
+        self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url + "/", timeout=5)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        else:
+            self.stop()
+            raise RuntimeError(f"gunicorn did not start for {app_spec}")
+        for _ in range(20):  # both processes up and warm before anything is measured
+            requests.get(self.url + "/", timeout=30)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def steady_load(make_request, rate=RATE, seconds=SECONDS):
+    """Send rate requests per second for the given seconds; returns each answer's latency (ms),
+    sorted, and the statuses seen."""
+    count = int(rate * seconds)
+    latencies, statuses, lock = [], {}, threading.Lock()
+    local = threading.local()
+
+    def one(i, due):
+        time.sleep(max(0.0, due - time.perf_counter()))
+        session = getattr(local, "session", None) or setattr(local, "session", requests.Session()) or local.session
+        started = time.perf_counter()
+        response = make_request(session, i)
+        elapsed = (time.perf_counter() - started) * 1000
+        with lock:
+            latencies.append(elapsed)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    start = time.perf_counter() + 0.2
+    with concurrent.futures.ThreadPoolExecutor(max_workers=64) as pool:
+        for future in [pool.submit(one, i, start + i / rate) for i in range(count)]:
+            future.result()
+    return sorted(latencies), statuses
+
+
+def _percentile(values, share):
+    return values[min(len(values) - 1, int(len(values) * share))]
+
+
+def _greenhouse_body(i):
+    body = json.loads(SAMPLE.read_text())
+    body = copy.deepcopy(body)
+    application = body["payload"]["application"]
+    application["id"] = 900000 + i  # a new delivery each time: the body's digest names it
+    return json.dumps(body).encode()
+
+
+def _signed(body):
+    return "sha256 " + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+def measure(folder):
+    from webapp.embedded_redis import EmbeddedRedis
+    from webapp.models import Account, ApiToken, Integration, User
+
+    results = {}
+    with EmbeddedRedis(folder / "redis.sock", persist=False) as redis_server:
+        database_url = f"sqlite:///{folder / 'web.db'}"
+        queue = "bench-web"
+        env = throughput.app_env(database_url, redis_server.url, queue)
+        env["SECRET_KEY"] = "bench"
+        app = throughput.make_app(database_url, redis_server.url, queue)
+        backlog = mix.events(3000)
+        account_id = throughput.load_inbox(app, backlog)
+        with app.app_context():
+            account = Account.get_by_id(account_id)
+            token = ApiToken.issue(User.for_email(account, "bench@bench.test"))
+            Integration.create(account=account, provider="greenhouse", webhook_secret=SECRET)
+            webhook_path = f"/webhooks/greenhouse/{account.webhook_key}"
+
+        bare = Gunicorn("bare_app:app", dict(os.environ, PYTHONPATH=str(HERE)), cwd=HERE)
+        try:
+            results["bare Flask route"] = steady_load(lambda s, i: s.get(bare.url + "/"))
+        finally:
+            bare.stop()
+
+        server = Gunicorn("wsgi:app", env)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            time.sleep(1)  # the worker is draining the backlog
+            extra = mix.events(int(RATE * SECONDS) + 1000)
+            headers = {"Authorization": f"Bearer {token}"}
+            results["POST /api/events"] = steady_load(
+                lambda s, i: s.post(
+                    server.url + "/api/events", json=dict(extra[i], id=f"web-{i}"), headers=headers, timeout=30
+                )
+            )
+            results["signed Greenhouse webhook"] = steady_load(
+                lambda s, i: s.post(
+                    server.url + webhook_path,
+                    data=(body := _greenhouse_body(i)),
+                    headers={"Signature": _signed(body), "Content-Type": "application/json"},
+                    timeout=30,
+                )
+            )
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+            server.stop()
+    return results
+
+
+def end_to_end(folder, events, clients=8):
+    """events posted over HTTP by several clients at once while one worker runs: the time from the
+    first POST to the last event processed, and the posting alone."""
+    from webapp.embedded_redis import EmbeddedRedis
+    from webapp.models import Account, ApiToken, Event, User
+
+    with EmbeddedRedis(folder / "e2e-redis.sock", persist=False) as redis_server:
+        database_url = f"sqlite:///{folder / 'e2e.db'}"
+        queue = "bench-e2e"
+        env = throughput.app_env(database_url, redis_server.url, queue)
+        env["SECRET_KEY"] = "bench"
+        app = throughput.make_app(database_url, redis_server.url, queue)
+        account_id = throughput.load_inbox(app, [])
+        with app.app_context():
+            token = ApiToken.issue(User.for_email(Account.get_by_id(account_id), "bench@bench.test"))
+        envelopes = mix.events(events)
+        server = Gunicorn("wsgi:app", env)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            time.sleep(2)  # the worker is up, as in production
+            headers = {"Authorization": f"Bearer {token}"}
+            local = threading.local()
+
+            def post(envelope):
+                session = getattr(local, "session", None)
+                if session is None:
+                    session = local.session = requests.Session()
+                response = session.post(server.url + "/api/events", json=envelope, headers=headers, timeout=30)
+                assert response.status_code == 202, response.text
+
+            started = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(max_workers=clients) as pool:
+                list(pool.map(post, envelopes))
+            posted = time.perf_counter() - started
+            with app.app_context():
+                while Event.select().where(Event.status == Event.PENDING).exists():
+                    if time.perf_counter() - started > 600:
+                        raise RuntimeError("events still pending after 10 minutes")
+                    time.sleep(0.05)
+            elapsed = time.perf_counter() - started
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+            server.stop()
+    return {"events": events, "clients": clients, "posted_seconds": posted, "elapsed_seconds": elapsed}
+
+
+def main():
+    events = int(os.environ.get("BENCH_EVENTS", "10000"))
+    with tempfile.TemporaryDirectory(prefix="docket-bench-web-") as tmp:
+        folder = Path(tmp)
+        print(f"webhook acknowledgements at {RATE} requests/s for {SECONDS:.0f} s each…", flush=True)
+        results = measure(folder)
+        print(f"end to end: {events} events posted over HTTP…", flush=True)
+        e2e = end_to_end(folder, events)
+    report(results, e2e)
+
+
+def report(results, e2e):
+    bare, _ = results["bare Flask route"]
+    bare_p50, bare_p99 = _percentile(bare, 0.5), _percentile(bare, 0.99)
+    print(f"Acknowledging under gunicorn (2 processes) at {RATE} requests/s, a worker draining a backlog")
+    print(f"  {'route':<28} {'p50 ms':>8} {'p99 ms':>8} {'vs bare p50':>12} {'vs bare p99':>12}  answers")
+    for name, (latencies, statuses) in results.items():
+        p50, p99 = _percentile(latencies, 0.5), _percentile(latencies, 0.99)
+        print(f"  {name:<28} {p50:>8.1f} {p99:>8.1f} {p50 / bare_p50:>11.1f}x {p99 / bare_p99:>11.1f}x  {statuses}")
+    print()
+    rate = e2e["events"] / e2e["elapsed_seconds"]
+    print(f"End to end over HTTP ({e2e['clients']} clients posting, gunicorn, one worker, SQLite)")
+    print(
+        f"  {e2e['events']} events processed {e2e['elapsed_seconds']:.1f} s after the first POST: {rate:.0f} events/s"
+    )
+    print(f"  posting alone took {e2e['posted_seconds']:.1f} s: {e2e['events'] / e2e['posted_seconds']:.0f} requests/s")
+
+
+if __name__ == "__main__":
+    main()
