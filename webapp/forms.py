@@ -81,6 +81,7 @@ class ActionForm(FlaskForm):
 
     @property
     def has_errors(self):
+        """Whether any field (or the form itself) has an error to show."""
         return bool(self.form_errors) or any(field.errors for field in inputs(self))
 
 

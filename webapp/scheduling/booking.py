@@ -1,7 +1,7 @@
 """Booking a schedule's interviews on the account's calendar: the event each interview becomes,
 and what the coordinator is told when the calendar refuses."""
 
-from ..calendars import CalendarError, CalendarEvent, Invitee
+from ..calendars import CalendarError, CalendarEvent
 from ..calendars.health import CredentialsRejected, report_failure
 
 
@@ -14,17 +14,13 @@ def _title(slot, candidate):
 
 
 def calendar_event(schedule, si, slot, candidate, organizer):
-    invitees = [Invitee(u.email, u.name, "interviewer") for u in slot.interviewers]
-    if slot.room is not None:
-        invitees.append(Invitee(slot.room.email, slot.room.name, "room"))
-    if slot.invite_candidate and candidate is not None and candidate.email:
-        invitees.append(Invitee(candidate.email, candidate.name, "candidate"))
+    """The calendar event a scheduled interview (si) is, as its slot describes it."""
     return CalendarEvent(
         organizer=organizer.email,
         title=_title(slot, candidate),
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
-        invitees=tuple(invitees),
+        invitees=tuple(slot.invitees(candidate)),
         location=slot.room.name if slot.room else "",
         schedule_id=schedule.external_id,
         scheduled_interview_id=str(si.id),

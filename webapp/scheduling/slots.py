@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ..calendars import Invitee
 from ..models import Interview, InterviewTemplate, JobDefaults, Room, ScheduledInterview, User, utcnow
 
 # How long an interview lasts when neither its template nor its job says.
@@ -34,6 +35,15 @@ class Slot:
         if self.room is not None:
             found.add(self.room.email)
         return found
+
+    def invitees(self, candidate=None):
+        """Who this interview invites: its interviewers, its room, and the candidate if asked to."""
+        invited = [Invitee(u.email, u.name, "interviewer") for u in self.interviewers]
+        if self.room is not None:
+            invited.append(Invitee(self.room.email, self.room.name, "room"))
+        if self.invite_candidate and candidate is not None and candidate.email:
+            invited.append(Invitee(candidate.email, candidate.name, "candidate"))
+        return invited
 
 
 def slots_for_stage(account, stage, start=None):

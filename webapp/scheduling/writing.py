@@ -5,6 +5,7 @@ rulebook completes the tasks the coordinator just resolved."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import asdict
 
 from .. import schedule_changes
 from ..calendars import CalendarError, calendar_for
@@ -14,6 +15,12 @@ from ..pipeline import accept
 from .booking import calendar_event, cancel_quietly, refused
 from .checks import check
 from .slots import slots_of
+
+
+def _candidate_of(schedule):
+    """The candidate a schedule is for, or None."""
+    application = schedule.application if schedule.application_id else None
+    return application.candidate if application is not None and application.candidate_id else None
 
 
 def _write_slot(schedule, slot, si=None):
@@ -35,22 +42,15 @@ def _write_slot(schedule, slot, si=None):
         for name, value in fields.items():
             setattr(si, name, value)
         si.save()
-    candidate = (
-        schedule.application.candidate if schedule.application_id and schedule.application.candidate_id else None
-    )
-    wanted = [(u.email, u.name, "interviewer") for u in slot.interviewers]
-    if slot.room is not None:
-        wanted.append((slot.room.email, slot.room.name, "room"))
-    if slot.invite_candidate and candidate is not None and candidate.email:
-        wanted.append((candidate.email, candidate.name, "candidate"))
+    wanted = slot.invitees(_candidate_of(schedule))
     existing = {(a.email, a.kind): a for a in si.attendees}
-    keep = {(email, kind) for email, _, kind in wanted}
+    keep = {(invitee.email, invitee.kind) for invitee in wanted}
     for key, attendee in existing.items():
         if key not in keep:
             attendee.delete_instance()
-    for email, name, kind in wanted:
-        if (email, kind) not in existing:
-            Attendee.create(account=schedule.account_id, scheduled_interview=si, email=email, name=name, kind=kind)
+    for invitee in wanted:
+        if (invitee.email, invitee.kind) not in existing:
+            Attendee.create(account=schedule.account_id, scheduled_interview=si, **asdict(invitee))
     if moved:
         # A new time is a new question: whoever declined the old one may accept this one, and a
         # decline of the new time must be news to the calendar sync.
@@ -93,11 +93,7 @@ def _stage_name(stage):
 
 def as_interview(slot, candidate=None):
     """A slot as schedule_changes describes an interview: its times and who it invites."""
-    attendees = [{"email": u.email, "name": u.name, "kind": "interviewer"} for u in slot.interviewers]
-    if slot.room is not None:
-        attendees.append({"email": slot.room.email, "name": slot.room.name, "kind": "room"})
-    if slot.invite_candidate and candidate is not None and candidate.email:
-        attendees.append({"email": candidate.email, "name": candidate.name, "kind": "candidate"})
+    attendees = [asdict(invitee) for invitee in slot.invitees(candidate)]
     return {"name": slot.name, "starts_at": slot.starts_at, "ends_at": slot.ends_at, "attendees": attendees}
 
 
@@ -119,9 +115,7 @@ def update_schedule(account, actor, schedule, slots):
     calendar = calendar_for(account)
     organizer = schedule.organizer or actor
     existing = list(schedule.interviews.order_by(ScheduledInterview.starts_at, ScheduledInterview.id))
-    candidate = (
-        schedule.application.candidate if schedule.application_id and schedule.application.candidate_id else None
-    )
+    candidate = _candidate_of(schedule)
     changes = describe_changes(before, slots, candidate)
     try:
         with database.atomic():
