@@ -247,6 +247,42 @@ def test_add_interview_button_adds_a_row_and_saves_nothing(client, acme):
     assert Schedule.select().count() == 0
 
 
+def test_a_form_sent_back_with_an_error_keeps_every_interview_as_it_was_filled_in(client, acme):
+    response = book(
+        client,
+        acme,
+        slot_fields(0, name="Coding", interviewers=[acme.sam], room=acme.room_5b, invite=False),
+        slot_fields(1, name="", start=(11, 0), end=(12, 0), interviewers=[acme.dana]),
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<p class="field-error" id="interviews-1-name-error">Name the interview.</p>' in html
+    first, second = html.split("<legend>Interview 2</legend>")
+    assert 'name="interviews-0-name" value="Coding"' in first
+    assert f'name="interviews-0-starts_at"\n               value="{local(10, 0)}"' in first
+    assert re.search(rf'<option value="{acme.sam.id}" selected>Sam Lee', first)
+    assert re.search(rf'<option value="{acme.room_5b.id}" selected>Room 5B', first)
+    assert 'name="interviews-0-invite_candidate" value="1">' in first
+    assert 'name="interviews-1-invite_candidate" value="1" checked>' in second
+    assert re.search(rf'<option value="{acme.dana.id}" selected>Dana Wu', second)
+    assert Schedule.select().count() == 0
+
+
+def test_a_remove_button_removes_its_row_and_keeps_the_others(client, acme):
+    response = book(
+        client,
+        acme,
+        slot_fields(0, name="Coding", interviewers=[acme.dana]),
+        slot_fields(1, name="Design", start=(11, 0), end=(12, 0), interviewers=[acme.sam]),
+        action="remove-0",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "field-error" not in html
+    assert 'name="interview_count" value="1"' in html
+    assert 'name="interviews-0-name" value="Design"' in html and "Coding" not in html
+    assert Schedule.select().count() == 0
+
+
 def _scheduled(client, acme, **kw):
     book(client, acme, slot_fields(0, interviewers=[acme.dana], room=acme.room_4a, **kw))
     drain()

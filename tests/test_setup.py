@@ -216,3 +216,51 @@ def test_another_accounts_jobs_stages_and_interviews_are_not_found(client, acme,
 def test_setup_pages_need_signing_in(app, path):
     response = app.test_client().get(path)
     assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+
+
+def test_a_bad_length_is_marked_beside_its_field_and_the_other_values_are_kept(client, acme):
+    response = client.post(
+        "/setup/jobs/job-1",
+        data={"csrf_token": acme.csrf, "duration_minutes": "forty", "interviewers": [str(acme.dana.id)]},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(
+        r'id="duration_minutes"[^>]*value="forty" aria-invalid="true" aria-describedby="duration_minutes-error">\s*'
+        r'<p class="field-error" id="duration_minutes-error">Enter a length between 5 and 480 minutes.</p>',
+        html,
+    )
+    assert re.search(rf'<option value="{acme.dana.id}" selected>Dana Wu', html)
+    assert not re.search(r'id="scheduling_enabled"[^>]*checked', html)
+    assert not Job.get(Job.external_id == "job-1").configured
+
+
+def test_another_accounts_room_is_marked_beside_the_room_and_the_length_is_kept(client, acme, make_account):
+    other = Room.create(account=make_account("Globex").account, name="Globex HQ", email="hq@resource.globex.test")
+    response = client.post(
+        "/setup/interviews/int-1",
+        data={
+            "csrf_token": acme.csrf,
+            "duration_minutes": "75",
+            "interviewers": [str(acme.dana.id)],
+            "room": str(other.id),
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="room" name="room" aria-invalid="true" aria-describedby="room-error"' in html
+    assert '<p class="field-error" id="room-error">Choose one of the account&#39;s rooms.</p>' in html
+    assert 'value="75"' in html and "Globex HQ" not in html
+    assert InterviewTemplate.select().count() == 0
+
+
+def test_a_room_already_added_is_marked_beside_its_e_mail_and_its_name_is_kept(client, acme):
+    response = client.post(
+        "/setup/rooms", data={"csrf_token": acme.csrf, "name": "Big room", "email": " Room-4A@resource.acme.test "}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'value="Big room"' in html
+    assert 'aria-describedby="email-error"' in html
+    assert '<p class="field-error" id="email-error">A room with this e-mail address already exists.</p>' in html
+    assert Room.select().count() == 1

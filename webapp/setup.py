@@ -9,10 +9,7 @@ from peewee import IntegrityError
 
 from .db import database
 from .models import InterviewTemplate, JobDefaults, Room, User, utcnow
-from .scheduling import emit
-
-# Interview lengths a coordinator may set, in minutes.
-MIN_MINUTES, MAX_MINUTES = 5, 8 * 60
+from .scheduling.writing import emit
 
 
 class Invalid(Exception):
@@ -23,23 +20,10 @@ class Invalid(Exception):
         self.errors = errors
 
 
-def _minutes(value, errors, name):
-    text = str(value or "").strip()
-    if not text.isdigit() or not MIN_MINUTES <= int(text) <= MAX_MINUTES:
-        errors[name] = f"Enter a length between {MIN_MINUTES} and {MAX_MINUTES} minutes."
-        return None
-    return int(text)
-
-
-def _people(account, ids, errors, name, required):
-    wanted = [int(i) for i in ids if str(i).isdigit()]
-    found = (
-        {u.id for u in User.select(User.id).where(User.account == account, User.id.in_(wanted))} if wanted else set()
-    )
-    chosen = [i for i in wanted if i in found]
-    if required and not chosen:
-        errors[name] = "Choose at least one interviewer."
-    return chosen
+def _people(account, ids):
+    """The ids that are the account's people, in the order given."""
+    found = {u.id for u in User.select(User.id).where(User.account == account, User.id.in_(ids))} if ids else set()
+    return [i for i in ids if i in found]
 
 
 def _job_record(job):
@@ -47,16 +31,12 @@ def _job_record(job):
 
 
 def configure_job(account, actor, job, scheduling_enabled, duration_minutes, interviewer_ids):
-    """Set a job up: whether it is scheduled through Docket, its usual interview length and
-    interviewers; job.configured goes to the inbox. Raises Invalid."""
-    errors = {}
-    minutes = _minutes(duration_minutes, errors, "duration_minutes")
-    people = _people(account, interviewer_ids, errors, "interviewers", required=False)
-    if errors:
-        raise Invalid(errors)
+    """Set a job up: whether it is scheduled through Docket, its usual interview length (minutes,
+    checked by the form) and interviewers (the account's); job.configured goes to the inbox."""
+    people = _people(account, interviewer_ids)
     with database.atomic():
         defaults = JobDefaults.of_job(job) or JobDefaults(account=account, job=job)
-        defaults.duration_minutes = minutes
+        defaults.duration_minutes = duration_minutes
         defaults.interviewer_ids = people
         defaults.updated_by = actor
         defaults.updated_at = utcnow()
@@ -96,14 +76,15 @@ def configure_stage(account, actor, stage, scheduling_enabled):
 
 
 def add_interview_template(account, actor, interview, duration_minutes, interviewer_ids, needs_room, room_id):
-    """Give an interview its template (length, interviewers, room needs); interview.configured goes
-    to the inbox. Raises Invalid."""
+    """Give an interview its template (length in minutes, checked by the form; the account's
+    interviewers and room); interview.configured goes to the inbox. Raises Invalid."""
     errors = {}
-    minutes = _minutes(duration_minutes, errors, "duration_minutes")
-    people = _people(account, interviewer_ids, errors, "interviewers", required=True)
+    people = _people(account, interviewer_ids)
+    if not people:
+        errors["interviewers"] = "Choose at least one interviewer."
     room = None
-    if str(room_id or "").isdigit():
-        room = Room.get_or_none(Room.account == account, Room.id == int(room_id))
+    if room_id is not None:
+        room = Room.get_or_none(Room.account == account, Room.id == room_id)
         if room is None:
             errors["room"] = "Choose one of the account's rooms."
     if errors:
@@ -112,7 +93,7 @@ def add_interview_template(account, actor, interview, duration_minutes, intervie
         template = InterviewTemplate.get_or_none(InterviewTemplate.interview == interview) or InterviewTemplate(
             account=account, interview=interview
         )
-        template.duration_minutes = minutes
+        template.duration_minutes = duration_minutes
         template.interviewer_ids = people
         template.needs_room = bool(needs_room or room)
         template.room = room
@@ -136,15 +117,8 @@ def add_interview_template(account, actor, interview, duration_minutes, intervie
 
 
 def add_room(account, name, email):
-    """Add a bookable room (a calendar resource). Raises Invalid."""
-    name, email = (name or "").strip(), (email or "").strip().lower()
-    errors = {}
-    if not name:
-        errors["name"] = "Name the room."
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
-        errors["email"] = "Enter the room's calendar e-mail address."
-    if errors:
-        raise Invalid(errors)
+    """Add a bookable room (a calendar resource; its name and e-mail checked by the form). Raises
+    Invalid when the account has a room with this e-mail already."""
     try:
         with database.atomic():
             return Room.create(account=account, name=name, email=email)

@@ -102,3 +102,16 @@ def test_setting_the_lever_api_key_needs_the_csrf_token(client, admin, connect):
     connect(admin, "lever", secret="tok-1")
     assert client.post("/admin/integrations/lever", data={"api_key": "k"}).status_code == 400
     assert Integration.of(admin.account, "lever").api_key is None
+
+
+def test_connecting_without_a_secret_marks_that_ats_secret_field(client, admin):
+    response = client.post(
+        "/admin/integrations/lever", data={"csrf_token": csrf_from(page(client)), "webhook_secret": " "}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    lever = html.split('id="integration-lever"')[1].split("</section>")[0]
+    assert 'aria-describedby="lever-webhook_secret-error"' in lever
+    assert '<p class="field-error" id="lever-webhook_secret-error">A webhook secret is needed to connect.</p>' in lever
+    assert "field-error" not in html.split('id="integration-lever"')[0]
+    assert Integration.of(admin.account, "lever") is None

@@ -1,8 +1,9 @@
 """The admin page for ATS integrations: connect one (secrets are write-only), see its health, sync now."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from ..forms import CalendarForm, IntegrationForm
 from ..integrations.cli import save_integration
 from ..integrations.sync import SYNCS, enqueue_sync
 from ..models import Integration
@@ -28,11 +29,15 @@ def _admins_only():
         abort(403)
 
 
-def _rows():
+def _rows(posted=None):
+    """Each ATS with its form: the one just posted (with its errors) or a blank one."""
     connected = Integration.connected(current_user.account_id)
     return [
         {
             "provider": provider,
+            "form": posted
+            if posted is not None and posted.provider == provider
+            else IntegrationForm(provider, provider in connected, formdata=None),
             "name": provider.capitalize(),
             "integration": connected.get(provider),
             "webhook_url": url_for(
@@ -57,13 +62,11 @@ def save(provider):
     """Connect an ATS or replace its secrets; a blank field keeps the secret already saved."""
     if provider not in Integration.PROVIDERS:
         abort(404)
-    secret = request.form.get("webhook_secret", "").strip()
-    api_key = request.form.get("api_key", "").strip()
-    existing = Integration.of(current_user.account_id, provider)
-    if existing is None and not secret:
-        flash(f"{provider.capitalize()}: a webhook secret is needed to connect.", "error")
-        return redirect(url_for(".index"), 303)
-    save_integration(current_user.account, provider, secret or None, api_key or None)
+    form = IntegrationForm(provider, Integration.of(current_user.account_id, provider) is not None)
+    if not form.validate_on_submit():
+        page = render_template("admin/integrations.html", rows=_rows(form), calendars=_calendar_rows())
+        return page, 422
+    save_integration(current_user.account, provider, form.webhook_secret.data or None, form.api_key.data or None)
     flash(f"{provider.capitalize()} saved. Secrets are not shown again.", "success")
     return redirect(url_for(".index"), 303)
 
@@ -105,26 +108,18 @@ def save_calendar(provider):
 
     if provider not in Integration.CALENDAR_PROVIDERS:
         abort(404)
-    form = request.form
+    form = CalendarForm()
     try:
         if provider == "google":
-            key = request.files.get("service_account")
-            key_json = form.get("service_account_json")
-            if key and key.filename:
-                key_json = key.read().decode("utf-8", "replace")
             credentials = google_credentials(
-                key_json or None,
-                form.get("domain", "").strip() or None,
-                form.get("client_id", "").strip() or None,
-                form.get("client_secret", "").strip() or None,
-                form.get("refresh_token", "").strip() or None,
+                form.key_json,
+                form.domain.data or None,
+                form.client_id.data or None,
+                form.client_secret.data or None,
+                form.refresh_token.data or None,
             )
         else:
-            credentials = microsoft_credentials(
-                form.get("tenant_id", "").strip(),
-                form.get("client_id", "").strip(),
-                form.get("client_secret", "").strip(),
-            )
+            credentials = microsoft_credentials(form.tenant_id.data, form.client_id.data, form.client_secret.data)
     except ConnectError as exc:
         flash(f"{provider_name(provider)}: {exc}.", "error")
         return redirect(url_for(".index"), 303)

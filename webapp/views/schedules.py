@@ -4,9 +4,13 @@ check the form asks for as its fields change."""
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from .. import scheduling
 from ..htmx import page_or_fragment
 from ..models import Application, Room, Schedule, Stage, User
+from ..scheduling.booking import CalendarRefused
+from ..scheduling.checks import check as check_plan
+from ..scheduling.form import ScheduleForm
+from ..scheduling.slots import slots_for_stage, slots_of
+from ..scheduling.writing import cancel_schedule, create_schedule, update_schedule
 from .forms import (
     account_id,
     actor,
@@ -26,13 +30,12 @@ TEMPLATE = "schedules/form.html"
 signed_in_only(bp)
 
 
-def _form_context(plan, action_url, task, application, stage, schedule=None):
+def _form_context(form, action_url, task, application, stage, schedule=None):
     candidate = application.candidate if application is not None and application.candidate_id else None
     return {
-        "plan": plan,
-        "slots": plan.slots,
-        "errors": plan.errors,
-        "conflicts": plan.conflicts,
+        "form": form,
+        "slots": form.plan.slots,
+        "conflicts": form.plan.conflicts,
         "action_url": action_url,
         "check_url": url_for("schedules.check", schedule=schedule.external_id if schedule else None),
         "task": task,
@@ -43,52 +46,25 @@ def _form_context(plan, action_url, task, application, stage, schedule=None):
         "schedule": schedule,
         "people": User.coordinators_of(account_id()),
         "rooms": Room.of_account(account_id()),
-        "field_name": scheduling.field_name,
         "back_url": done_url(task),
     }
 
 
-def _reshape(slots, form):
-    """The form's add / remove buttons change the rows without saving anything."""
-    action = form.get("action", "")
-    if action == "add" and len(slots) < scheduling.MAX_INTERVIEWS:
-        last = slots[-1] if slots else None
-        start = last.ends_at if last and last.ends_at else None
-        slots.append(
-            scheduling.Slot(
-                name="",
-                starts_at=start,
-                ends_at=start + (last.ends_at - last.starts_at) if start and last.starts_at else None,
-                interviewer_ids=list(last.interviewer_ids) if last else [],
-            )
-        )
-        return True
-    if action.startswith("remove-") and action[7:].isdigit():
-        index = int(action[7:])
-        if 0 <= index < len(slots) and len(slots) > 1:
-            del slots[index]
-        return True
-    return False
-
-
 def _save_or_redisplay(context_for, save, message):
     """Check the posted interviews; redisplay with errors (422) or clashes to confirm (409), else save."""
-    slots = scheduling.slots_from_form(request.form)
-    schedule = context_for.get("schedule")
-    if _reshape(slots, request.form):
-        plan = scheduling.check(account_id(), slots, schedule)
-        plan.errors = {}
-        return form_page(TEMPLATE, "form", **_form_context(plan, **context_for))
-    plan = scheduling.check(account_id(), slots, schedule)
-    if not plan.valid:
-        return form_page(TEMPLATE, "form", status=422, **_form_context(plan, **context_for))
-    if plan.has_conflicts and request.form.get("action") != "confirm":
-        return form_page(TEMPLATE, "form", status=409, confirm=True, **_form_context(plan, **context_for))
+    form = ScheduleForm(account_id(), context_for.get("schedule"))
+    rearranged = form.rearranged()
+    if rearranged is not None:
+        return form_page(TEMPLATE, "form", **_form_context(rearranged, **context_for))
+    if not form.validate_on_submit():
+        return form_page(TEMPLATE, "form", status=422, **_form_context(form, **context_for))
+    if form.plan.has_conflicts and form.action.data != "confirm":
+        return form_page(TEMPLATE, "form", status=409, confirm=True, **_form_context(form, **context_for))
     try:
-        save(plan.slots)
-    except scheduling.CalendarRefused as exc:
-        plan.errors["interviews"] = f"The calendar did not take the schedule, so nothing was saved: {exc}"
-        return form_page(TEMPLATE, "form", status=502, **_form_context(plan, **context_for))
+        save(form.plan.slots)
+    except CalendarRefused as exc:
+        form.add_errors({"interviews": f"The calendar did not take the schedule, so nothing was saved: {exc}"})
+        return form_page(TEMPLATE, "form", status=502, **_form_context(form, **context_for))
     return finish(message, context_for["task"])
 
 
@@ -115,13 +91,12 @@ def new():
         "stage": stage,
     }
     if request.method == "GET":
-        plan = scheduling.check(account_id(), scheduling.slots_for_stage(account_id(), stage))
-        plan.errors = {}
-        return form_page(TEMPLATE, "form", **_form_context(plan, **context_for))
+        form = ScheduleForm.of_slots(account_id(), slots_for_stage(account_id(), stage))
+        return form_page(TEMPLATE, "form", **_form_context(form, **context_for))
     candidate = application.candidate.name if application.candidate_id else "The candidate"
     return _save_or_redisplay(
         context_for,
-        lambda slots: scheduling.create_schedule(_account_row(), actor(), application, stage, slots),
+        lambda slots: create_schedule(_account_row(), actor(), application, stage, slots),
         f"{candidate} is scheduled for {stage.name}.",
     )
 
@@ -149,13 +124,12 @@ def edit(external_id):
     }
     # A schedule made in the ATS is edited there (Docket would send invitations of its own).
     if request.method == "GET" or schedule.status == "cancelled" or schedule.source:
-        plan = scheduling.check(account_id(), scheduling.slots_of(schedule), schedule)
-        plan.errors = {}
+        form = ScheduleForm.of_slots(account_id(), slots_of(schedule), schedule)
         status = 200 if request.method == "GET" else 409
-        return form_page(TEMPLATE, "form", status=status, **_form_context(plan, **context_for))
+        return form_page(TEMPLATE, "form", status=status, **_form_context(form, **context_for))
     return _save_or_redisplay(
         context_for,
-        lambda slots: scheduling.update_schedule(_account_row(), actor(), schedule, slots),
+        lambda slots: update_schedule(_account_row(), actor(), schedule, slots),
         "The schedule is updated; everyone invited gets the new invitation.",
     )
 
@@ -168,8 +142,8 @@ def cancel(external_id):
         flash(f"This schedule was made in {schedule.source.capitalize()}: cancel it there.", "info")
         return redirect(url_for("schedules.edit", external_id=external_id), 303)
     try:
-        scheduling.cancel_schedule(_account_row(), actor(), schedule)
-    except scheduling.CalendarRefused as exc:
+        cancel_schedule(_account_row(), actor(), schedule)
+    except CalendarRefused as exc:
         flash(f"The calendar did not cancel the schedule: {exc}", "info")
         return redirect(url_for("schedules.edit", external_id=external_id), 303)
     return finish("The schedule is cancelled; everyone invited is told.", task_from_request())
@@ -179,7 +153,7 @@ def cancel(external_id):
 def check():
     """The form's conflict warnings for the interviews as they are filled in (nothing is saved)."""
     schedule = Schedule.of_account(account_id(), request.args.get("schedule")) if request.args.get("schedule") else None
-    plan = scheduling.check(account_id(), scheduling.slots_from_form(request.form), schedule)
+    plan = check_plan(account_id(), ScheduleForm(account_id(), schedule).slots(), schedule)
     check_url = url_for("schedules.check", schedule=request.args.get("schedule"))
     return page_or_fragment(
         "schedules/check.html", "conflicts", conflicts=plan.conflicts, slots=plan.slots, check_url=check_url
