@@ -1,4 +1,4 @@
-"""The pipeline from the event inbox to tasks: accept an event, then process pending rows
+"""The pipeline from the event inbox to tasks: process pending rows (webapp/inbox.py stores them)
 in batches, each row marked processed in the same transaction as the task changes it caused."""
 
 import datetime as dt
@@ -11,7 +11,7 @@ from flask import current_app
 from peewee import IntegrityError, fn
 
 from . import erasure, mirror
-from .db import database, is_postgres, is_sqlite, retry_if_dropped
+from .db import database, is_postgres, is_sqlite
 from .integrations import PREPARERS, normalise, prepare
 from .integrations.base import MirrorOnly
 from .models import (
@@ -21,7 +21,6 @@ from .models import (
     Resolution,
     Task,
     TaskHistory,
-    to_utc,
     utcnow,
 )
 from .queue import request_drain
@@ -59,30 +58,10 @@ def subjects_of(data):
     }
 
 
-def accept(account, source, external_id, payload, type="", occurred_at=None):
-    """Store an event in the inbox (once per source and id) and wake a worker.
-
-    Returns (event row, created); a redelivery returns the first row and False.
-    """
-
-    def store():
-        with database.atomic():
-            return Event.create(
-                account=account,
-                source=source,
-                external_id=str(external_id),
-                type=type,
-                payload=payload,
-                occurred_at=to_utc(occurred_at) if occurred_at else None,
-            )
-
-    try:
-        row = retry_if_dropped(store)
-    except IntegrityError:
-        row = Event.get(Event.account == account, Event.source == source, Event.external_id == str(external_id))
-        return row, False
-    request_drain()
-    return row, True
+def _candidate_id(data):
+    """The ATS id of the candidate an event's data names, as a task keeps it, or None."""
+    candidate = data.get("candidate")
+    return str(candidate["id"]) if isinstance(candidate, dict) and candidate.get("id") is not None else None
 
 
 def _due_pending():
@@ -345,6 +324,7 @@ class TaskStore:
             priority=trigger.priority,
             priority_rank=PRIORITIES.index(trigger.priority),
             subjects=subjects_of(event.data),
+            candidate_external_id=_candidate_id(event.data),
             last_triggered_at=event.occurred_at,
             raised_by_event=self.event_row,
         )

@@ -12,6 +12,7 @@ from . import schedule_changes
 from .calendars import CalendarError, CalendarEvent, Invitee, calendar_for
 from .calendars.health import CredentialsRejected, report_failure
 from .db import database
+from .inbox import accept
 from .models import (
     Attendee,
     Interview,
@@ -23,7 +24,6 @@ from .models import (
     User,
     utcnow,
 )
-from .pipeline import accept
 
 # How long an interview lasts when neither its template nor its job says.
 DEFAULT_DURATION_MINUTES = 60

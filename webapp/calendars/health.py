@@ -46,7 +46,7 @@ def _health_event(integration, etype, episode, code=None, message=None):
 
 
 def _accept(integration, event):
-    from ..pipeline import accept
+    from ..inbox import accept
 
     accept(integration.account, "docket", event["id"], event, type=event["type"], occurred_at=event["occurred_at"])
 

@@ -107,7 +107,7 @@ def apply_changes(integration, changes):
     The attendee's new answer and the inbox row are written in one transaction, and the answer
     only changes from the one read, so two syncs racing raise it once.
     """
-    from ..pipeline import accept
+    from ..inbox import accept
 
     raised = []
     for change in changes:

@@ -27,6 +27,7 @@ from .base import (
     update_candidate_coordinator,
 )
 from .harvest import HarvestAuthError, job_coordinator, responsible_coordinator_id, user_person
+from .health import report_refused_key
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +136,6 @@ class Greenhouse(Vendor):
         try:
             user_person(integration, user_id)
         except HarvestAuthError as exc:
-            from .sync import report_refused_key
-
             report_refused_key(integration, exc)
 
     def normalise(self, event_row, integration):

@@ -28,6 +28,7 @@ from .base import (
     record,
     register,
 )
+from .health import report_refused_key, report_working
 from .lever_api import (
     LeverAuthError,
     LeverError,
@@ -109,8 +110,6 @@ class Lever(Vendor):
         try:
             lookups = fetch_lookups(integration, data, lever_client(integration))
         except LeverAuthError as exc:
-            from .sync import report_refused_key
-
             report_refused_key(integration, exc)
             return
         except LeverError as exc:
@@ -118,8 +117,6 @@ class Lever(Vendor):
             return
         Event.update(lookups=lookups).where(Event.id == event_row.id).execute()
         event_row.lookups = lookups
-        from .sync import report_working
-
         report_working(integration)
 
     def normalise(self, event_row, integration):
