@@ -470,7 +470,7 @@ def replay(account, draft, limit=DEFAULT_REPLAY_EVENTS):
     is rolled back.
     """
     from . import mirror
-    from .integrations import normalise
+    from .row_events import rulebook_events
 
     account = _as_account(account)
     result = Replay()
@@ -481,7 +481,7 @@ def replay(account, draft, limit=DEFAULT_REPLAY_EVENTS):
         for row in Event.latest_of(account, limit):
             result.events += 1
             try:
-                envelopes = normalise(row)
+                envelopes = rulebook_events(row)
             except Exception as exc:  # a row the pipeline could not read either; say so and go on
                 result.errors.append(f"event {row.id}: cannot be read: {exc}")
                 continue
@@ -549,14 +549,14 @@ def explain_row(account, row):
     normalised again; anything that touches the database meanwhile is rolled back.
     """
     from . import mirror
-    from .integrations import normalise
+    from .row_events import rulebook_events
 
     account = _as_account(account)
     current = rulebook_for(account)
     explained = []
     with database.atomic() as transaction:
         try:
-            envelopes = normalise(row)
+            envelopes = rulebook_events(row)
         except Exception as exc:  # shown to the admin: the same error the worker would meet
             transaction.rollback()
             return [], f"{type(exc).__name__}: {exc}"

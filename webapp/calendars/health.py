@@ -9,7 +9,8 @@ import logging
 from contextlib import contextmanager
 
 from ..db import database
-from ..integrations.base import envelope, iso, record
+from ..envelope import envelope, record
+from ..integrations.base import iso
 from ..models import Integration, utcnow
 from ..queue import request_drain
 from . import CalendarError

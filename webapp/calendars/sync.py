@@ -15,7 +15,8 @@ import uuid
 from flask import current_app, has_app_context
 
 from ..db import database
-from ..integrations.base import envelope, iso, record
+from ..envelope import envelope, record
+from ..integrations.base import iso
 from ..models import Attendee, CalendarWatch, Integration, Schedule, ScheduledInterview, User, utcnow
 from ..queue import request_drain
 from . import CalendarError

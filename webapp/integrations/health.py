@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 
 from ..db import database, is_postgres
+from ..envelope import envelope, record
 from ..inbox import accept
 from ..models import Integration, utcnow
 from ..queue import request_drain
-from .base import envelope, iso, record
+from .base import iso
 
 log = logging.getLogger(__name__)
 

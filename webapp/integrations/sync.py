@@ -16,12 +16,12 @@ import logging
 
 from flask import current_app, has_app_context
 
-from .. import mirror
+from .. import ats_schedules, mirror
 from ..db import database
+from ..envelope import envelope, record
 from ..models import Application, Integration, Interview, Schedule, to_utc, utcnow
 from ..queue import redis_connection, request_drain
-from . import schedules
-from .base import envelope, first_time, iso, record
+from .base import first_time, iso
 from .harvest import (
     HarvestAuthError,
     HarvestError,
@@ -153,13 +153,13 @@ def _schedule_events(integration, items, organizers, now):
     account = integration.account
     groups = {}  # schedule id -> {"application", "stage", "items": [...]}
     for item in sorted(items, key=lambda i: (str(i.get("created_at") or ""), i["id"])):
-        known = schedules.scheduled_interview(account, "greenhouse", item["id"])
+        known = ats_schedules.scheduled_interview(account, "greenhouse", item["id"])
         if known is not None:
             schedule_id = known.schedule.external_id
             stage_id = known.schedule.stage.external_id if known.schedule.stage_id else None
         else:
             stage_id = _stage_of(account, item)
-            live = schedules.live_schedule(account, "greenhouse", item["application_id"], stage_id)
+            live = ats_schedules.live_schedule(account, "greenhouse", item["application_id"], stage_id)
             same = next(
                 (
                     k
@@ -176,7 +176,7 @@ def _schedule_events(integration, items, organizers, now):
     events = []
     for schedule_id, group in groups.items():
         existing = mirror.find(Schedule, account, schedule_id)
-        current = schedules.described(existing) if existing is not None and existing.status != "cancelled" else []
+        current = ats_schedules.described(existing) if existing is not None and existing.status != "cancelled" else []
         listed = {str(i["id"]): scheduled_interview_mapping(i) for i in group["items"]}
         interviews = [listed.pop(i["external_id"], i) for i in current] + list(listed.values())
         first = group["items"][0]
@@ -184,7 +184,7 @@ def _schedule_events(integration, items, organizers, now):
         occurred = first_time(
             *sorted((str(i.get("updated_at") or "") for i in group["items"]), reverse=True), default=now
         )
-        raised = schedules.schedule_event(
+        raised, _ = ats_schedules.schedule_event(
             account,
             "greenhouse",
             "",  # named below, from what the schedule is now: a re-sync repeats the id
@@ -196,7 +196,7 @@ def _schedule_events(integration, items, organizers, now):
             organizer=organizer,
         )
         for event in raised:
-            event["id"] = _event_id(integration, event["type"], schedule_id, schedules.fingerprint(interviews))
+            event["id"] = _event_id(integration, event["type"], schedule_id, ats_schedules.fingerprint(interviews))
             events.append(event)
     return events
 
