@@ -116,7 +116,8 @@ def test_an_existing_database_upgrades_and_keeps_its_data(tmp_path, settings):
 
 def test_the_demo_keeps_living_new_candidates_arrive_and_earlier_ones_get_scheduled(runner, app, tmp_path):
     from webapp.demo import DEMO_ACCOUNT, live_event
-    from webapp.pipeline import accept, drain
+    from webapp.inbox import accept
+    from webapp.pipeline import drain
 
     app.config["DEMO_CREDENTIALS_FILE"] = str(tmp_path / "demo-credentials.txt")
     runner.invoke(args=["demo"])

@@ -10,8 +10,9 @@ import pytest
 from tests import events as ev
 from tests.helpers import csrf_from, sign_in
 from tests.test_rulebook_versions import DEFAULT
+from webapp.inbox import accept
 from webapp.models import Event, RulebookVersion, Task
-from webapp.pipeline import accept, drain
+from webapp.pipeline import drain
 from webapp.rules import RulebookError, load_rulebook
 from webapp.rules.templates import TemplateRenderError, compile_template
 

@@ -67,8 +67,9 @@ def test_signing_in_goes_to_the_task_list_and_the_first_person_becomes_the_creat
 
 def test_tasks_raised_before_anyone_signed_in_go_to_the_first_person_who_does(client, pat):
     from tests import events as ev
+    from webapp.inbox import accept
     from webapp.models import Task, TaskHistory
-    from webapp.pipeline import accept, drain
+    from webapp.pipeline import drain
 
     failed = ev.integration_event("failed")  # for the account's creator, and there is none yet
     accept(pat.account, "api", failed["id"], failed, type=failed["type"], occurred_at=failed["occurred_at"])

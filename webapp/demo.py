@@ -8,8 +8,8 @@ from pathlib import Path
 
 from .config import VAR
 from .db import database
+from .inbox import accept
 from .models import Account, AccountCreator, Application, Attendee, Candidate, Event, Job, Room, Stage, User, utcnow
-from .pipeline import accept
 
 DEMO_ACCOUNT = "Acme Demo"
 CREDENTIALS_FILE = VAR / "demo-credentials.txt"

@@ -1,4 +1,5 @@
-"""Checks that an event envelope has the shape DESIGN.md gives it, naming the field that does not."""
+"""Docket's event envelope: building one, and checking that one has the shape DESIGN.md gives it,
+naming the field that does not."""
 
 import datetime as dt
 
@@ -79,3 +80,22 @@ def validate(envelope, source="api"):
             if len(str(record_id)) > MAX_ID_LENGTH:
                 raise EnvelopeError(f"data.{name}.id", f"is longer than {MAX_ID_LENGTH} characters")
     return dict(envelope, source=source)
+
+
+def envelope(source, event_id, etype, occurred_at, **data):
+    """A Docket envelope; records whose value is None are left out."""
+    return {
+        "id": str(event_id),
+        "source": source,
+        "type": etype,
+        "occurred_at": occurred_at,
+        "data": {k: v for k, v in data.items() if v is not None},
+    }
+
+
+def record(**fields):
+    """A record with its None fields left out and its id as a string."""
+    out = {k: v for k, v in fields.items() if v is not None}
+    if "id" in out:
+        out["id"] = str(out["id"])
+    return out

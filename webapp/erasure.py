@@ -74,16 +74,11 @@ def with_applications(account, data):
     candidate = Candidate.by_external_id(account.id, candidate_id)
     if candidate is not None:
         ids += [a.external_id for a in Application.select().where(Application.candidate == candidate)]
-    for task in _open_tasks_of(account, candidate_id):
+    for task in Task.open_about_candidate(account, candidate_id):
         application = (task.subjects or {}).get("application") or {}
         if application.get("id") is not None:
             ids.append(str(application["id"]))
     return dict(data, applications=list(dict.fromkeys(ids)))
-
-
-def _open_tasks_of(account, candidate_id):
-    tasks = Task.select().where(Task.account == account, Task.status == Task.OPEN)
-    return [t for t in tasks if str(((t.subjects or {}).get("candidate") or {}).get("id")) == candidate_id]
 
 
 def erase(account, data, store=None):
@@ -147,9 +142,10 @@ def _follow_survivor(account, merged_away, survivor):
     """The merged-away candidate's applications and open tasks become the survivor's."""
     Application.update(candidate=survivor).where(Application.candidate == merged_away).execute()
     record = {"id": survivor.external_id, "name": survivor.name or None, "email": survivor.email}
-    for task in _open_tasks_of(account, merged_away.external_id):
+    for task in Task.open_about_candidate(account, merged_away.external_id):
         task.subjects = dict(task.subjects, candidate={k: v for k, v in record.items() if v})
-        task.save(only=[Task.subjects])
+        task.candidate_external_id = survivor.external_id
+        task.save(only=[Task.subjects, Task.candidate_external_id])
 
 
 class _Known:

@@ -136,6 +136,17 @@ def find(model, account, external_id):
     return _find(model, account, external_id)
 
 
+def move_applications(account, from_candidate_id, to_candidate_id):
+    """A merge in the ATS: one candidate's applications become another's (created if the mirror
+    lacks them). Returns the merged-away candidate, or None when the mirror does not know them."""
+    merged_away = _find(Candidate, account, from_candidate_id)
+    if merged_away is None:
+        return None
+    survivor = _upsert(Candidate, account, to_candidate_id)
+    Application.update(candidate=survivor).where(Application.candidate == merged_away).execute()
+    return merged_away
+
+
 def record_ats_schedule(account, source, external_id, interviews, application_id=None, stage_id=None, **fields):
     """Mirror a schedule made in an ATS with its interviews, as the ATS has them now.
 

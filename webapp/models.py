@@ -678,6 +678,8 @@ class Task(BaseModel):
     priority_rank = IntegerField(default=2)
     status = CharField(default="open")
     subjects = JSONField(default=dict)
+    # The ATS id of the candidate the subjects name, indexed for hand-overs (open_about_candidate).
+    candidate_external_id = CharField(null=True)
     created_at = UTCDateTimeField(default=utcnow)
     last_triggered_at = UTCDateTimeField()
     raised_by_event = ForeignKeyField(Event, null=True, on_delete="SET NULL")
@@ -693,6 +695,7 @@ class Task(BaseModel):
             (("account", "assignee", "status", "priority_rank", "created_at"), False),
             (("account", "rule_id", "status", "key_head"), False),
             (("account", "status", "category"), False),
+            (("account", "status", "candidate_external_id"), False),
         )
 
     @classmethod
@@ -708,6 +711,14 @@ class Task(BaseModel):
             return list(cls.raw(sql, account_id, rule_id, cls.OPEN))
         sql = prebuilt_sql("open_of_rule_by_head", lambda: open_of_rule().where(cls.key_head == ""))
         return list(cls.raw(sql, account_id, rule_id, cls.OPEN, str(head)))
+
+    @classmethod
+    def open_about_candidate(cls, account, candidate_id):
+        """The account's open tasks about the candidate with this ATS id, oldest first."""
+        query = cls.select().where(
+            cls.account == account, cls.status == cls.OPEN, cls.candidate_external_id == str(candidate_id)
+        )
+        return list(query.order_by(cls.id))
 
     @classmethod
     def give_unassigned_to(cls, user, note):

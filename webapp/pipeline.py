@@ -1,4 +1,4 @@
-"""The pipeline from the event inbox to tasks: accept an event, then process pending rows
+"""The pipeline from the event inbox to tasks: process pending rows (webapp/inbox.py stores them)
 in batches, each row marked processed in the same transaction as the task changes it caused."""
 
 import datetime as dt
@@ -10,21 +10,22 @@ import traceback
 from flask import current_app
 from peewee import IntegrityError, fn
 
-from . import erasure, mirror
-from .db import database, is_postgres, is_sqlite, retry_if_dropped
-from .integrations import PREPARERS, normalise, prepare
-from .integrations.base import MirrorOnly
+from . import ats_schedules, erasure, mirror
+from .db import database, is_postgres, is_sqlite
+from .integrations import prepare, preparing_sources
 from .models import (
     PRIORITIES,
     Account,
+    Candidate,
     Event,
+    Integration,
     Resolution,
     Task,
     TaskHistory,
-    to_utc,
     utcnow,
 )
 from .queue import request_drain
+from .row_events import MIRROR_ONLY, envelopes_of
 from .rulebook.current import rulebooks_for
 from .rules import apply_event
 
@@ -59,30 +60,10 @@ def subjects_of(data):
     }
 
 
-def accept(account, source, external_id, payload, type="", occurred_at=None):
-    """Store an event in the inbox (once per source and id) and wake a worker.
-
-    Returns (event row, created); a redelivery returns the first row and False.
-    """
-
-    def store():
-        with database.atomic():
-            return Event.create(
-                account=account,
-                source=source,
-                external_id=str(external_id),
-                type=type,
-                payload=payload,
-                occurred_at=to_utc(occurred_at) if occurred_at else None,
-            )
-
-    try:
-        row = retry_if_dropped(store)
-    except IntegrityError:
-        row = Event.get(Event.account == account, Event.source == source, Event.external_id == str(external_id))
-        return row, False
-    request_drain()
-    return row, True
+def _candidate_id(data):
+    """The ATS id of the candidate an event's data names, as a task keeps it, or None."""
+    candidate = data.get("candidate")
+    return str(candidate["id"]) if isinstance(candidate, dict) and candidate.get("id") is not None else None
 
 
 def _due_pending():
@@ -134,13 +115,13 @@ def _due_of(account_id):
 
 def prepare_batch(batch_size, account_id=None):
     """Vendor look-ups the next batch needs (Harvest's users, say), made before its transaction."""
-    sources = list(PREPARERS)
+    sources = preparing_sources()
     if not sources:
         return
     query = Event.select().where(_due_of(account_id) & Event.source.in_(sources))
     for row in query.order_by(Event.id).limit(batch_size):
         try:
-            prepare(row)
+            prepare(row, Integration.of(row.account_id, row.source))
         except Exception:  # a look-up that fails leaves the adapter without the name, never stops the batch
             log.exception("vendor look-ups for event %s failed", row.id)
 
@@ -188,28 +169,37 @@ def process_batch(batch_size, account_id=None):
 def _process(row, rulebook):
     """Process one inbox row; True when it erased a candidate."""
     account = row.account
-    envelopes = normalise(row)
     store = TaskStore(account, row, rulebook)
     problems = []
     erased = False
-    for envelope in envelopes:
-        for implied in mirror.implied_moves(account, envelope):
-            apply_event(rulebook, implied, store, resolve_only=True)
-        data = mirror.apply(account, envelope)
-        erasing = envelope["type"] == erasure.EVENT_TYPE
-        if erasing:
-            data = erasure.with_applications(account, data)
-        outcome = apply_event(rulebook, dict(envelope, data=data), store)
-        problems.extend(str(problem) for problem in outcome.problems)
-        if erasing:
-            # After the rulebook completed the candidate's tasks; what the batch remembers is stale.
-            erasure.erase(account, data, store)
-            mirror.forget()
-            erased = True
+    processed = False  # False: nothing in the row concerns Docket, which marks it ignored
+    for envelope in envelopes_of(row):
+        if envelope["type"] in MIRROR_ONLY:
+            processed |= _keep_mirror(account, envelope, store)
+            continue
+        if envelope["type"] in ats_schedules.REPORTS:
+            events, tracked = ats_schedules.resolve(account, envelope)
+        else:
+            events, tracked = [envelope], True
+        processed |= tracked
+        for event in events:
+            for implied in mirror.implied_moves(account, event):
+                apply_event(rulebook, implied, store, resolve_only=True)
+            data = mirror.apply(account, event)
+            erasing = event["type"] == erasure.EVENT_TYPE
+            if erasing:
+                data = erasure.with_applications(account, data)
+            outcome = apply_event(rulebook, dict(event, data=data), store)
+            problems.extend(str(problem) for problem in outcome.problems)
+            if erasing:
+                # After the rulebook completed the candidate's tasks; what the batch remembers is stale.
+                erasure.erase(account, data, store)
+                mirror.forget()
+                erased = True
     if problems:
         row.status = Event.INCOMPLETE
     else:
-        row.status = Event.PROCESSED if envelopes or isinstance(envelopes, MirrorOnly) else Event.IGNORED
+        row.status = Event.PROCESSED if processed else Event.IGNORED
     row.note = "; ".join(dict.fromkeys(problems)) or None
     row.attempts += 1
     row.processed_at = utcnow()
@@ -219,6 +209,47 @@ def _process(row, rulebook):
         only=[Event.status, Event.note, Event.attempts, Event.processed_at, Event.last_error, Event.next_attempt_at]
     )
     return erased
+
+
+def _keep_mirror(account, envelope, store):
+    """Apply an envelope that only keeps the mirror current (MIRROR_ONLY), handing the candidate's
+    open tasks over where it says; True when that is processing the row (an owner Lever's API
+    names, alone, is not)."""
+    etype, data = envelope["type"], envelope.get("data") or {}
+    if etype == "candidate.coordinator_reported":
+        known = mirror.find(Candidate, account, data["candidate"]["id"])
+        if known is None:
+            return False  # new to Docket: no task names them yet
+        coordinator = mirror.user_for(account, data.get("coordinator"))
+        if coordinator is not None and known.coordinator_id != coordinator.id:
+            store.hand_over(known.external_id, coordinator, note=f"{coordinator.display_name} {data['reason']}")
+        return False
+    if etype == "candidate.merged":
+        survivor = data["merged_into"]
+        _update_candidate(account, dict(envelope, data={"candidate": survivor}), store)
+        merged_away = mirror.move_applications(account, data["candidate"]["id"], survivor["id"])
+        coordinator = mirror.user_for(account, survivor.get("coordinator"))
+        if merged_away is not None and coordinator is not None:
+            store.hand_over(merged_away.external_id, coordinator)
+        return True
+    if etype == "candidate.updated":
+        _update_candidate(account, envelope, store)
+        return True
+    mirror.apply(account, envelope)
+    return True
+
+
+def _update_candidate(account, envelope, store):
+    """Upsert the envelope's candidate in the mirror; a new coordinator takes over their open tasks."""
+    candidate = envelope["data"]["candidate"]
+    known = mirror.find(Candidate, account, candidate["id"])
+    coordinator = mirror.user_for(account, candidate.get("coordinator"))
+    # Only a change of coordinator moves tasks: an edit that names the same coordinator leaves
+    # alone the tasks a colleague has taken over in Docket.
+    changed = coordinator is not None and (known is None or known.coordinator_id != coordinator.id)
+    mirror.apply(account, envelope)
+    if changed:
+        store.hand_over(candidate["id"], coordinator)
 
 
 def _record_failure(row, exc):
@@ -264,6 +295,23 @@ class TaskStore:
         self.account = account
         self.event_row = event_row
         self.rulebook = rulebook
+
+    def hand_over(self, candidate_id, coordinator, note=None):
+        """Give the candidate's open tasks to their (new) coordinator, noting each hand-over in the
+        task's history."""
+        for task in Task.open_about_candidate(self.account, candidate_id):
+            if task.assignee_id == coordinator.id:
+                continue
+            previous = task.assignee.display_name if task.assignee_id else "nobody"
+            task.assignee = coordinator
+            task.save()
+            TaskHistory.create(
+                account=self.account,
+                task=task,
+                kind="reassigned",
+                event=self.event_row,
+                note=note or f"{coordinator.display_name} is now the candidate's coordinator (was {previous})",
+            )
 
     def _head(self, rule_id, key):
         rule = self.rulebook.rule(rule_id)
@@ -345,6 +393,7 @@ class TaskStore:
             priority=trigger.priority,
             priority_rank=PRIORITIES.index(trigger.priority),
             subjects=subjects_of(event.data),
+            candidate_external_id=_candidate_id(event.data),
             last_triggered_at=event.occurred_at,
             raised_by_event=self.event_row,
         )

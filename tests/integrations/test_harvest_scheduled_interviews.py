@@ -125,7 +125,7 @@ def test_the_event_id_is_stable_so_a_sync_that_repeats_after_losing_its_cursor_i
     harvest.serve("/scheduled_interviews", [scheduled()])
     sync(acme)
     [first] = Event.select().where(Event.type == "schedule.created")
-    from webapp.pipeline import accept
+    from webapp.inbox import accept
 
     _, created = accept(acme.account, first.source, first.external_id, first.payload, type="schedule.created")
     assert created is False

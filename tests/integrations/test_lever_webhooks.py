@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from webapp.integrations.base import VENDORS
-from webapp.models import Application, Event, Integration, Schedule, Stage
+from webapp.models import Application, Event, Schedule, Stage
+from webapp.row_events import rulebook_events
 
 from .conftest import PAYLOADS, SECRET, hexmac
 
@@ -79,7 +79,7 @@ def test_each_event_is_stored_then_processed_or_ignored(client, acme, drain, nam
     row = Event.get(Event.type == name)
     if name in EXPECTED:
         assert row.status == Event.PROCESSED, row.last_error
-        types = [e["type"] for e in VENDORS["lever"].normalise(row, Integration.of(acme.account, "lever"))]
+        types = [e["type"] for e in rulebook_events(row)]
         assert types == EXPECTED[name]
     else:
         assert row.status == Event.IGNORED

@@ -9,7 +9,8 @@ import logging
 from contextlib import contextmanager
 
 from ..db import database
-from ..integrations.base import envelope, iso, record
+from ..envelope import envelope, record
+from ..integrations.base import iso
 from ..models import Integration, utcnow
 from ..queue import request_drain
 from .port import CalendarError
@@ -46,7 +47,7 @@ def _health_event(integration, etype, episode, code=None, message=None):
 
 
 def _accept(integration, event):
-    from ..pipeline import accept
+    from ..inbox import accept
 
     accept(integration.account, "docket", event["id"], event, type=event["type"], occurred_at=event["occurred_at"])
 

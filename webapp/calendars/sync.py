@@ -15,7 +15,8 @@ import uuid
 from flask import current_app, has_app_context
 
 from ..db import database
-from ..integrations.base import envelope, iso, record
+from ..envelope import envelope, record
+from ..integrations.base import iso
 from ..models import Attendee, CalendarWatch, Integration, Schedule, ScheduledInterview, User, utcnow
 from ..queue import request_drain
 from . import google, microsoft
@@ -106,7 +107,7 @@ def apply_changes(integration, changes):
     The attendee's new answer and the inbox row are written in one transaction, and the answer
     only changes from the one read, so two syncs racing raise it once.
     """
-    from ..pipeline import accept
+    from ..inbox import accept
 
     raised = []
     for change in changes:

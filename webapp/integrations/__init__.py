@@ -1,32 +1,33 @@
 """Vendor adapters: each turns what its system sent into Docket's normalised events."""
 
-# source -> callable(event_row) -> list of envelopes; vendors register here.
-ADAPTERS = {}
-
-# source -> vendor, for the vendors with look-ups to make before a batch's transaction.
-PREPARERS = {}
+from .base import VENDORS, Vendor
 
 # Sources whose payload is already a Docket envelope (calendar syncs store envelopes they made).
 NATIVE_SOURCES = ("api", "docket", "google", "microsoft")
 
 
-def normalise(event_row):
-    """The Docket events an inbox row stands for; an empty list means there is nothing to do."""
+def normalise(event_row, integration=None):
+    """The envelopes an inbox row stands for, as its adapter makes them from the row and what the
+    vendor's look-ups left on it or in the integration's caches; nothing is read or written.
+    An empty list means there is nothing to do."""
     if event_row.source in NATIVE_SOURCES:
         return [event_row.payload]
-    adapter = ADAPTERS.get(event_row.source)
-    if adapter is None:
+    vendor = VENDORS.get(event_row.source)
+    if vendor is None:
         raise LookupError(f"no adapter for source {event_row.source!r}")
-    return adapter(event_row)
+    return vendor.normalise(event_row, vendor.lookups(event_row, integration))
 
 
-def prepare(event_row):
+def preparing_sources():
+    """The sources whose rows need vendor look-ups before a batch's transaction."""
+    return [name for name, vendor in VENDORS.items() if type(vendor).prepare is not Vendor.prepare]
+
+
+def prepare(event_row, integration):
     """Make the vendor look-ups an inbox row will need, outside any transaction (see Vendor.prepare)."""
-    from ..models import Integration
-
-    vendor = PREPARERS.get(event_row.source)
+    vendor = VENDORS.get(event_row.source)
     if vendor is not None:
-        vendor.prepare(event_row, Integration.of(event_row.account_id, vendor.name))
+        vendor.prepare(event_row, integration)
 
 
 # Importing the vendor modules registers their adapters (and their webhook endpoints' checks).

@@ -6,13 +6,13 @@ webhook's secret token). Every payload is `{"webhookActionId", "action", "data"}
 
 Schedules made in Ashby come as `interviewScheduleCreate` and `interviewScheduleUpdate` (Ashby has
 no webhook of its own for a cancellation: the update says `status: "Cancelled"`); each carries the
-whole interview schedule, which schedules.schedule_event compares with the mirror.
+whole interview schedule, which the pipeline compares with the mirror (webapp/ats_schedules.py).
 """
 
 from __future__ import annotations
 
-from . import schedules
-from .base import MirrorOnly, Vendor, body_hash, check_hex_signature, envelope, first_time, person, record, register
+from ..envelope import envelope, record
+from .base import Vendor, body_hash, check_hex_signature, first_time, person, register
 
 SOURCE = "ashby"
 COORDINATOR_ROLES = ("coordinator", "recruiting coordinator")
@@ -107,7 +107,7 @@ class Ashby(Vendor):
     def event_id(self, headers, body, payload):
         return str(payload.get("webhookActionId") or body_hash(body))
 
-    def normalise(self, event_row, integration):
+    def normalise(self, event_row, lookups):
         payload = event_row.payload or {}
         handler = getattr(self, f"_on_{payload.get('action')}", None)
         return handler(event_row, payload.get("data") or {}) if handler else []
@@ -145,27 +145,28 @@ class Ashby(Vendor):
         return [self._application_event(row, application, "application.closed", reason="hired")]
 
     def _interview_schedule(self, row, data):
-        """A schedule made in Ashby, first seen, edited or cancelled: its schedule event."""
+        """A schedule made in Ashby, first seen, edited or cancelled: reported as it is now."""
         schedule = data.get("interviewSchedule") or {}
         if not schedule.get("id") or not schedule.get("applicationId"):
             return []
         booked = schedule.get("status") in BOOKED_SCHEDULE_STATUSES
         interviews = [_interview(e) for e in schedule.get("interviewEvents") or [] if e.get("startTime")]
         scheduled_by = _user_person(schedule.get("scheduledBy"))
-        return schedules.schedule_event(
-            row.account,
-            SOURCE,
-            row.external_id,
-            first_time(schedule.get("updatedAt"), schedule.get("createdAt"), default=row.received_at),
-            schedule["id"],
-            interviews,
-            application_id=schedule["applicationId"],
-            stage_id=schedule.get("interviewStageId"),
-            cancelled=not booked,
-            organizer=scheduled_by,
-            actor=scheduled_by,
-            candidate={"id": schedule["candidateId"]} if schedule.get("candidateId") else None,
-        )
+        return [
+            envelope(
+                SOURCE,
+                row.external_id,
+                "schedule.reported",
+                first_time(schedule.get("updatedAt"), schedule.get("createdAt"), default=row.received_at),
+                schedule=record(id=schedule["id"], organizer=scheduled_by),
+                interviews=interviews,
+                application=record(id=schedule["applicationId"]),
+                stage=record(id=schedule["interviewStageId"]) if schedule.get("interviewStageId") else None,
+                cancelled=not booked,
+                actor=scheduled_by,
+                candidate=record(id=schedule["candidateId"]) if schedule.get("candidateId") else None,
+            )
+        ]
 
     _on_interviewScheduleCreate = _interview_schedule
     _on_interviewScheduleUpdate = _interview_schedule
@@ -184,11 +185,8 @@ class Ashby(Vendor):
         occurred = first_time(job.get("closedAt"), job.get("updatedAt"), default=row.received_at)
         if job.get("status") in CLOSED_JOB_STATUSES:
             return [envelope(SOURCE, row.external_id, "job.closed", occurred, job=_job_record(job))]
-        from ..mirror import apply
-
-        # Still open: keep the mirror's title and coordinator current; no Docket event.
-        apply(row.account, envelope(SOURCE, row.external_id, "job.updated", occurred, job=_job_record(job)))
-        return MirrorOnly()
+        # Still open: the mirror's title and coordinator are kept current; no Docket event.
+        return [envelope(SOURCE, row.external_id, "job.updated", occurred, job=_job_record(job))]
 
     def _erased(self, row, candidate_id, reason, merged_into=None):
         if not candidate_id:

@@ -1,11 +1,13 @@
-"""The adapter interface every ATS implements, and what the adapters share: signatures, ids, times,
-and handing a candidate's open tasks to their new coordinator.
+"""The adapter interface every ATS implements, and what the adapters share: signatures, ids and times.
 
 A vendor is one module with one `Vendor` subclass registered with `register`:
 `verify` checks a delivery, `event_id` names it for the inbox, `is_ping` spots
-the vendor's liveness checks, and `normalise` turns a stored row into Docket
-envelopes (an empty list: nothing Docket needs, the row is marked ignored; an empty
-`MirrorOnly`: the mirror was updated, the row is processed).
+the vendor's liveness checks, `prepare` makes the vendor calls a row needs before the worker's
+transaction, and `normalise` turns a stored row, with what those calls found (`lookups`), into
+Docket envelopes: a pure function, reading and writing nothing. An empty list: nothing Docket
+needs, the row is marked ignored. Besides the rulebook's events, an adapter may return envelopes
+that only keep the mirror current (`candidate.updated`, `job.updated`…) or report a schedule for
+the pipeline to resolve against the mirror (see webapp/row_events.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import hashlib
 import hmac
 
 from ..inbound import InboundError, read_json
-from ..models import Candidate, Integration, Task, TaskHistory, User, to_utc
+from ..models import Integration, to_utc
 
 
 class SignatureError(Exception):
@@ -64,13 +66,14 @@ class Vendor:
         vendor call holds the database's write lock), reporting a broken integration itself.
         Most vendors send all they mean and need none."""
 
-    def normalise(self, event_row, integration: Integration | None) -> list[dict]:
+    def lookups(self, event_row, integration: Integration | None) -> dict:
+        """What `prepare` found for a row, as `normalise` reads it: kept on the row or in the
+        integration's caches. Most vendors need none."""
+        return {}
+
+    def normalise(self, event_row, lookups: dict) -> list[dict]:
+        """The envelopes a stored row stands for, from the row and its look-ups alone."""
         raise NotImplementedError
-
-
-class MirrorOnly(list):
-    """What `normalise` returns for a delivery that kept the mirror current (or handed tasks over)
-    but has nothing for the rulebook: the inbox row is processed, not ignored."""
 
 
 VENDORS: dict[str, Vendor] = {}
@@ -78,17 +81,7 @@ VENDORS: dict[str, Vendor] = {}
 
 def register(vendor_class):
     """Class decorator: make a vendor known to the webhook endpoint and the pipeline."""
-    from . import ADAPTERS, PREPARERS
-
-    vendor = vendor_class()
-    VENDORS[vendor.name] = vendor
-
-    def adapter(event_row):
-        return vendor.normalise(event_row, Integration.of(event_row.account_id, vendor.name))
-
-    ADAPTERS[vendor.name] = adapter
-    if vendor_class.prepare is not Vendor.prepare:
-        PREPARERS[vendor.name] = vendor
+    VENDORS[vendor_class.name] = vendor_class()
     return vendor_class
 
 
@@ -133,70 +126,5 @@ def first_time(*values, default):
     return iso(default)
 
 
-def envelope(source, event_id, etype, occurred_at, **data):
-    """A Docket envelope; records whose value is None are left out."""
-    return {
-        "id": str(event_id),
-        "source": source,
-        "type": etype,
-        "occurred_at": occurred_at,
-        "data": {k: v for k, v in data.items() if v is not None},
-    }
-
-
-def record(**fields):
-    """A record with its None fields left out and its id as a string."""
-    out = {k: v for k, v in fields.items() if v is not None}
-    if "id" in out:
-        out["id"] = str(out["id"])
-    return out
-
-
 def person(email, name=None):
     return {"email": email, "name": name or ""} if email else None
-
-
-def hand_over_candidate_tasks(account, candidate_id, coordinator: User, event_row, note=None) -> list[Task]:
-    """Give a candidate's open tasks to their (new) coordinator, noting each hand-over in the task's history."""
-    candidate_id = str(candidate_id)
-    moved = []
-    open_tasks = Task.select().where(Task.account == account, Task.status == Task.OPEN)
-    for task in open_tasks:
-        about = (task.subjects or {}).get("candidate") or {}
-        if str(about.get("id")) != candidate_id or task.assignee_id == coordinator.id:
-            continue
-        previous = task.assignee.display_name if task.assignee_id else "nobody"
-        task.assignee = coordinator
-        task.save()
-        TaskHistory.create(
-            account=account,
-            task=task,
-            kind="reassigned",
-            event=event_row,
-            note=note or f"{coordinator.display_name} is now the candidate's coordinator (was {previous})",
-        )
-        moved.append(task)
-    return moved
-
-
-def update_candidate_coordinator(account, candidate_id, coordinator_person, event_row, **fields):
-    """Upsert a candidate in the mirror; when the ATS names a new coordinator, they take over its open tasks."""
-    candidate = Candidate.get_or_none(Candidate.account == account, Candidate.external_id == str(candidate_id))
-    coordinator = None
-    if coordinator_person and coordinator_person.get("email"):
-        coordinator = User.for_email(account, coordinator_person["email"], coordinator_person.get("name"))
-    # Only a change of coordinator moves tasks: an edit that names the same coordinator leaves
-    # alone the tasks a colleague has taken over in Docket.
-    changed = coordinator is not None and (candidate is None or candidate.coordinator_id != coordinator.id)
-    fields = {k: v for k, v in fields.items() if v is not None}
-    if candidate is None:
-        candidate = Candidate.create(account=account, external_id=str(candidate_id), coordinator=coordinator, **fields)
-    else:
-        for name, value in fields.items():
-            setattr(candidate, name, value)
-        if coordinator is not None:
-            candidate.coordinator = coordinator
-        candidate.save()
-    if changed:
-        hand_over_candidate_tasks(account, candidate_id, coordinator, event_row)
-    return candidate

@@ -9,26 +9,10 @@ and the mirror fills it in.
 
 from __future__ import annotations
 
-import logging
-
-from ..models import Application, Candidate, User
-from . import schedules
-from .base import (
-    MirrorOnly,
-    Vendor,
-    body_hash,
-    check_hex_signature,
-    envelope,
-    first_time,
-    hand_over_candidate_tasks,
-    person,
-    record,
-    register,
-    update_candidate_coordinator,
-)
-from .harvest import HarvestAuthError, job_coordinator, responsible_coordinator_id, user_person
-
-log = logging.getLogger(__name__)
+from ..envelope import envelope, record
+from .base import Vendor, body_hash, check_hex_signature, first_time, person, register
+from .harvest import HarvestAuthError, cached_person, responsible_coordinator_id, user_person
+from .health import report_refused_key
 
 SOURCE = "greenhouse"
 
@@ -135,17 +119,19 @@ class Greenhouse(Vendor):
         try:
             user_person(integration, user_id)
         except HarvestAuthError as exc:
-            from .sync import report_refused_key
-
             report_refused_key(integration, exc)
 
-    def normalise(self, event_row, integration):
+    def lookups(self, event_row, integration):
+        """The integration's cache of Harvest's users, which `prepare` fills."""
+        return {"users": dict((integration.state or {}).get("users") or {})} if integration else {}
+
+    def normalise(self, event_row, lookups):
         payload = event_row.payload or {}
         action = payload.get("action")
         handler = getattr(self, f"_on_{action}", None)
         if handler is None:
             return []
-        return handler(event_row, payload.get("payload") or {}, integration)
+        return handler(event_row, payload.get("payload") or {}, (lookups or {}).get("users") or {})
 
     # -- applications -------------------------------------------------------------------------
 
@@ -162,7 +148,7 @@ class Greenhouse(Vendor):
             **extra,
         )
 
-    def _stage_change(self, row, payload, integration):
+    def _stage_change(self, row, payload, users):
         application = payload.get("application") or {}
         stage = application.get("current_stage")
         if not stage or application.get("id") is None:
@@ -180,7 +166,7 @@ class Greenhouse(Vendor):
     _on_unhire_candidate = _stage_change
 
     def _closed(reason):
-        def handler(self, row, payload, integration):
+        def handler(self, row, payload, users):
             application = payload.get("application") or {}
             if application.get("id") is None:
                 return []
@@ -195,7 +181,7 @@ class Greenhouse(Vendor):
     _on_hire_candidate = _closed("hired")
     del _closed
 
-    def _on_delete_application(self, row, payload, integration):
+    def _on_delete_application(self, row, payload, users):
         application = payload.get("application") or {}
         if application.get("id") is None:
             return []
@@ -212,7 +198,7 @@ class Greenhouse(Vendor):
             )
         ]
 
-    def _on_delete_candidate(self, row, payload, integration):
+    def _on_delete_candidate(self, row, payload, users):
         """Deleting a candidate deletes their applications: Docket erases the candidate (their tasks
         complete, for that reason) and closes each application."""
         candidate = payload.get("person") or {}
@@ -231,85 +217,86 @@ class Greenhouse(Vendor):
             for application_id in candidate.get("deleted_application_ids") or []
         ]
 
-    def _on_candidate_anonymized(self, row, payload, integration):
+    def _on_candidate_anonymized(self, row, payload, users):
         """Greenhouse replaced some of the candidate's fields: Docket erases all it holds of them
         (its copies of the payloads hold every field, not only those Greenhouse lists)."""
         erased = _erased(row, payload.get("candidate_id"), "anonymised in Greenhouse")
         return [erased] if erased else []
 
-    # -- candidates: mirror only, and a new coordinator takes over the candidate's open tasks -----
+    # -- candidates: mirror only; the pipeline hands tasks over when the coordinator changes -----
 
-    def _on_update_candidate(self, row, payload, integration):
+    def _on_update_candidate(self, row, payload, users):
         candidate = payload.get("candidate") or {}
         if candidate.get("id") is None:
             return []
-        update_candidate_coordinator(
-            row.account,
-            candidate["id"],
-            _user_person(candidate.get("coordinator")),
-            row,
+        updated = record(
+            id=candidate["id"],
             name=_name(candidate),
             email=_candidate_email(candidate),
             url=candidate.get("url"),
+            coordinator=_user_person(candidate.get("coordinator")),
         )
-        return MirrorOnly()
+        return [
+            envelope(
+                SOURCE, row.external_id, "candidate.updated", first_time(default=row.received_at), candidate=updated
+            )
+        ]
 
-    def _on_merge_candidate(self, row, payload, integration):
+    def _on_merge_candidate(self, row, payload, users):
         merged = payload.get("person") or {}
         survivor_id = merged.get("new_candidate_id") or merged.get("id")
         if survivor_id is None:
             return []
-        coordinator = user_person(integration, merged.get("coordinator_user_id"), fetch=False)
-        survivor = update_candidate_coordinator(row.account, survivor_id, coordinator, row, name=_name(merged))
-        if merged.get("id") is not None and str(merged["id"]) != str(survivor_id):
-            # The merged-away candidate's applications now belong to the survivor.
-            old = Candidate.get_or_none(Candidate.account == row.account, Candidate.external_id == str(merged["id"]))
-            if old is not None:
-                Application.update(candidate=survivor).where(Application.candidate == old).execute()
-                if coordinator:
-                    hand_over_candidate_tasks(
-                        row.account, merged["id"], User.for_email(row.account, coordinator["email"]), row
-                    )
-            # The merged-away record is erased; its tasks follow the survivor (webapp/erasure.py).
-            return [_erased(row, merged["id"], "merged into another candidate in Greenhouse", merged_into=survivor_id)]
-        return MirrorOnly()
+        occurred = first_time(default=row.received_at)
+        survivor = record(
+            id=survivor_id, name=_name(merged), coordinator=cached_person(users, merged.get("coordinator_user_id"))
+        )
+        if merged.get("id") is None or str(merged["id"]) == str(survivor_id):
+            return [envelope(SOURCE, row.external_id, "candidate.updated", occurred, candidate=survivor)]
+        # The merged-away candidate's applications and tasks go to the survivor, then the
+        # merged-away record is erased (webapp/erasure.py).
+        return [
+            envelope(
+                SOURCE,
+                row.external_id,
+                "candidate.merged",
+                occurred,
+                candidate=record(id=merged["id"]),
+                merged_into=survivor,
+            ),
+            _erased(row, merged["id"], "merged into another candidate in Greenhouse", merged_into=survivor_id),
+        ]
 
     # -- jobs, stages, interviews -----------------------------------------------------------------
 
-    def _job_record(self, job, integration):
+    def _job_record(self, job, users):
         return record(
             id=job["id"],
             name=job.get("name"),
             status=job.get("status"),
-            coordinator=job_coordinator(integration, job.get("hiring_team"), fetch=False),
+            coordinator=cached_person(users, responsible_coordinator_id(job.get("hiring_team"))),
             url=job.get("url"),
         )
 
-    def _on_job_created(self, row, payload, integration):
+    def _on_job_created(self, row, payload, users):
         job = payload.get("job") or {}
         if job.get("id") is None:
             return []
         occurred = first_time(job.get("created_at"), job.get("opened_at"), default=row.received_at)
-        return [envelope(SOURCE, row.external_id, "job.created", occurred, job=self._job_record(job, integration))]
+        return [envelope(SOURCE, row.external_id, "job.created", occurred, job=self._job_record(job, users))]
 
-    def _on_job_updated(self, row, payload, integration):
+    def _on_job_updated(self, row, payload, users):
         job = payload.get("job") or {}
         if job.get("id") is None:
             return []
-        record_ = self._job_record(job, integration)
+        record_ = self._job_record(job, users)
         if job.get("status") == "closed":
             occurred = first_time(job.get("closed_at"), default=row.received_at)
             return [envelope(SOURCE, row.external_id, "job.closed", occurred, job=record_)]
-        from ..mirror import apply
+        # Still open: the mirror's name and coordinator are kept current; no Docket event.
+        return [envelope(SOURCE, row.external_id, "job.updated", first_time(default=row.received_at), job=record_)]
 
-        # Still open: keep the mirror's name and coordinator current; no Docket event.
-        apply(
-            row.account,
-            envelope(SOURCE, row.external_id, "job.updated", first_time(default=row.received_at), job=record_),
-        )
-        return MirrorOnly()
-
-    def _on_job_deleted(self, row, payload, integration):
+    def _on_job_deleted(self, row, payload, users):
         job = payload.get("job") or {}
         if job.get("id") is None:
             return []
@@ -323,7 +310,7 @@ class Greenhouse(Vendor):
             )
         ]
 
-    def _on_job_interview_stage_deleted(self, row, payload, integration):
+    def _on_job_interview_stage_deleted(self, row, payload, users):
         stage = payload.get("job_interview_stage") or {}
         if stage.get("id") is None or stage.get("job_id") is None:
             return []
@@ -338,21 +325,19 @@ class Greenhouse(Vendor):
             )
         ]
 
-    def _on_interview_deleted(self, row, payload, integration):
+    def _on_interview_deleted(self, row, payload, users):
         """A scheduled interview was cancelled or deleted (Greenhouse's `interview_deleted` names a
-        scheduled interview, not a stage's interview): the schedule it was part of loses it, and a
-        schedule left with none is cancelled."""
+        scheduled interview, not a stage's interview): the pipeline takes it out of the schedule it
+        was part of, and cancels a schedule left with none (webapp/ats_schedules.py)."""
         scheduled_id = (payload.get("interview") or {}).get("id")
         if scheduled_id is None:
             return []
-        si = schedules.scheduled_interview(row.account, SOURCE, scheduled_id)
-        if si is None:
-            log.info(
-                "scheduled interview %s deleted in Greenhouse is unknown to the mirror; nothing to do", scheduled_id
+        return [
+            envelope(
+                SOURCE,
+                row.external_id,
+                "schedule.interview_removed",
+                first_time(default=row.received_at),
+                scheduled_interview=record(id=scheduled_id),
             )
-            return []
-        schedule = si.schedule
-        remaining = [i for i in schedules.described(schedule) if i["external_id"] != str(scheduled_id)]
-        return schedules.schedule_event(
-            row.account, SOURCE, row.external_id, first_time(default=row.received_at), schedule.external_id, remaining
-        )
+        ]

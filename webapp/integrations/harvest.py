@@ -78,9 +78,16 @@ def harvest_client(integration, transport=None, sleep=None):
     return HarvestClient(integration.api_key, transport=transport, sleep=sleep or time.sleep)
 
 
-def user_person(integration, user_id, client=None, fetch=True):
+def cached_person(users, user_id):
+    """A Greenhouse user id as a person, from a copy of the integration's cache of Harvest's users
+    (`{user id: {email, name}}`), or None when the cache does not have them."""
+    cached = (users or {}).get(str(user_id)) if user_id is not None else None
+    return person(cached.get("email"), cached.get("name")) if cached else None
+
+
+def user_person(integration, user_id, client=None):
     """A Greenhouse user id as a person (e-mail and name), from the integration's cache of Harvest's
-    users or, with `fetch`, from `GET /v1/users/{id}` (then cached).
+    users or else from `GET /v1/users/{id}` (then cached).
 
     None when it cannot be known: no API key, a user without an e-mail, or Harvest not answering.
     A refused key (401/403) raises HarvestAuthError: the caller reports the broken integration.
@@ -90,7 +97,7 @@ def user_person(integration, user_id, client=None, fetch=True):
     cached = integration.cached("users", user_id)
     if cached:
         return person(cached.get("email"), cached.get("name"))
-    if not fetch or not integration.api_key:
+    if not integration.api_key:
         return None
     try:
         user = (client or harvest_client(integration)).user(user_id)
@@ -116,9 +123,9 @@ def responsible_coordinator_id(hiring_team):
     return chosen.get("user_id", chosen.get("id"))
 
 
-def job_coordinator(integration, hiring_team, client=None, fetch=True):
+def job_coordinator(integration, hiring_team, client=None):
     """The person a job's hiring team names as its responsible coordinator, as `user_person` finds them."""
-    return user_person(integration, responsible_coordinator_id(hiring_team), client, fetch)
+    return user_person(integration, responsible_coordinator_id(hiring_team), client)
 
 
 def scheduled_interview_mapping(item, when=None):

@@ -15,19 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from ..envelope import envelope, record
 from ..inbound import read_object
-from ..models import Application, Candidate, Event, User
-from .base import (
-    MirrorOnly,
-    SignatureError,
-    Vendor,
-    check_hex_signature,
-    envelope,
-    first_time,
-    hand_over_candidate_tasks,
-    record,
-    register,
-)
+from ..models import Event
+from .base import SignatureError, Vendor, check_hex_signature, first_time, register
+from .health import report_refused_key, report_working
 from .lever_api import (
     LeverAuthError,
     LeverError,
@@ -45,14 +37,6 @@ SOURCE = "lever"
 # The events whose tasks name the candidate, the job or the stage: worth a look-up. A hire or an
 # archive only completes tasks, which already carry their names.
 LOOKED_UP = ("candidateStageChange", "applicationCreated", "interviewCreated", "interviewUpdated", "interviewDeleted")
-
-
-def _mirror_application(account, opportunity_id):
-    return Application.get_or_none(Application.account == account, Application.external_id == str(opportunity_id))
-
-
-def _known(model_row):
-    return record(id=model_row.external_id, name=model_row.name or None) if model_row is not None else None
 
 
 # How far from now a delivery's signed triggeredAt may be: a failed delivery is retried with its
@@ -109,8 +93,6 @@ class Lever(Vendor):
         try:
             lookups = fetch_lookups(integration, data, lever_client(integration))
         except LeverAuthError as exc:
-            from .sync import report_refused_key
-
             report_refused_key(integration, exc)
             return
         except LeverError as exc:
@@ -118,70 +100,67 @@ class Lever(Vendor):
             return
         Event.update(lookups=lookups).where(Event.id == event_row.id).execute()
         event_row.lookups = lookups
-        from .sync import report_working
-
         report_working(integration)
 
-    def normalise(self, event_row, integration):
+    def lookups(self, event_row, integration):
+        """What `prepare` kept on the row: Lever's API's records for the delivery's ids."""
+        return event_row.lookups or {}
+
+    def normalise(self, event_row, lookups):
         payload = event_row.payload or {}
         data = payload.get("data") or {}
         handler = getattr(self, f"_on_{payload.get('event')}", None)
         if handler is None or not data.get("opportunityId"):
             return []
         occurred = first_time(payload.get("triggeredAt"), default=event_row.received_at)
-        self._hand_over_to_owner(event_row)
-        return handler(event_row, data, occurred)
+        looked_up = lookups or {}
+        return self._owner(event_row, looked_up, occurred) + handler(event_row, data, occurred, looked_up)
 
-    def _hand_over_to_owner(self, row):
-        """When Lever's API names another owner than the candidate's coordinator in the mirror, the
-        new coordinator takes over the candidate's open tasks (as a Greenhouse coordinator change does)."""
-        candidate_rec = (row.lookups or {}).get("candidate") or {}
-        owner = candidate_rec.get("coordinator") or {}
-        if not owner.get("email") or not candidate_rec.get("id"):
-            return
-        known = Candidate.get_or_none(Candidate.account == row.account, Candidate.external_id == candidate_rec["id"])
-        if known is None:
-            return  # new to Docket: no task names them yet
-        coordinator = User.for_email(row.account, owner["email"], owner.get("name"))
-        if known.coordinator_id != coordinator.id:
-            hand_over_candidate_tasks(
-                row.account,
-                candidate_rec["id"],
-                coordinator,
-                row,
-                note=f"{coordinator.display_name} owns the opportunity in Lever",
+    def _owner(self, row, lookups, occurred):
+        """The opportunity's owner, as Lever's API named them: the pipeline hands the candidate's open
+        tasks to them when they are not the coordinator the mirror has (as a Greenhouse coordinator
+        change does)."""
+        candidate = lookups.get("candidate") or {}
+        owner = candidate.get("coordinator") or {}
+        if not owner.get("email") or not candidate.get("id"):
+            return []
+        return [
+            envelope(
+                SOURCE,
+                row.external_id,
+                "candidate.coordinator_reported",
+                occurred,
+                candidate=record(id=candidate["id"]),
+                coordinator=owner,
+                reason="owns the opportunity in Lever",
             )
+        ]
 
-    def _records(self, row, data):
-        """Application, candidate and job: ids from Lever; names from the API's look-ups, else the mirror."""
-        application = _mirror_application(row.account, data["opportunityId"])
+    def _records(self, data, lookups):
+        """Application, candidate and job: ids from Lever, names from the API's look-ups (the
+        pipeline names the rest from the mirror)."""
         candidate_id = data.get("contactId") or data.get("candidateId")
         records = {
             "application": record(id=data["opportunityId"]),
             "candidate": record(id=candidate_id) if candidate_id else None,
         }
-        if application is not None:
-            if application.candidate is not None:
-                records["candidate"] = _known(application.candidate)
-            records["job"] = _known(application.job)
-        looked_up = row.lookups or {}
         for name in ("application", "candidate", "job"):
-            if looked_up.get(name):
-                records[name] = looked_up[name]
-        return records, application
+            if lookups.get(name):
+                records[name] = lookups[name]
+        return records
 
-    def _stage(self, row, stage_id):
+    def _stage(self, lookups, stage_id):
         """A stage the delivery names, with the name the API's look-ups found for it."""
         if not stage_id:
             return None
-        return record(id=stage_id, name=((row.lookups or {}).get("stage_names") or {}).get(str(stage_id)))
+        return record(id=stage_id, name=(lookups.get("stage_names") or {}).get(str(stage_id)))
 
-    def _on_candidateStageChange(self, row, data, occurred):
+    def _on_candidateStageChange(self, row, data, occurred, lookups):
         if not data.get("toStageId"):
             return []
-        records, _ = self._records(row, data)
-        previous = self._stage(row, data.get("fromStageId"))
-        stage = self._stage(row, data["toStageId"])
+        records = self._records(data, lookups)
+        previous = self._stage(lookups, data.get("fromStageId"))
+        stage = self._stage(lookups, data["toStageId"])
         return [
             envelope(
                 SOURCE,
@@ -194,57 +173,57 @@ class Lever(Vendor):
             )
         ]
 
-    def _on_applicationCreated(self, row, data, occurred):
+    def _on_applicationCreated(self, row, data, occurred, lookups):
         """A new opportunity: into the mirror, with its posting as the job when Lever names one."""
-        from ..mirror import apply
-
-        records, _ = self._records(row, data)
+        records = self._records(data, lookups)
         if data.get("postingId") and "job" not in records:
             records["job"] = record(id=data["postingId"])
-        apply(row.account, envelope(SOURCE, row.external_id, "application.created", occurred, **records))
-        return MirrorOnly()
+        return [envelope(SOURCE, row.external_id, "application.created", occurred, **records)]
 
-    def _on_candidateHired(self, row, data, occurred):
-        records, _ = self._records(row, data)
+    def _on_candidateHired(self, row, data, occurred, lookups):
+        records = self._records(data, lookups)
         return [envelope(SOURCE, row.external_id, "application.closed", occurred, reason="hired", **records)]
 
-    def _on_candidateArchiveChange(self, row, data, occurred):
+    def _on_candidateArchiveChange(self, row, data, occurred, lookups):
         archived = data.get("toArchived")
         if not archived:
             return []  # unarchived: Lever's next stage change brings it back
-        records, _ = self._records(row, data)
+        records = self._records(data, lookups)
         when = first_time(archived.get("archivedAt"), default=row.received_at)
         return [envelope(SOURCE, row.external_id, "application.closed", when, reason="archived", **records)]
 
-    def _interview(etype):
-        """Lever interviews are scheduled on an opportunity: a schedule made in the ATS, for its current stage."""
+    def _interview(change):
+        """Lever interviews are scheduled on an opportunity: a schedule made in the ATS, for the stage
+        the application is in, which the pipeline finds in the mirror (else the stage Lever's API said)."""
 
-        def handler(self, row, data, occurred):
-            records, application = self._records(row, data)
+        def handler(self, row, data, occurred, lookups):
             schedule_id = data.get("panelId") or data.get("interviewId")
-            if application is not None and application.stage is not None:
-                stage = _known(application.stage)
-            else:
-                stage = (row.lookups or {}).get("stage")  # the opportunity's stage, as Lever's API said
-            if not stage or not schedule_id:
-                return []  # unknown application or stage: nothing to resolve or to reschedule
+            if not schedule_id:
+                return []
             return [
                 envelope(
-                    SOURCE, row.external_id, etype, occurred, schedule=record(id=schedule_id), stage=stage, **records
+                    SOURCE,
+                    row.external_id,
+                    "schedule.changed",
+                    occurred,
+                    change=change,
+                    schedule=record(id=schedule_id),
+                    stage=lookups.get("stage"),
+                    **self._records(data, lookups),
                 )
             ]
 
         return handler
 
-    _on_interviewCreated = _interview("schedule.created")
-    _on_interviewUpdated = _interview("schedule.updated")
-    _on_interviewDeleted = _interview("schedule.cancelled")
+    _on_interviewCreated = _interview("created")
+    _on_interviewUpdated = _interview("updated")
+    _on_interviewDeleted = _interview("cancelled")
     del _interview
 
-    def _on_candidateDeleted(self, row, data, occurred):
+    def _on_candidateDeleted(self, row, data, occurred, lookups):
         """Deleting a candidate deletes the person and their opportunities: Docket erases the
         candidate (their tasks complete, for that reason) and closes the opportunity."""
-        records, _ = self._records(row, data)
+        records = self._records(data, lookups)
         if not records["candidate"]:
             return []
         erased = envelope(

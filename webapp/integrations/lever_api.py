@@ -15,7 +15,8 @@ from urllib.parse import quote
 
 from flask import current_app, has_app_context
 
-from .base import person, record
+from ..envelope import record
+from .base import person
 from .http import VendorAuthError, VendorClient, VendorError, VendorUnavailable
 
 log = logging.getLogger(__name__)

@@ -3,8 +3,7 @@ and diffed against the last listing, raising stage.created / stage.deleted / int
 interview.deleted, and the jobs' coordinators are named; the scheduled interviews updated since the
 last sync are listed too, raising schedule.created / schedule.updated for what coordinators
 scheduled in Greenhouse; a refused API key raises integration.failed (once per outage) and the next
-good sync integration.restored. Vendors whose webhooks are named through their API (Lever) report
-a refused key and a working one here too.
+good sync integration.restored (integrations/health.py).
 
 A job seen for the first time is a baseline: its stages go into the mirror without events, so
 connecting an ATS does not open a task for every stage of every job.
@@ -17,12 +16,12 @@ import logging
 
 from flask import current_app, has_app_context
 
-from .. import mirror
-from ..db import database, is_postgres
+from .. import ats_schedules, mirror
+from ..db import database
+from ..envelope import envelope, record
 from ..models import Application, Integration, Interview, Schedule, to_utc, utcnow
 from ..queue import redis_connection, request_drain
-from . import schedules
-from .base import envelope, first_time, iso, record
+from .base import first_time, iso
 from .harvest import (
     HarvestAuthError,
     HarvestError,
@@ -32,6 +31,7 @@ from .harvest import (
     scheduled_interview_mapping,
     user_person,
 )
+from .health import accept_events, health_event, mark_failing, report_refused_key
 
 log = logging.getLogger(__name__)
 
@@ -153,13 +153,13 @@ def _schedule_events(integration, items, organizers, now):
     account = integration.account
     groups = {}  # schedule id -> {"application", "stage", "items": [...]}
     for item in sorted(items, key=lambda i: (str(i.get("created_at") or ""), i["id"])):
-        known = schedules.scheduled_interview(account, "greenhouse", item["id"])
+        known = ats_schedules.scheduled_interview(account, "greenhouse", item["id"])
         if known is not None:
             schedule_id = known.schedule.external_id
             stage_id = known.schedule.stage.external_id if known.schedule.stage_id else None
         else:
             stage_id = _stage_of(account, item)
-            live = schedules.live_schedule(account, "greenhouse", item["application_id"], stage_id)
+            live = ats_schedules.live_schedule(account, "greenhouse", item["application_id"], stage_id)
             same = next(
                 (
                     k
@@ -176,7 +176,7 @@ def _schedule_events(integration, items, organizers, now):
     events = []
     for schedule_id, group in groups.items():
         existing = mirror.find(Schedule, account, schedule_id)
-        current = schedules.described(existing) if existing is not None and existing.status != "cancelled" else []
+        current = ats_schedules.described(existing) if existing is not None and existing.status != "cancelled" else []
         listed = {str(i["id"]): scheduled_interview_mapping(i) for i in group["items"]}
         interviews = [listed.pop(i["external_id"], i) for i in current] + list(listed.values())
         first = group["items"][0]
@@ -184,7 +184,7 @@ def _schedule_events(integration, items, organizers, now):
         occurred = first_time(
             *sorted((str(i.get("updated_at") or "") for i in group["items"]), reverse=True), default=now
         )
-        raised = schedules.schedule_event(
+        raised, _ = ats_schedules.schedule_event(
             account,
             "greenhouse",
             "",  # named below, from what the schedule is now: a re-sync repeats the id
@@ -196,7 +196,7 @@ def _schedule_events(integration, items, organizers, now):
             organizer=organizer,
         )
         for event in raised:
-            event["id"] = _event_id(integration, event["type"], schedule_id, schedules.fingerprint(interviews))
+            event["id"] = _event_id(integration, event["type"], schedule_id, ats_schedules.fingerprint(interviews))
             events.append(event)
     return events
 
@@ -265,87 +265,9 @@ def _baseline(account, job, listing, now):
             )
 
 
-def _health_event(integration, etype, episode, now, code=None, message=None):
-    error = record(code=code, message=message) if code else None
-    return envelope(
-        "docket",
-        f"integration:{integration.id}:{etype.split('.')[1]}:{episode}",
-        etype,
-        now,
-        integration=integration.as_record(),
-        error=error,
-    )
-
-
-def _accept_all(integration, events):
-    """Into the inbox as Docket's own envelopes (made here from the ATS's API, so trusted as they
-    are), whatever `source` each names: a webhook row of the ATS is never taken for an envelope."""
-    from ..pipeline import accept
-
-    for event in events:
-        accept(
-            integration.account,
-            "docket",
-            event["id"],
-            event,
-            type=event["type"],
-            occurred_at=event["occurred_at"],
-        )
-
-
 # A sync that gets no answer may be a passing blip; this many in a row (15 minutes at the
 # default interval) means Greenhouse has stopped answering.
 UNANSWERED_SYNCS_BEFORE_FAILED = 3
-
-
-def _mark_failing(integration, now, code, message):
-    """The integration is broken: one integration.failed per outage (Broken Integration task)."""
-    integration = Integration.get_by_id(integration.id)  # the user cache may have been saved meanwhile
-    state = dict(integration.state or {})
-    events = []
-    with database.atomic():
-        if integration.status != Integration.FAILING:
-            state["outages"] = state.get("outages", 0) + 1
-            events.append(_health_event(integration, "integration.failed", state["outages"], now, code, message))
-        integration.status = Integration.FAILING
-        integration.last_error = message
-        integration.state = state
-        integration.save()
-        _accept_all(integration, events)
-    request_drain(force=True)
-    log.warning("%s integration %s failing: %s", integration.display_name, integration.id, message)
-    return {"status": "failing", "events": [e["type"] for e in events]}
-
-
-# What each vendor calls the key Docket is given, for the Broken Integration task's message.
-API_KEY_NAMES = {"greenhouse": "Harvest API key"}
-
-
-def report_refused_key(integration, exc, now=None):
-    """The vendor refused the API key or its permissions (401/403), in a sync or a webhook's look-up."""
-    key = API_KEY_NAMES.get(integration.provider, "API key")
-    message = f"{integration.display_name} refused the {key} ({exc.status}): {exc.message}"
-    return _mark_failing(integration, now or iso(utcnow()), f"http_{exc.status}", message)
-
-
-def report_working(integration, now=None):
-    """The vendor answered a webhook's look-up with the key: a failing integration is restored
-    (integration.restored completes its Broken Integration task), as a good sync restores it."""
-    if integration.status != Integration.FAILING:
-        return None  # the usual case: no query, no lock
-    with database.atomic():
-        query = Integration.select().where(Integration.id == integration.id)
-        fresh = (query.for_update() if is_postgres() else query).first()
-        if fresh is None or fresh.status != Integration.FAILING:
-            return None  # another worker restored it meanwhile
-        episode = (fresh.state or {}).get("outages", 0)
-        event = _health_event(fresh, "integration.restored", episode, now or iso(utcnow()))
-        Integration.update(status=Integration.OK, last_error=None).where(Integration.id == fresh.id).execute()
-        _accept_all(fresh, [event])
-    integration.status, integration.last_error = Integration.OK, None
-    request_drain(force=True)
-    log.info("%s integration %s works again", integration.display_name, integration.id)
-    return event
 
 
 def sync_greenhouse(integration, client=None):
@@ -369,7 +291,7 @@ def sync_greenhouse(integration, client=None):
             f"Greenhouse's Harvest API has not answered {unanswered} syncs in a row ({exc.message}): "
             "new stages and interviews may be missing"
         )
-        return _mark_failing(integration, now, "unavailable", message)
+        return mark_failing(integration, now, "unavailable", message)
     except HarvestError as exc:
         Integration.update(last_error=str(exc)).where(Integration.id == integration.id).execute()
         raise
@@ -393,13 +315,13 @@ def sync_greenhouse(integration, client=None):
         state["scheduled_interviews_after"] = _cursor(scheduled, state.get("scheduled_interviews_after"))
         state["unanswered"] = 0
         if integration.status == Integration.FAILING:
-            events.append(_health_event(integration, "integration.restored", state.get("outages", 0), now))
+            events.append(health_event(integration, "integration.restored", state.get("outages", 0), now))
         integration.status = Integration.OK
         integration.last_error = None
         integration.last_synced_at = utcnow()
         integration.state = state
         integration.save()
-        _accept_all(integration, events)
+        accept_events(integration, events)
     request_drain(force=True)
     return {"status": "ok", "jobs": len(jobs), "events": [e["type"] for e in events]}
 

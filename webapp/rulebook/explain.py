@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..db import database
+from ..row_events import enriched_events
 from ..rules.engine import EventError, explain
 from ..rules.templates import TemplateRenderError
 from .current import _as_account, rulebook_for
@@ -23,33 +23,22 @@ def explain_row(account, row):
     """Explain an inbox row with the rulebook in force now: the same `Rulebook.explain` as
     `flask rules explain`, on the row's envelopes enriched with Docket's records as they are now.
 
-    Returns (list of ExplainedEnvelope, error reading the row or None). Vendor payloads are
-    normalised again; anything that touches the database meanwhile is rolled back.
+    Returns (list of ExplainedEnvelope, error reading the row or None). It only reads: vendor
+    payloads are normalised again, and nothing is written.
     """
-    from .. import mirror
-    from ..integrations import normalise
-
     account = _as_account(account)
     current = rulebook_for(account)
+    row.account = account
+    try:
+        events = enriched_events(row)
+    except Exception as exc:  # shown to the admin: the same error the worker would meet
+        return [], f"{type(exc).__name__}: {exc}"
     explained = []
-    with database.atomic() as transaction:
+    for event in events:
+        item = ExplainedEnvelope(event)
         try:
-            envelopes = normalise(row)
-        except Exception as exc:  # shown to the admin: the same error the worker would meet
-            transaction.rollback()
-            return [], f"{type(exc).__name__}: {exc}"
-        for envelope in envelopes:
-            event = {
-                "id": str(row.external_id),
-                "source": row.source,
-                **envelope,
-                "data": mirror.enrich(account, envelope.get("data") or {}),
-            }
-            item = ExplainedEnvelope(event)
-            try:
-                item.explanations = explain(current, event)
-            except (EventError, TemplateRenderError) as exc:
-                item.error = str(exc)
-            explained.append(item)
-        transaction.rollback()
+            item.explanations = explain(current, event)
+        except (EventError, TemplateRenderError) as exc:
+            item.error = str(exc)
+        explained.append(item)
     return explained, None

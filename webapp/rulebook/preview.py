@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..db import database
 from ..models import Event
+from ..row_events import enriched_events
 from ..rules import MemoryStore, apply_event
 from ..rules.engine import EventError
 from ..rules.templates import TemplateRenderError
@@ -80,39 +80,28 @@ def replay(account, draft, limit=DEFAULT_REPLAY_EVENTS):
 
     Both run on empty in-memory task stores over the stored envelopes, enriched with Docket's
     records as they are now (not as they were then), so this is a replay, not a re-run of
-    history. Vendor payloads are normalised again; anything that touches the database meanwhile
-    is rolled back.
+    history. It only reads: vendor payloads are normalised again, and nothing is written.
     """
-    from .. import mirror
-    from ..integrations import normalise
-
     account = _as_account(account)
     result = Replay()
     current = rulebook_for(account)
     stores = {"in force": MemoryStore(), "draft": MemoryStore()}
     rulebooks = {"in force": current, "draft": draft}
-    with database.atomic() as transaction:
-        for row in Event.latest_of(account, limit):
-            result.events += 1
-            try:
-                envelopes = normalise(row)
-            except Exception as exc:  # a row the pipeline could not read either; say so and go on
-                result.errors.append(f"event {row.id}: cannot be read: {exc}")
-                continue
-            for envelope in envelopes:
-                event = {
-                    "id": str(row.external_id),
-                    "source": row.source,
-                    **envelope,
-                    "data": mirror.enrich(account, envelope.get("data") or {}),
-                }
-                result.envelopes += 1
-                for side, store in stores.items():
-                    try:
-                        apply_event(rulebooks[side], event, store)
-                    except (EventError, TemplateRenderError) as exc:
-                        result.errors.append(f"event {row.id} ({event.get('type')}), {side}: {exc}")
-        transaction.rollback()
+    for row in Event.latest_of(account, limit):
+        result.events += 1
+        row.account = account
+        try:
+            events = enriched_events(row)
+        except Exception as exc:  # a row the pipeline could not read either; say so and go on
+            result.errors.append(f"event {row.id}: cannot be read: {exc}")
+            continue
+        for event in events:
+            result.envelopes += 1
+            for side, store in stores.items():
+                try:
+                    apply_event(rulebooks[side], event, store)
+                except (EventError, TemplateRenderError) as exc:
+                    result.errors.append(f"event {row.id} ({event.get('type')}), {side}: {exc}")
     grouped = {side: defaultdict(list) for side in stores}
     for side, store in stores.items():
         for task in store.tasks:

@@ -10,8 +10,8 @@ from dataclasses import asdict
 from .. import schedule_changes
 from ..calendars import CalendarError, calendar_for
 from ..db import database
+from ..inbox import accept
 from ..models import Attendee, Schedule, ScheduledInterview, utcnow
-from ..pipeline import accept
 from .booking import calendar_event, cancel_quietly, refused
 from .checks import check
 from .slots import slots_of

@@ -6,8 +6,8 @@ from ..auth import token_required
 from ..db import database
 from ..envelope import EnvelopeError, validate
 from ..inbound import InboundError, read_object
+from ..inbox import accept
 from ..models import AlreadyOpen, Event, Task, User
-from ..pipeline import accept
 from ..queue import get_queue, redis_connection
 from .errors import json_error
 

@@ -9,8 +9,8 @@ from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from ..htmx import is_fragment_request, page_or_fragment, redirect_or_fragment, render_block
-from ..integrations import normalise
 from ..models import AlreadyOpen, Event, Task, TaskHistory, User
+from ..row_events import rulebook_events
 from ..rulebook import rulebook_for, rulebook_of_version
 from . import links
 
@@ -244,7 +244,7 @@ def _envelope_of(event):
     if event is None:
         return None
     try:
-        envelopes = normalise(event)
+        envelopes = rulebook_events(event)
     except (LookupError, TypeError, ValueError) as exc:
         log.warning("event %s cannot be described: %s", event.id, exc)
         return None

@@ -8,9 +8,9 @@ import logging
 from flask import Blueprint
 
 from ..inbound import InboundError, check_id, read_json
+from ..inbox import accept
 from ..integrations.base import VENDORS, SignatureError
 from ..models import Integration
-from ..pipeline import accept
 from .errors import json_answer
 
 log = logging.getLogger(__name__)

@@ -1,23 +1,33 @@
-"""Schedules made in the ATS: what Greenhouse's scheduled interviews and Ashby's interview
-schedules say, kept in the mirror like Docket's own schedules, and the schedule.created /
-schedule.updated / schedule.cancelled events their changes raise (with `source` the ATS).
+"""Schedules made in the ATS: what Greenhouse's scheduled interviews, Ashby's interview schedules
+and Lever's interviews say, resolved against the mirror (and kept in it like Docket's own
+schedules) into the schedule.created / schedule.updated / schedule.cancelled events their changes
+raise (with `source` the ATS). The pipeline resolves the adapters' reports; Harvest's sync, its
+listings.
 
-An adapter gives the schedule as the ATS has it now (its interviews as schedule_changes describes
-them, each with the ATS's id); this module compares it with what the mirror last had: a first
+An adapter reports a schedule as the ATS has it now (`schedule.reported`: its interviews as
+schedule_changes describes them, each with the ATS's id) or one of its interviews removed
+(`schedule.interview_removed`); this module compares it with what the mirror last had: a first
 sighting is schedule.created, a change of times, interviewers or location is schedule.updated with
 the `changes` rules complete declines by, and a schedule left with no interview is
 schedule.cancelled. What changes nothing a coordinator acts on (an answer, a status the ATS moves
-along after the interview) updates the mirror and raises nothing.
+along after the interview) updates the mirror and raises nothing. Lever names no stage for its
+interviews (`schedule.changed`): theirs is for the stage the application is in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 
-from .. import mirror, schedule_changes
-from ..models import Application, Attendee, Schedule, ScheduledInterview, Stage, to_utc
-from .base import MirrorOnly, envelope, record
+from . import mirror, schedule_changes
+from .envelope import envelope, record
+from .models import Application, Attendee, Schedule, ScheduledInterview, Stage, to_utc
+
+log = logging.getLogger(__name__)
+
+# The envelopes adapters make that this module resolves, by type.
+REPORTS = ("schedule.reported", "schedule.interview_removed", "schedule.changed")
 
 VENDOR_NAMES = {"greenhouse": "Greenhouse", "ashby": "Ashby"}
 
@@ -126,10 +136,13 @@ def schedule_event(
     organizer=None,
     actor=None,
     candidate=None,
+    record_it=True,
 ):
-    """Mirror a schedule made in the ATS as it is now and return, as an adapter does, the Docket
-    event its change raises: `[event]`; `MirrorOnly()` when the mirror changed but nothing is for
-    the rulebook; `[]` for a schedule never booked that Docket has not seen.
+    """The Docket event a schedule made in the ATS raises, as it is now, against the mirror; with
+    `record_it`, the mirror then has it as it is now.
+
+    Returns (events, tracked): `events` is `[event]`, or `[]` when nothing is for the rulebook;
+    `tracked` is False for a schedule never booked that Docket has not seen (nothing to do at all).
 
     `interviews` are the schedule's interviews now (see mirror.record_ats_schedule); `cancelled`
     says the ATS cancelled the schedule, as does a schedule left with none. `actor` is the person
@@ -144,7 +157,7 @@ def schedule_event(
     known = schedule is not None and schedule.status != "cancelled"
     live = bool(interviews) and not cancelled
     if not known and not live:
-        return []  # never booked as far as Docket knows: nothing to undo
+        return [], False  # never booked as far as Docket knows: nothing to undo
     if application_id is None and schedule is not None and schedule.application_id:
         application_id = schedule.application.external_id
     if stage_id is None and schedule is not None and schedule.stage_id:
@@ -166,18 +179,19 @@ def schedule_event(
             etype = None
         else:
             changes["summary"] = f"{changes['summary']} the {_stage_words(account, stage_id)}"
-    mirror.record_ats_schedule(
-        account,
-        source,
-        schedule_id,
-        interviews,
-        application_id=application_id,
-        stage_id=stage_id,
-        status="scheduled" if live else "cancelled",
-        organizer=organizer,
-    )
+    if record_it:
+        mirror.record_ats_schedule(
+            account,
+            source,
+            schedule_id,
+            interviews,
+            application_id=application_id,
+            stage_id=stage_id,
+            status="scheduled" if live else "cancelled",
+            organizer=organizer,
+        )
     if etype is None:
-        return MirrorOnly()
+        return [], True
     event = envelope(
         source,
         event_id,
@@ -190,4 +204,61 @@ def schedule_event(
         actor=actor if etype == "schedule.created" else None,
         changes=changes,
     )
-    return [event]
+    return [event], True
+
+
+def _id_of(data, name):
+    rec = data.get(name)
+    return rec.get("id") if isinstance(rec, dict) else None
+
+
+def resolve(account, report, record_it=True):
+    """The Docket events an adapter's report of an ATS schedule (a type in REPORTS) raises against
+    the mirror, as `schedule_event` returns them; with `record_it`, the mirror keeps the schedule."""
+    data = report.get("data") or {}
+    source, event_id, occurred_at = report["source"], report["id"], report["occurred_at"]
+    if report["type"] == "schedule.changed":
+        return _for_current_stage(account, report)
+    if report["type"] == "schedule.interview_removed":
+        scheduled_id = _id_of(data, "scheduled_interview")
+        si = scheduled_interview(account, source, scheduled_id)
+        if si is None:
+            log.info(
+                "scheduled interview %s deleted in %s is unknown to the mirror; nothing to do", scheduled_id, source
+            )
+            return [], False
+        schedule = si.schedule
+        remaining = [i for i in described(schedule) if i["external_id"] != str(scheduled_id)]
+        return schedule_event(
+            account, source, event_id, occurred_at, schedule.external_id, remaining, record_it=record_it
+        )
+    schedule = data.get("schedule") or {}
+    return schedule_event(
+        account,
+        source,
+        event_id,
+        occurred_at,
+        schedule["id"],
+        data.get("interviews") or [],
+        application_id=_id_of(data, "application"),
+        stage_id=_id_of(data, "stage"),
+        cancelled=bool(data.get("cancelled")),
+        organizer=schedule.get("organizer"),
+        actor=data.get("actor"),
+        candidate=data.get("candidate"),
+        record_it=record_it,
+    )
+
+
+def _for_current_stage(account, report):
+    """A Lever interview's schedule event, for the stage the mirror has the application in (else
+    the stage Lever's API named); none when neither is known: nothing to resolve or to reschedule."""
+    data = dict(report["data"])
+    change = data.pop("change")
+    application = mirror.find(Application, account, _id_of(data, "application"))
+    if application is not None and application.stage_id is not None:
+        stage = application.stage
+        data["stage"] = record(id=stage.external_id, name=stage.name or None)
+    if not data.get("stage"):
+        return [], False
+    return [dict(report, type=f"schedule.{change}", data=data)], True
