@@ -21,6 +21,7 @@ LAST_USED_PRECISION = dt.timedelta(minutes=1)
 
 
 def init_app(app):
+    """Load a session's user with load_user, which checks the sign-in still holds."""
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
 
