@@ -1,9 +1,9 @@
-"""The models' own writes: create and save (whose statements are built once per set of columns)
-keep every kind of value, on SQLite and PostgreSQL alike."""
+"""The models' writes: peewee's create and save, and the worker's insert_row and update_row (whose
+statements are built once per set of columns), keep every kind of value, on SQLite and PostgreSQL alike."""
 
 import datetime as dt
 
-from webapp.models import Event, Task, User, utcnow
+from webapp.models import Event, Task, User, insert_row, update_row, utcnow
 
 
 def test_create_and_save_keep_every_kind_of_value(make_account):
@@ -52,3 +52,40 @@ def test_a_related_row_saved_after_it_was_assigned_is_linked(make_account):
     newcomer.save()
     task.save()
     assert Task.get_by_id(task.id).assignee_id == newcomer.id
+
+
+def test_the_workers_inserts_and_updates_keep_every_kind_of_value(make_account):
+    acme = make_account("Acme")
+    pat = User.for_email(acme.account, "pat@acme.test", "Pat")
+    event = insert_row(Event, account=acme.account, source="api", external_id="e-1", type="job.created", payload={})
+    when = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.UTC)
+    values = dict(
+        account=acme.account,
+        rule_id="new_job",
+        category="New Job",
+        title="New job: Ünïcode — “quotes”",
+        recommended_action="Set it up",
+        assignee=pat,
+        subjects={"job": {"id": "j-1"}},
+        last_triggered_at=when,
+        raised_by_event=event,
+    )
+    first = insert_row(Task, key='{"job.id": "j-1"}', **values)
+    second = insert_row(Task, key='{"job.id": "j-2"}', **values)  # the same statement, run again
+    assert first.id is not None and second.id == first.id + 1 and Event.get_by_id(event.id).external_id == "e-1"
+    fresh = Task.get_by_id(second.id)
+    assert (fresh.title, fresh.assignee_id, fresh.raised_by_event_id) == (values["title"], pat.id, event.id)
+    assert fresh.subjects == {"job": {"id": "j-1"}} and fresh.last_triggered_at == when
+    assert fresh.key_head is None and fresh.status == "open" and fresh.created_at <= utcnow()
+
+    fresh.status, fresh.completed_at, fresh.assignee = "completed", when, None
+    assert update_row(fresh) == 1
+    again = Task.get_by_id(second.id)
+    assert (again.status, again.completed_at, again.assignee_id) == ("completed", when, None)
+
+    again.title = "changed"
+    again.priority = "urgent"
+    update_row(again, Task.priority)  # only what is named is written
+    last = Task.get_by_id(second.id)
+    assert (last.priority, last.title) == ("urgent", values["title"])
+    assert Task.get_by_id(first.id).status == "open"

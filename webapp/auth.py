@@ -12,7 +12,7 @@ import datetime as dt
 import hmac
 from functools import wraps
 
-from flask import current_app, g, jsonify, request
+from flask import abort, current_app, g, request
 
 from .extensions import login_manager
 from .models import ApiToken, User, utcnow
@@ -21,6 +21,7 @@ LAST_USED_PRECISION = dt.timedelta(minutes=1)
 
 
 def init_app(app):
+    """Load a session's user with load_user, which checks the sign-in still holds."""
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
 
@@ -63,16 +64,14 @@ def _bearer_user():
 
 
 def token_required(view):
-    """Run the view with g.user and g.account from the Bearer token, or answer a JSON 401."""
+    """Run the view with g.user and g.account from the Bearer token, or answer 401 (which the API's
+    error handler words in JSON)."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         user = _bearer_user()
         if user is None:
-            response = jsonify(error="unauthorized", message="a valid Bearer token is required")
-            response.status_code = 401
-            response.headers["WWW-Authenticate"] = 'Bearer realm="docket"'
-            return response
+            abort(401)
         g.user = user
         g.account = user.account
         return view(*args, **kwargs)

@@ -7,21 +7,20 @@ from peewee import IntegrityError
 from . import db
 from .cli_support import account_named
 from .db import database
+from .integrations.cli import connect, sync
 from .models import Account, ApiToken, User
+from .rulebook_cli import rulebook_group
+from .rules.cli import rules
 
 
 def init_app(app):
-    from .rules.cli import rules
-
-    for command in (init_db, create_account, create_user, create_token, demo, retry_failed, serve):
+    """Add every command and command group to `flask`."""
+    administration = (init_db, create_account, create_user, create_token, retry_failed)
+    development = (demo, serve)
+    integrations = (connect, sync)
+    groups = (rules, rulebook_group)  # flask rules …, flask rulebook …
+    for command in (*administration, *development, *integrations, *groups):
         app.cli.add_command(command)
-    app.cli.add_command(rules)
-    from .rulebook_cli import rulebook_group  # export, import and list an account's rulebook versions
-
-    app.cli.add_command(rulebook_group)
-    from .integrations.cli import init_app as add_integration_commands  # connect, sync
-
-    add_integration_commands(app)
 
 
 @click.command("init-db")

@@ -10,6 +10,7 @@ htmx = Htmx()
 
 
 def init_app(app):
+    """Bind the sign-in manager, CSRF protection and htmx to the app."""
     login_manager.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)

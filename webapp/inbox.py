@@ -3,7 +3,7 @@
 from peewee import IntegrityError
 
 from .db import database, retry_if_dropped
-from .models import Event, to_utc
+from .models import Event, insert_row, to_utc
 from .queue import request_drain
 
 
@@ -15,7 +15,8 @@ def accept(account, source, external_id, payload, type="", occurred_at=None):
 
     def store():
         with database.atomic():
-            return Event.create(
+            return insert_row(
+                Event,
                 account=account,
                 source=source,
                 external_id=str(external_id),

@@ -21,7 +21,9 @@ from .models import (
     Stage,
     User,
     account_creator,
+    insert_row,
     to_utc,
+    update_row,
     utcnow,
 )
 
@@ -119,7 +121,7 @@ def _upsert(model, account, external_id, **fields):
     fields = {k: v for k, v in fields.items() if v is not None}
     row = _find(model, account, external_id)
     if row is None:
-        return _map().remember(model.create(account=account, external_id=str(external_id), **fields))
+        return _map().remember(insert_row(model, account=account, external_id=str(external_id), **fields))
     # __data__ holds a foreign key as its id, so compare ids for related rows.
     changed = {k: v for k, v in fields.items() if row.__data__.get(k) != getattr(v, "id", v)}
     if changed:
@@ -127,7 +129,7 @@ def _upsert(model, account, external_id, **fields):
             setattr(row, name, value)
         if "updated_at" in model._meta.fields:
             row.updated_at = utcnow()
-        row.save()
+        update_row(row)
     return row
 
 

@@ -68,64 +68,11 @@ class JSONField(TextField):
 
 
 class BaseModel(Model):
-    """Every Docket model. Inserts and updates run statements whose text is built once per model and
-    set of columns (see db.prebuilt_sql): the worker writes a few rows for every event it processes,
-    and peewee spends longer writing an INSERT's text than SQLite spends running it."""
+    """Every Docket model."""
 
     class Meta:
         database = database
         legacy_table_names = False
-
-    @classmethod
-    def create(cls, **values):
-        """As peewee's create, through save below."""
-        instance = cls(**values)
-        instance.save(force_insert=True)
-        return instance
-
-    def save(self, force_insert=False, only=None):
-        """As peewee's save, with the statement's text built once per set of columns."""
-        cls = type(self)
-        meta = cls._meta
-        pk_field = meta.primary_key
-        data = self.__data__
-        self._populate_unsaved_relations(data)  # a related row saved after it was assigned
-        if force_insert or self._pk is None:
-            if only is not None:
-                return super().save(force_insert=force_insert, only=only)
-            fields = [f for f in meta.sorted_fields if f.name in data and not (f is pk_field and data[f.name] is None)]
-            names = tuple(f.name for f in fields)
-
-            def build():
-                query = cls.insert({f: data[f.name] for f in fields})
-                # peewee adds PostgreSQL's RETURNING only when it runs an insert itself.
-                return query.returning(pk_field) if is_postgres() else query
-
-            sql = _checked_sql(("insert", cls, names), build, fields, data)
-            cursor = database.execute_sql(sql, [f.db_value(data[f.name]) for f in fields])
-            if data.get(pk_field.name) is None:
-                self._pk = cursor.fetchone()[0] if is_postgres() else cursor.lastrowid
-            self._dirty.clear()
-            return 1
-        chosen = {getattr(f, "name", f) for f in only} if only is not None else None
-        fields = [
-            f
-            for f in meta.sorted_fields
-            if f is not pk_field and f.name in data and (chosen is None or f.name in chosen)
-        ]
-        if not fields:
-            return super().save(only=only)
-        names = tuple(f.name for f in fields)
-        sql = _checked_sql(
-            ("update", cls, names),
-            lambda: cls.update({f: data[f.name] for f in fields}).where(pk_field == self._pk),
-            fields,
-            data,
-            self._pk,
-        )
-        cursor = database.execute_sql(sql, [f.db_value(data[f.name]) for f in fields] + [pk_field.db_value(self._pk)])
-        self._dirty.clear()
-        return cursor.rowcount
 
     @classmethod
     def by_external_id(cls, account_id, external_id):
@@ -137,27 +84,53 @@ class BaseModel(Model):
         return next(iter(cls.raw(sql, account_id, str(external_id))), None)
 
 
+def insert_row(model, **values):
+    """`model.create(**values)` through a statement whose text is built once per model and set of
+    columns (see db.prebuilt_sql), for the worker's hot inserts: peewee spends longer writing an
+    INSERT's text than SQLite spends running it. Rows the values refer to must be saved already."""
+    row = model(**values)
+    data = row.__data__
+    pk = model._meta.primary_key
+    fields = [f for f in model._meta.sorted_fields if f.name in data and not (f is pk and data[f.name] is None)]
+
+    def build():
+        # The columns in the order given: the order of the values below.
+        query = model.insert_many([[None] * len(fields)], fields=fields)
+        # peewee adds PostgreSQL's RETURNING only when it runs an insert itself.
+        return query.returning(pk) if is_postgres() else query
+
+    sql = prebuilt_sql(("insert", model, tuple(f.name for f in fields)), build)
+    cursor = database.execute_sql(sql, [f.db_value(data[f.name]) for f in fields])
+    if data.get(pk.name) is None:
+        setattr(row, pk.name, cursor.fetchone()[0] if is_postgres() else cursor.lastrowid)
+    return row
+
+
+def update_row(row, *fields):
+    """`row.save(only=fields)` (every column, when no field is named) through a statement built once
+    per model and set of columns, as insert_row's; returns how many rows it changed."""
+    model = type(row)
+    pk = model._meta.primary_key
+    data = row.__data__
+    named = {f.name for f in fields}
+    columns = [
+        f for f in model._meta.sorted_fields if f is not pk and f.name in data and (not named or f.name in named)
+    ]
+    # peewee writes an UPDATE's columns in the model's field order, the order of the values below.
+    sql = prebuilt_sql(
+        ("update", model, tuple(f.name for f in columns)),
+        lambda: model.update({f: None for f in columns}).where(pk == 0),
+    )
+    cursor = database.execute_sql(sql, [f.db_value(data[f.name]) for f in columns] + [pk.db_value(row.get_id())])
+    return cursor.rowcount
+
+
 def _from_columns(model, values):
     """A model instance from a row's next columns, one per field in the model's order (as
     `select(model)` lists them)."""
     instance = model(**{f.name: f.python_value(next(values)) for f in model._meta.sorted_fields})
     instance._dirty.clear()
     return instance
-
-
-def _checked_sql(key, build, fields, data, *extra):
-    """A prebuilt statement's text, checked the first time it is built: its parameters must be
-    the fields' values in the order given (then any extra values), or it is not reused."""
-
-    def built():
-        query = build()
-        _, params = query.sql()
-        expected = [f.db_value(data[f.name]) for f in fields] + list(extra)
-        if list(params) != expected:
-            raise RuntimeError(f"prebuilt statement {key[:2]} has parameters in another order")
-        return query
-
-    return prebuilt_sql(key, built)
 
 
 class Account(BaseModel):

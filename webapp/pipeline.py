@@ -22,6 +22,8 @@ from .models import (
     Resolution,
     Task,
     TaskHistory,
+    insert_row,
+    update_row,
     utcnow,
 )
 from .queue import request_drain
@@ -330,7 +332,8 @@ class TaskStore:
         return max(times, default=None)
 
     def record_resolution(self, rule_id, partial_key, occurred_at, event):
-        Resolution.create(
+        insert_row(
+            Resolution,
             account=self.account,
             rule_id=rule_id,
             key=canonical_key(partial_key),
@@ -347,16 +350,18 @@ class TaskStore:
         task.completed_by_user = None
         task.completed_on_behalf_of = None
         task.completion_reason = reason
-        task.save()
-        TaskHistory.create(account=self.account, task=task, at=now, kind="completed", event=self.event_row, note=reason)
+        update_row(task)
+        insert_row(
+            TaskHistory, account=self.account, task=task, at=now, kind="completed", event=self.event_row, note=reason
+        )
 
     def retrigger(self, task, event, trigger):
         occurred_at = event.occurred_at
         if occurred_at > task.last_triggered_at:
             task.last_triggered_at = occurred_at
-            task.save()
-        TaskHistory.create(
-            account=self.account, task=task, kind="retriggered", event=self.event_row, note=trigger.title
+            update_row(task)
+        insert_row(
+            TaskHistory, account=self.account, task=task, kind="retriggered", event=self.event_row, note=trigger.title
         )
 
     def open(self, trigger, event):
@@ -375,12 +380,15 @@ class TaskStore:
                 raise
             self.retrigger(same[0], event, trigger)
             return same[0]
-        TaskHistory.create(account=self.account, task=task, kind="opened", event=self.event_row, note=trigger.title)
+        insert_row(
+            TaskHistory, account=self.account, task=task, kind="opened", event=self.event_row, note=trigger.title
+        )
         return task
 
     def _create(self, trigger, event, assignee):
         rule = trigger.rule
-        return Task.create(
+        return insert_row(
+            Task,
             account=self.account,
             rule_id=rule.id,
             category=trigger.category,

@@ -9,11 +9,6 @@ from ..cli_support import account_named
 from ..models import Integration
 
 
-def init_app(app):
-    app.cli.add_command(connect)
-    app.cli.add_command(sync)
-
-
 def public_url():
     """Where vendors reach this Docket: PUBLIC_URL (or DOCKET_PUBLIC_URL), else the development server."""
     configured = current_app.config.get("PUBLIC_URL") or os.environ.get("DOCKET_PUBLIC_URL")

@@ -1,1 +1,27 @@
-"""One thin blueprint per area of the app."""
+"""One thin blueprint per area of the app; init_app registers them all, with the error pages."""
+
+from ..extensions import csrf
+
+
+def init_app(app):
+    """Register every area's blueprint; an area whose module sets CSRF_EXEMPT is exempt from CSRF."""
+    from . import (
+        admin_inbox,
+        admin_integrations,
+        admin_people,
+        admin_rules,
+        api,
+        auth,
+        errors,
+        schedules,
+        setup,
+        tasks,
+        webhooks,
+    )
+
+    areas = (auth, tasks, api, webhooks, admin_integrations, schedules, setup, admin_rules, admin_inbox, admin_people)
+    for area in areas:
+        app.register_blueprint(area.bp)
+        if getattr(area, "CSRF_EXEMPT", False):
+            csrf.exempt(area.bp)
+    errors.init_app(app)

@@ -12,6 +12,8 @@ from ..queue import get_queue, redis_connection
 from .errors import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+# Token-authenticated (auth.token_required), never by the session cookie: nothing for CSRF to forge.
+CSRF_EXEMPT = True
 
 
 def _iso(value):
@@ -45,6 +47,13 @@ def task_json(task):
         "about": task.subjects,
         "key": task.key_values,
     }
+
+
+@bp.errorhandler(401)
+def _unauthorized(exc):
+    response = json_error(401, "unauthorized", "a valid Bearer token is required")
+    response.headers["WWW-Authenticate"] = 'Bearer realm="docket"'
+    return response
 
 
 @bp.errorhandler(404)

@@ -15,6 +15,8 @@ from .errors import json_answer
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+# Signature-verified, and no session cookie's authority: nothing for CSRF to forge.
+CSRF_EXEMPT = True
 
 
 @bp.post("/<provider>/<key>")
@@ -113,24 +115,33 @@ def _dropped(integration):
     return "", 202
 
 
+def _graph_delivery(key):
+    """A Graph delivery as (None, integration, matched notifications), or (the answer to send, None,
+    None): the validation handshake, an unknown webhook, a malformed body, or nothing matched."""
+    handshake = _graph_validation()
+    if handshake is not None:
+        return handshake, None, None
+    integration = Integration.for_webhook("microsoft", key)
+    if integration is None:
+        return json_answer(404, error="not_found", message="no such webhook"), None, None
+    try:
+        matched = _graph_notifications(integration)
+    except InboundError as exc:
+        return json_answer(400, error=exc.error, message=exc.message), None, None
+    if not matched:
+        return _dropped(integration), None, None
+    return None, integration, matched
+
+
 @bp.post("/microsoft/<key>")
 def microsoft(key):
     """Microsoft Graph change notifications: the validation handshake, or notifications checked
     against their subscription's clientState, acknowledged with 202 and synced later."""
     from ..calendars.sync import request_sync
 
-    handshake = _graph_validation()
-    if handshake is not None:
-        return handshake
-    integration = Integration.for_webhook("microsoft", key)
-    if integration is None:
-        return json_answer(404, error="not_found", message="no such webhook")
-    try:
-        matched = _graph_notifications(integration)
-    except InboundError as exc:
-        return json_answer(400, error=exc.error, message=exc.message)
-    if not matched:
-        return _dropped(integration)
+    answer, _, matched = _graph_delivery(key)
+    if answer is not None:
+        return answer
     for watch in {w.id: w for w, _ in matched}.values():
         request_sync(watch)
     return "", 202
@@ -142,18 +153,9 @@ def microsoft_lifecycle(key):
     from ..calendars.sync import request_maintenance, request_sync
     from ..models import CalendarWatch, utcnow
 
-    handshake = _graph_validation()
-    if handshake is not None:
-        return handshake
-    integration = Integration.for_webhook("microsoft", key)
-    if integration is None:
-        return json_answer(404, error="not_found", message="no such webhook")
-    try:
-        matched = _graph_notifications(integration)
-    except InboundError as exc:
-        return json_answer(400, error=exc.error, message=exc.message)
-    if not matched:
-        return _dropped(integration)
+    answer, integration, matched = _graph_delivery(key)
+    if answer is not None:
+        return answer
     for watch, notification in matched:
         event = notification.get("lifecycleEvent")
         if event == "reauthorizationRequired":
