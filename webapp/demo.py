@@ -66,33 +66,19 @@ def demo_events(coordinators, now=None):
     for job_id, job_name, _stages in JOBS:
         job = {"id": job_id, "name": job_name, "coordinator": rng.choice(people)}
         events.append(_envelope(f"demo-{job_id}-created", "job.created", at(30), job=job))
-    events.append(
+    # A job with a new stage and interview to set up (New Job, New Stage, New Interview tasks).
+    job_104 = {"id": "job-104"}
+    case_study = {"id": "job-104-s1", "name": "Case Study"}
+    presentation = {"id": "job-104-i1", "name": "Case Study Presentation"}
+    events += [
         _envelope(
-            "demo-job-104-created",
-            "job.created",
-            at(20),
-            job={"id": "job-104", "name": "Data Analyst", "coordinator": people[0]},
-        )
-    )
-    events.append(
+            "demo-job-104-created", "job.created", at(20), job=dict(job_104, name="Data Analyst", coordinator=people[0])
+        ),
+        _envelope("demo-stage-104-1", "stage.created", at(5), job=job_104, stage=case_study),
         _envelope(
-            "demo-stage-104-1",
-            "stage.created",
-            at(5),
-            job={"id": "job-104"},
-            stage={"id": "job-104-s1", "name": "Case Study"},
-        )
-    )
-    events.append(
-        _envelope(
-            "demo-interview-104-1",
-            "interview.created",
-            at(5),
-            job={"id": "job-104"},
-            stage={"id": "job-104-s1", "name": "Case Study"},
-            interview={"id": "job-104-i1", "name": "Case Study Presentation"},
-        )
-    )
+            "demo-interview-104-1", "interview.created", at(5), job=job_104, stage=case_study, interview=presentation
+        ),
+    ]
     for n, name in enumerate(CANDIDATES):
         job_id, job_name, stages = JOBS[n % len(JOBS)]
         stage_index = 1 + n % (len(stages) - 1)

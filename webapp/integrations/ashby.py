@@ -12,7 +12,7 @@ whole interview schedule, which the pipeline compares with the mirror (webapp/at
 from __future__ import annotations
 
 from ..envelope import envelope, record
-from .base import Vendor, body_hash, check_hex_signature, first_time, person, register
+from .base import Vendor, body_hash, check_sha256_header, first_time, person, register
 
 SOURCE = "ashby"
 COORDINATOR_ROLES = ("coordinator", "recruiting coordinator")
@@ -101,8 +101,7 @@ class Ashby(Vendor):
     )
 
     def verify(self, headers, body, integration):
-        scheme, _, digest = (headers.get("Ashby-Signature") or "").strip().partition("=")
-        check_hex_signature(digest if scheme.lower() == "sha256" else None, body, integration)
+        check_sha256_header(headers.get("Ashby-Signature"), "=", body, integration)
 
     def event_id(self, headers, body, payload):
         return str(payload.get("webhookActionId") or body_hash(body))

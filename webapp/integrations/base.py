@@ -108,6 +108,13 @@ def check_hex_signature(given: str | None, message: bytes, integration: Integrat
         raise SignatureError("signature does not match")
 
 
+def check_sha256_header(value: str | None, separator: str, body: bytes, integration: Integration) -> None:
+    """Check a `sha256<separator><hex>` signature header (HMAC-SHA256 of the raw body); raise
+    SignatureError when it is missing, of another scheme, or does not match."""
+    scheme, _, digest = (value or "").strip().partition(separator)
+    check_hex_signature(digest if scheme.lower() == "sha256" else None, body, integration)
+
+
 def iso(value) -> str:
     """An aware datetime, or an ISO string, as the envelope's ISO-8601 UTC string."""
     return to_utc(value).isoformat().replace("+00:00", "Z")

@@ -10,7 +10,7 @@ and the mirror fills it in.
 from __future__ import annotations
 
 from ..envelope import envelope, record
-from .base import Vendor, body_hash, check_hex_signature, first_time, person, register
+from .base import Vendor, body_hash, check_sha256_header, first_time, person, register
 from .harvest import HarvestAuthError, cached_person, responsible_coordinator_id, user_person
 from .health import report_refused_key
 
@@ -92,10 +92,7 @@ class Greenhouse(Vendor):
     )
 
     def verify(self, headers, body, integration):
-        scheme, _, digest = (headers.get("Signature") or "").strip().partition(" ")
-        if scheme.lower() != "sha256":
-            check_hex_signature(None, body, integration)
-        check_hex_signature(digest, body, integration)
+        check_sha256_header(headers.get("Signature"), " ", body, integration)
 
     def event_id(self, headers, body, payload):
         # The signed body names the delivery, not the unsigned Greenhouse-Event-ID header: a captured

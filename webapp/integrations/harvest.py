@@ -10,33 +10,20 @@ the next page named by the `Link` header's rel="next". Too many requests are ans
 from __future__ import annotations
 
 import logging
-import time
-
-from flask import current_app, has_app_context
 
 from .base import person
-from .http import VendorAuthError, VendorClient, VendorError, VendorUnavailable, header, next_link
+from .http import VendorClient, header, next_link, vendor_errors
 
 log = logging.getLogger(__name__)
 
 
-class HarvestError(VendorError):
-    """Harvest answered with an error."""
-
-    vendor = "Harvest"
-
-
-class HarvestAuthError(HarvestError, VendorAuthError):
-    """Harvest refused the API key (401) or its permissions (403)."""
-
-
-class HarvestUnavailable(HarvestError, VendorUnavailable):
-    """Harvest did not answer (no connection, a time-out) or answered with a server error (5xx)."""
+HarvestError, HarvestAuthError, HarvestUnavailable = vendor_errors("Harvest", __name__)
 
 
 class HarvestClient(VendorClient):
     """The few Harvest API calls Docket makes, following `Link` pagination and honouring `Retry-After`."""
 
+    SETTINGS = "HARVEST"
     BASE_URL = "https://harvest.greenhouse.io/v1"
     PER_PAGE = 100
     DEFAULT_RETRY_AFTER_SECONDS = 10
@@ -71,11 +58,7 @@ class HarvestClient(VendorClient):
 
 def harvest_client(integration, transport=None, sleep=None):
     """A Harvest client for the integration; tests put a fake transport in HARVEST_TRANSPORT."""
-    if transport is None and has_app_context():
-        transport = current_app.config.get("HARVEST_TRANSPORT")
-    if sleep is None and has_app_context():
-        sleep = current_app.config.get("HARVEST_SLEEP")
-    return HarvestClient(integration.api_key, transport=transport, sleep=sleep or time.sleep)
+    return HarvestClient.of(integration, transport, sleep)
 
 
 def cached_person(users, user_id):

@@ -13,6 +13,7 @@ import time
 from urllib.parse import urlencode
 
 import requests
+from flask import current_app, has_app_context
 from requests.auth import AuthBase
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,21 @@ class VendorUnavailable(VendorError):
     """The vendor did not answer (no connection, a time-out) or answered with a server error (5xx)."""
 
 
+def vendor_errors(vendor, module):
+    """A vendor's three exceptions, each also the generic one: `<vendor>Error` (an error answered),
+    `<vendor>AuthError` (the key or its permissions refused) and `<vendor>Unavailable` (no answer,
+    or a 5xx)."""
+
+    def made(name, bases, doc):
+        return type(f"{vendor}{name}", bases, {"__doc__": doc, "__module__": module})
+
+    error = made("Error", (VendorError,), f"{vendor} answered with an error.")
+    error.vendor = vendor
+    auth = made("AuthError", (error, VendorAuthError), f"{vendor} refused the API key (401) or its permissions (403).")
+    unavailable = made("Unavailable", (error, VendorUnavailable), f"{vendor} did not answer, or answered a 5xx.")
+    return error, auth, unavailable
+
+
 class VendorClient:
     """A vendor's JSON API behind HTTP Basic auth with the API key as user name: requests retried
     as a 429's `Retry-After` says (a bounded number of times), error answers raised as the
@@ -109,6 +125,17 @@ class VendorClient:
     Error = VendorError
     AuthError = VendorAuthError
     Unavailable = VendorUnavailable
+
+    # Tests put a fake transport in <SETTINGS>_TRANSPORT and a sleep in <SETTINGS>_SLEEP.
+    SETTINGS = ""
+
+    @classmethod
+    def of(cls, integration, transport=None, sleep=None):
+        """A client with the integration's key, on the app's transport and sleep where one is set."""
+        if has_app_context():
+            transport = transport or current_app.config.get(f"{cls.SETTINGS}_TRANSPORT")
+            sleep = sleep or current_app.config.get(f"{cls.SETTINGS}_SLEEP")
+        return cls(integration.api_key, transport=transport, sleep=sleep or time.sleep)
 
     def __init__(self, api_key, transport=None, sleep=time.sleep, base_url=None):
         self.api_key = api_key

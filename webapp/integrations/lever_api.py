@@ -10,35 +10,22 @@ Too many requests are answered 429.
 from __future__ import annotations
 
 import logging
-import time
 from urllib.parse import quote
-
-from flask import current_app, has_app_context
 
 from ..envelope import record
 from .base import person
-from .http import VendorAuthError, VendorClient, VendorError, VendorUnavailable
+from .http import VendorClient, vendor_errors
 
 log = logging.getLogger(__name__)
 
 
-class LeverError(VendorError):
-    """Lever answered with an error."""
-
-    vendor = "Lever"
-
-
-class LeverAuthError(LeverError, VendorAuthError):
-    """Lever refused the API key (401) or its permissions (403)."""
-
-
-class LeverUnavailable(LeverError, VendorUnavailable):
-    """Lever did not answer (no connection, a time-out) or answered with a server error (5xx)."""
+LeverError, LeverAuthError, LeverUnavailable = vendor_errors("Lever", __name__)
 
 
 class LeverClient(VendorClient):
     """The few Lever API calls Docket makes, following `hasNext`/`next` and honouring 429's `Retry-After`."""
 
+    SETTINGS = "LEVER"
     BASE_URL = "https://api.lever.co/v1"
     PAGE_LIMIT = 100  # Lever's largest page
     DEFAULT_RETRY_AFTER_SECONDS = 1  # Lever's limit is per second (10 a second, bursts of 20)
@@ -81,11 +68,7 @@ def _segment(value):
 
 def lever_client(integration, transport=None, sleep=None):
     """A Lever client for the integration; tests put a fake transport in LEVER_TRANSPORT."""
-    if transport is None and has_app_context():
-        transport = current_app.config.get("LEVER_TRANSPORT")
-    if sleep is None and has_app_context():
-        sleep = current_app.config.get("LEVER_SLEEP")
-    return LeverClient(integration.api_key, transport=transport, sleep=sleep or time.sleep)
+    return LeverClient.of(integration, transport, sleep)
 
 
 # -- the integration's cache: users, stage names, postings ---------------------------------------

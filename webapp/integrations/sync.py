@@ -220,27 +220,17 @@ def _diff(integration, job, before, after, now):
     def add(etype, *key, **data):
         events.append(envelope("docket", _event_id(integration, etype, *key), etype, now, job=job, **data))
 
+    def add_stage(change, sid, listing):
+        """A stage created or deleted, and each of its interviews with it."""
+        add(f"stage.{change}", job["id"], sid, stage=stage_rec(sid, listing))
+        for iid in listing[sid]["interviews"]:
+            interview = interview_rec(iid, listing[sid]["interviews"])
+            add(f"interview.{change}", sid, iid, stage=stage_rec(sid, listing), interview=interview)
+
     for sid in after.keys() - before.keys():
-        add("stage.created", job["id"], sid, stage=stage_rec(sid, after))
-        for iid in after[sid]["interviews"]:
-            add(
-                "interview.created",
-                sid,
-                iid,
-                stage=stage_rec(sid, after),
-                interview=interview_rec(iid, after[sid]["interviews"]),
-            )
+        add_stage("created", sid, after)
     for sid in before.keys() - after.keys():
-        add("stage.deleted", job["id"], sid, stage=stage_rec(sid, before))
-        # Its interviews went with it: their New Interview tasks are moot too.
-        for iid in before[sid]["interviews"]:
-            add(
-                "interview.deleted",
-                sid,
-                iid,
-                stage=stage_rec(sid, before),
-                interview=interview_rec(iid, before[sid]["interviews"]),
-            )
+        add_stage("deleted", sid, before)  # its interviews went with it: their New Interview tasks are moot too
     for sid in before.keys() & after.keys():
         old, new = before[sid]["interviews"], after[sid]["interviews"]
         for iid in new.keys() - old.keys():

@@ -116,14 +116,16 @@ class Evaluation:
     problems: list[Problem] = field(default_factory=list)
 
 
+def _type_or_match_failure(wanting: str, events, match, event: Event) -> str | None:
+    """Why the event is not of the wanted types or fails the match, or None."""
+    if event.type not in events:
+        return f"event type is {event.type}, {wanting} wants {' or '.join(events)}"
+    return first_failure(match, event.data)
+
+
 def trigger_failure(rule: Rule, event: Event) -> str | None:
     """The first reason this event does not open a task of `rule`, or None when it does."""
-    if event.type not in rule.events:
-        return f"event type is {event.type}, rule wants {' or '.join(rule.events)}"
-    failure = first_failure(rule.match, event.data)
-    if failure:
-        return failure
-    return key_failure(rule, event)
+    return _type_or_match_failure("rule", rule.events, rule.match, event) or key_failure(rule, event)
 
 
 def key_failure(rule: Rule, event: Event) -> str | None:
@@ -136,9 +138,7 @@ def key_failure(rule: Rule, event: Event) -> str | None:
 
 def resolution_failure(entry: ResolveOn, event: Event) -> str | None:
     """The first reason this event does not resolve by `entry`, or None when it does."""
-    if event.type not in entry.events:
-        return f"event type is {event.type}, resolve_on wants {' or '.join(entry.events)}"
-    failure = first_failure(entry.match, event.data)
+    failure = _type_or_match_failure("resolve_on", entry.events, entry.match, event)
     if failure:
         return failure
     for same in entry.same:

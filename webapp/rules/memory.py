@@ -72,13 +72,7 @@ class MemoryStore:
         ]
         return max(times, default=None)
 
-    def record_resolution(
-        self,
-        rule_id: str,
-        partial_key: Mapping[str, str],
-        occurred_at: datetime,
-        event: Event,
-    ) -> None:
+    def record_resolution(self, rule_id, partial_key, occurred_at, event) -> None:
         self.resolutions.append(RecordedResolution(rule_id, dict(partial_key), occurred_at, event.id))
 
     def complete(self, task: MemoryTask, event: Event, reason: str) -> None:

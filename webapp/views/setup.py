@@ -24,9 +24,19 @@ def _common(task):
     }
 
 
-def _status(form):
-    """A form sent back with its errors is a 422; the form as it was set up is a 200."""
-    return 422 if form.has_errors else 200
+def _page(page, form, task, endpoint, row=None, **context):
+    """A set-up page with its form, which posts to the page itself (for the row and the task it was
+    opened from): a 422 when the form is sent back with its errors, else a 200."""
+    here = url_for(endpoint, external_id=row.external_id, task=task.id if task else None) if row else url_for(endpoint)
+    return form_page(
+        page,
+        "form",
+        status=422 if form.has_errors else 200,
+        form=form,
+        action_url=here,
+        **_common(task),
+        **context,
+    )
 
 
 @bp.route("/jobs/<external_id>", methods=["GET", "POST"])
@@ -50,16 +60,7 @@ def job(external_id):
             form.interviewers.data,
         )
         return finish(f"{job.name or 'The job'} is set up for scheduling.", task)
-    return form_page(
-        "setup/job.html",
-        "form",
-        status=_status(form),
-        job=job,
-        stages=Stage.live_of_job(job),
-        form=form,
-        action_url=url_for("setup.job", external_id=job.external_id, task=task.id if task else None),
-        **_common(task),
-    )
+    return _page("setup/job.html", form, task, "setup.job", job, job=job, stages=Stage.live_of_job(job))
 
 
 @bp.route("/stages/<external_id>", methods=["GET", "POST"])
@@ -73,17 +74,9 @@ def stage(external_id):
         service.configure_stage(current_user.account, actor(), stage, enabled)
         verb = "is scheduled through Docket" if enabled else "is not scheduled through Docket"
         return finish(f"{stage.name or 'The stage'} {verb}.", task)
-    return form_page(
-        "setup/stage.html",
-        "form",
-        status=_status(form),
-        stage=stage,
-        job=stage.job if stage.job_id else None,
-        interviews=Interview.live_of_stage(stage),
-        form=form,
-        action_url=url_for("setup.stage", external_id=stage.external_id, task=task.id if task else None),
-        **_common(task),
-    )
+    job = stage.job if stage.job_id else None
+    interviews = Interview.live_of_stage(stage)
+    return _page("setup/stage.html", form, task, "setup.stage", stage, stage=stage, job=job, interviews=interviews)
 
 
 @bp.route("/interviews/<external_id>", methods=["GET", "POST"])
@@ -118,17 +111,16 @@ def interview(external_id):
             form.add_errors(exc.errors)
         else:
             return finish(f"{interview.name or 'The interview'} has its interview template.", task)
-    return form_page(
+    return _page(
         "setup/interview.html",
-        "form",
-        status=_status(form),
+        form,
+        task,
+        "setup.interview",
+        interview,
         interview=interview,
         stage=stage,
         job=job,
         template=template,
-        form=form,
-        action_url=url_for("setup.interview", external_id=interview.external_id, task=task.id if task else None),
-        **_common(task),
     )
 
 
@@ -144,11 +136,4 @@ def rooms():
             form.add_errors(exc.errors)
         else:
             return finish(f"{room.name} can now be booked.", None, location=url_for("setup.rooms"))
-    return form_page(
-        "setup/rooms.html",
-        "form",
-        status=_status(form),
-        form=form,
-        action_url=url_for("setup.rooms"),
-        **_common(task),
-    )
+    return _page("setup/rooms.html", form, task, "setup.rooms")
