@@ -11,7 +11,7 @@ whole interview schedule, which the pipeline compares with the mirror (webapp/at
 
 from __future__ import annotations
 
-from ..envelope import envelope, record
+from ..envelope import record
 from .base import Vendor, body_hash, check_sha256_header, first_time, person, register
 
 SOURCE = "ashby"
@@ -116,7 +116,7 @@ class Ashby(Vendor):
         records = _application_records(application)
         if etype == "application.closed":
             records.pop("stage")
-        return envelope(SOURCE, row.external_id, etype, occurred, **records, **extra)
+        return self.envelope(row, etype, occurred, **records, **extra)
 
     def _stage_change(self, row, data):
         application = data.get("application") or {}
@@ -152,9 +152,8 @@ class Ashby(Vendor):
         interviews = [_interview(e) for e in schedule.get("interviewEvents") or [] if e.get("startTime")]
         scheduled_by = _user_person(schedule.get("scheduledBy"))
         return [
-            envelope(
-                SOURCE,
-                row.external_id,
+            self.envelope(
+                row,
                 "schedule.reported",
                 first_time(schedule.get("updatedAt"), schedule.get("createdAt"), default=row.received_at),
                 schedule=record(id=schedule["id"], organizer=scheduled_by),
@@ -175,7 +174,7 @@ class Ashby(Vendor):
         if not job.get("id"):
             return []
         occurred = first_time(job.get("createdAt"), job.get("updatedAt"), default=row.received_at)
-        return [envelope(SOURCE, row.external_id, "job.created", occurred, job=_job_record(job))]
+        return [self.envelope(row, "job.created", occurred, job=_job_record(job))]
 
     def _on_jobUpdate(self, row, data):
         job = data.get("job") or {}
@@ -183,28 +182,14 @@ class Ashby(Vendor):
             return []
         occurred = first_time(job.get("closedAt"), job.get("updatedAt"), default=row.received_at)
         if job.get("status") in CLOSED_JOB_STATUSES:
-            return [envelope(SOURCE, row.external_id, "job.closed", occurred, job=_job_record(job))]
+            return [self.envelope(row, "job.closed", occurred, job=_job_record(job))]
         # Still open: the mirror's title and coordinator are kept current; no Docket event.
-        return [envelope(SOURCE, row.external_id, "job.updated", occurred, job=_job_record(job))]
-
-    def _erased(self, row, candidate_id, reason, merged_into=None):
-        if not candidate_id:
-            return []
-        return [
-            envelope(
-                SOURCE,
-                row.external_id,
-                "candidate.erased",
-                first_time(default=row.received_at),
-                candidate=record(id=candidate_id),
-                merged_into=record(id=merged_into) if merged_into else None,
-                reason=reason,
-            )
-        ]
+        return [self.envelope(row, "job.updated", occurred, job=_job_record(job))]
 
     def _on_candidateDelete(self, row, data):
         """A candidate deleted in Ashby: Docket erases them, and their tasks complete for that reason."""
-        return self._erased(row, (data.get("candidate") or {}).get("id"), "deleted in Ashby")
+        erased = self.erased(row, (data.get("candidate") or {}).get("id"), "deleted in Ashby")
+        return [erased] if erased else []
 
     def _on_candidateMerge(self, row, data):
         """Two candidates merged in Ashby: the deleted one is erased, its tasks follow the merged one."""
@@ -212,4 +197,5 @@ class Ashby(Vendor):
         if not survivor:
             return []
         deleted = (data.get("deletedCandidate") or {}).get("id")
-        return self._erased(row, deleted, "merged into another candidate in Ashby", merged_into=survivor)
+        erased = self.erased(row, deleted, "merged into another candidate in Ashby", merged_into=survivor)
+        return [erased] if erased else []

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import hmac
 
+from ..envelope import envelope, record
 from ..inbound import InboundError, read_json
 from ..models import Integration, to_utc
 
@@ -70,6 +71,26 @@ class Vendor:
         """What `prepare` found for a row, as `normalise` reads it: kept on the row or in the
         integration's caches. Most vendors need none."""
         return {}
+
+    def envelope(self, row, etype, occurred_at=None, **data):
+        """A Docket envelope for one of this vendor's inbox rows, named by the row; it happened when
+        the vendor says (`occurred_at`), else when the row arrived."""
+        return envelope(self.name, row.external_id, etype, occurred_at or first_time(default=row.received_at), **data)
+
+    def erased(self, row, candidate_id, reason, occurred_at=None, merged_into=None, applications=None):
+        """A candidate.erased envelope (their tasks complete, their data goes: webapp/erasure.py),
+        or None without a candidate id."""
+        if candidate_id in (None, ""):
+            return None
+        return self.envelope(
+            row,
+            "candidate.erased",
+            occurred_at,
+            candidate=record(id=candidate_id),
+            merged_into=record(id=merged_into) if merged_into not in (None, "") else None,
+            applications=applications or None,
+            reason=reason,
+        )
 
     def normalise(self, event_row, lookups: dict) -> list[dict]:
         """The envelopes a stored row stands for, from the row and its look-ups alone."""

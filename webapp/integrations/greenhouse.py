@@ -49,22 +49,6 @@ def _candidate_record(candidate):
     )
 
 
-def _erased(row, candidate_id, reason, merged_into=None, applications=None):
-    """A candidate.erased envelope, or None without a candidate id."""
-    if candidate_id is None:
-        return None
-    return envelope(
-        SOURCE,
-        row.external_id,
-        "candidate.erased",
-        first_time(default=row.received_at),
-        candidate=record(id=candidate_id),
-        merged_into=record(id=merged_into) if merged_into is not None else None,
-        applications=applications or None,
-        reason=reason,
-    )
-
-
 def _job_of(application):
     jobs = application.get("jobs") or ([application["job"]] if isinstance(application.get("job"), dict) else [])
     return jobs[0] if jobs else None
@@ -134,9 +118,8 @@ class Greenhouse(Vendor):
 
     def _application_envelope(self, row, application, etype, **extra):
         job = _job_of(application) or {}
-        return envelope(
-            SOURCE,
-            row.external_id,
+        return self.envelope(
+            row,
             etype,
             first_time(application.get("last_activity_at"), default=row.received_at),
             application=record(id=application["id"], status=application.get("status"), url=application.get("url")),
@@ -183,11 +166,9 @@ class Greenhouse(Vendor):
         if application.get("id") is None:
             return []
         return [
-            envelope(
-                SOURCE,
-                row.external_id,
+            self.envelope(
+                row,
                 "application.closed",
-                first_time(default=row.received_at),
                 application=record(id=application["id"]),
                 candidate=record(id=application["candidate_id"]) if application.get("candidate_id") else None,
                 job=record(id=application["job_id"]) if application.get("job_id") else None,
@@ -200,7 +181,7 @@ class Greenhouse(Vendor):
         complete, for that reason) and closes each application."""
         candidate = payload.get("person") or {}
         applications = [str(i) for i in candidate.get("deleted_application_ids") or []]
-        erased = [_erased(row, candidate.get("id"), "deleted in Greenhouse", applications=applications)]
+        erased = [self.erased(row, candidate.get("id"), "deleted in Greenhouse", applications=applications)]
         return [e for e in erased if e] + [
             envelope(
                 SOURCE,
@@ -217,7 +198,7 @@ class Greenhouse(Vendor):
     def _on_candidate_anonymized(self, row, payload, users):
         """Greenhouse replaced some of the candidate's fields: Docket erases all it holds of them
         (its copies of the payloads hold every field, not only those Greenhouse lists)."""
-        erased = _erased(row, payload.get("candidate_id"), "anonymised in Greenhouse")
+        erased = self.erased(row, payload.get("candidate_id"), "anonymised in Greenhouse")
         return [erased] if erased else []
 
     # -- candidates: mirror only; the pipeline hands tasks over when the coordinator changes -----
@@ -249,19 +230,18 @@ class Greenhouse(Vendor):
             id=survivor_id, name=_name(merged), coordinator=cached_person(users, merged.get("coordinator_user_id"))
         )
         if merged.get("id") is None or str(merged["id"]) == str(survivor_id):
-            return [envelope(SOURCE, row.external_id, "candidate.updated", occurred, candidate=survivor)]
+            return [self.envelope(row, "candidate.updated", occurred, candidate=survivor)]
         # The merged-away candidate's applications and tasks go to the survivor, then the
         # merged-away record is erased (webapp/erasure.py).
         return [
-            envelope(
-                SOURCE,
-                row.external_id,
+            self.envelope(
+                row,
                 "candidate.merged",
                 occurred,
                 candidate=record(id=merged["id"]),
                 merged_into=survivor,
             ),
-            _erased(row, merged["id"], "merged into another candidate in Greenhouse", merged_into=survivor_id),
+            self.erased(row, merged["id"], "merged into another candidate in Greenhouse", merged_into=survivor_id),
         ]
 
     # -- jobs, stages, interviews -----------------------------------------------------------------
@@ -280,7 +260,7 @@ class Greenhouse(Vendor):
         if job.get("id") is None:
             return []
         occurred = first_time(job.get("created_at"), job.get("opened_at"), default=row.received_at)
-        return [envelope(SOURCE, row.external_id, "job.created", occurred, job=self._job_record(job, users))]
+        return [self.envelope(row, "job.created", occurred, job=self._job_record(job, users))]
 
     def _on_job_updated(self, row, payload, users):
         job = payload.get("job") or {}
@@ -289,20 +269,18 @@ class Greenhouse(Vendor):
         record_ = self._job_record(job, users)
         if job.get("status") == "closed":
             occurred = first_time(job.get("closed_at"), default=row.received_at)
-            return [envelope(SOURCE, row.external_id, "job.closed", occurred, job=record_)]
+            return [self.envelope(row, "job.closed", occurred, job=record_)]
         # Still open: the mirror's name and coordinator are kept current; no Docket event.
-        return [envelope(SOURCE, row.external_id, "job.updated", first_time(default=row.received_at), job=record_)]
+        return [self.envelope(row, "job.updated", job=record_)]
 
     def _on_job_deleted(self, row, payload, users):
         job = payload.get("job") or {}
         if job.get("id") is None:
             return []
         return [
-            envelope(
-                SOURCE,
-                row.external_id,
+            self.envelope(
+                row,
                 "job.closed",
-                first_time(default=row.received_at),
                 job=record(id=job["id"], name=job.get("name"), status="closed"),
             )
         ]
@@ -312,9 +290,8 @@ class Greenhouse(Vendor):
         if stage.get("id") is None or stage.get("job_id") is None:
             return []
         return [
-            envelope(
-                SOURCE,
-                row.external_id,
+            self.envelope(
+                row,
                 "stage.deleted",
                 first_time(stage.get("updated_at"), default=row.received_at),
                 job=record(id=stage["job_id"]),
@@ -330,11 +307,9 @@ class Greenhouse(Vendor):
         if scheduled_id is None:
             return []
         return [
-            envelope(
-                SOURCE,
-                row.external_id,
+            self.envelope(
+                row,
                 "schedule.interview_removed",
-                first_time(default=row.received_at),
                 scheduled_interview=record(id=scheduled_id),
             )
         ]

@@ -125,9 +125,8 @@ class Lever(Vendor):
         if not owner.get("email") or not candidate.get("id"):
             return []
         return [
-            envelope(
-                SOURCE,
-                row.external_id,
+            self.envelope(
+                row,
                 "candidate.coordinator_reported",
                 occurred,
                 candidate=record(id=candidate["id"]),
@@ -162,9 +161,8 @@ class Lever(Vendor):
         previous = self._stage(lookups, data.get("fromStageId"))
         stage = self._stage(lookups, data["toStageId"])
         return [
-            envelope(
-                SOURCE,
-                row.external_id,
+            self.envelope(
+                row,
                 "application.stage_changed",
                 occurred,
                 stage=stage,
@@ -178,11 +176,11 @@ class Lever(Vendor):
         records = self._records(data, lookups)
         if data.get("postingId") and "job" not in records:
             records["job"] = record(id=data["postingId"])
-        return [envelope(SOURCE, row.external_id, "application.created", occurred, **records)]
+        return [self.envelope(row, "application.created", occurred, **records)]
 
     def _on_candidateHired(self, row, data, occurred, lookups):
         records = self._records(data, lookups)
-        return [envelope(SOURCE, row.external_id, "application.closed", occurred, reason="hired", **records)]
+        return [self.envelope(row, "application.closed", occurred, reason="hired", **records)]
 
     def _on_candidateArchiveChange(self, row, data, occurred, lookups):
         archived = data.get("toArchived")
@@ -190,7 +188,7 @@ class Lever(Vendor):
             return []  # unarchived: Lever's next stage change brings it back
         records = self._records(data, lookups)
         when = first_time(archived.get("archivedAt"), default=row.received_at)
-        return [envelope(SOURCE, row.external_id, "application.closed", when, reason="archived", **records)]
+        return [self.envelope(row, "application.closed", when, reason="archived", **records)]
 
     def _interview(change):
         """Lever interviews are scheduled on an opportunity: a schedule made in the ATS, for the stage
@@ -201,9 +199,8 @@ class Lever(Vendor):
             if not schedule_id:
                 return []
             return [
-                envelope(
-                    SOURCE,
-                    row.external_id,
+                self.envelope(
+                    row,
                     "schedule.changed",
                     occurred,
                     change=change,
@@ -226,15 +223,8 @@ class Lever(Vendor):
         records = self._records(data, lookups)
         if not records["candidate"]:
             return []
-        erased = envelope(
-            SOURCE,
-            row.external_id,
-            "candidate.erased",
-            occurred,
-            candidate=record(id=records["candidate"]["id"]),
-            applications=[str(data["opportunityId"])],
-            reason="deleted in Lever",
-        )
+        applications = [str(data["opportunityId"])]
+        erased = self.erased(row, records["candidate"]["id"], "deleted in Lever", occurred, applications=applications)
         closed = envelope(
             SOURCE, f"{row.external_id}:closed", "application.closed", occurred, reason="deleted", **records
         )
