@@ -176,11 +176,19 @@ class AccountHandle:
         return self.client.post(path, headers=self.headers, **kwargs)
 
     def tasks(self, **params):
+        """Every task the API lists for these parameters, following its `next` links page by page."""
         params.setdefault("assignee", "all")
         params.setdefault("status", "all")
+        params.setdefault("limit", 200)
         response = self.get("/api/tasks", query_string=params)
-        assert response.status_code == 200, response.get_json()
-        return response.get_json()["tasks"]
+        tasks = []
+        while True:
+            assert response.status_code == 200, response.get_json()
+            body = response.get_json()
+            tasks += body["tasks"]
+            if not body["next"]:
+                return tasks
+            response = self.get(body["next"])
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from peewee import (
     IntegrityError,
     Model,
     TextField,
+    Tuple,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -665,7 +666,11 @@ class Task(BaseModel):
 
     class Meta:
         indexes = (
-            (("account", "assignee", "status", "priority_rank", "created_at"), False),
+            # A coordinator's list and everyone's, read in their order (id last, so that PostgreSQL
+            # sorts nothing either), and "Show completed", newest first: migration 0014.
+            (("account", "assignee", "status", "priority_rank", "created_at", "id"), False),
+            (("account", "status", "priority_rank", "created_at", "id"), False),
+            (("account", "assignee", "status", "completed_at", "id"), False),
             (("account", "rule_id", "status", "key_head"), False),
             (("account", "status", "category"), False),
             (("account", "status", "candidate_external_id"), False),
@@ -710,33 +715,51 @@ class Task(BaseModel):
     def key_values(self):
         return json.loads(self.key)
 
-    @classmethod
-    def listing(cls, account, assignee=None, status="open", category=None):
-        """An account's tasks, most urgent then oldest first, with the people on them joined in.
+    @property
+    def sort_key(self):
+        """Where the task stands in a listing: (status, priority_rank, created_at, id)."""
+        return (self.status, self.priority_rank, self.created_at, self.id)
 
-        assignee: a User, or None for everyone's; status: open, completed or all.
+    @classmethod
+    def listing(cls, account, assignee=None, status="open", category=None, after=None, limit=50):
+        """A page of an account's tasks, open before completed, each most urgent then oldest first,
+        with the people on them joined in; returns (tasks, whether more follow).
+
+        assignee: a User, or None for everyone's; status: open, completed or all; after: the
+        sort_key of the previous page's last task. Each status is read in the order of an index,
+        from where the previous page ended, so a page costs the same however many tasks there are.
         """
         Assignee = User.alias("assignee")
         Completer = User.alias("completer")
-        query = (
-            cls.select(cls, Assignee, Completer)
-            .join_from(cls, Assignee, on=(cls.assignee == Assignee.id), join_type=JOIN.LEFT_OUTER, attr="assignee")
-            .join_from(
-                cls,
-                Completer,
-                on=(cls.completed_by_user == Completer.id),
-                join_type=JOIN.LEFT_OUTER,
-                attr="completed_by_user",
+        statuses = [s for s in (cls.OPEN, cls.COMPLETED) if status in (s, "all")]
+        if after is not None:
+            statuses = statuses[statuses.index(after[0]) :] if after[0] in statuses else []
+        tasks = []
+        for part in statuses:
+            query = (
+                cls.select(cls, Assignee, Completer)
+                .join_from(cls, Assignee, on=(cls.assignee == Assignee.id), join_type=JOIN.LEFT_OUTER, attr="assignee")
+                .join_from(
+                    cls,
+                    Completer,
+                    on=(cls.completed_by_user == Completer.id),
+                    join_type=JOIN.LEFT_OUTER,
+                    attr="completed_by_user",
+                )
+                .where(cls.account == account, cls.status == part)
             )
-            .where(cls.account == account)
-        )
-        if assignee is not None:
-            query = query.where(cls.assignee == assignee)
-        if status in (cls.OPEN, cls.COMPLETED):
-            query = query.where(cls.status == status)
-        if category:
-            query = query.where(cls.rule_id == category)
-        return query.order_by(cls.status.desc(), cls.priority_rank, cls.created_at, cls.id)
+            if assignee is not None:
+                query = query.where(cls.assignee == assignee)
+            if category:
+                query = query.where(cls.rule_id == category)
+            if after is not None and after[0] == part:
+                _, rank, created_at, task_id = after
+                since = Tuple(rank, cls.created_at.db_value(created_at), task_id)
+                query = query.where(Tuple(cls.priority_rank, cls.created_at, cls.id) > since)
+            tasks.extend(query.order_by(cls.priority_rank, cls.created_at, cls.id).limit(limit + 1 - len(tasks)))
+            if len(tasks) > limit:
+                break
+        return tasks[:limit], len(tasks) > limit
 
     @classmethod
     def of_account(cls, account, task_id):

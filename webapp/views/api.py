@@ -1,6 +1,11 @@
 """The JSON API: events in, tasks out, and the health of the pipeline (Bearer token auth)."""
 
-from flask import Blueprint, abort, current_app, g, jsonify, request
+import base64
+import binascii
+import datetime as dt
+import json
+
+from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 
 from ..auth import token_required
 from ..db import database
@@ -14,6 +19,8 @@ from .errors import json_error
 bp = Blueprint("api", __name__, url_prefix="/api")
 # Token-authenticated (auth.token_required), never by the session cookie: nothing for CSRF to forge.
 CSRF_EXEMPT = True
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
 
 
 def _iso(value):
@@ -88,14 +95,53 @@ def post_event():
     return jsonify(body), 202 if created else 200
 
 
+def encode_cursor(sort_key):
+    """An opaque cursor for the page after the task with this Task.sort_key: base64 JSON."""
+    status, rank, created_at, task_id = sort_key
+    raw = json.dumps([status, rank, created_at.isoformat(), task_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor):
+    """The Task.sort_key a cursor names; ValueError when it is not one that encode_cursor made."""
+    try:
+        status, rank, created_at, task_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        sort_key = (status, rank, dt.datetime.fromisoformat(created_at), task_id)
+    except (binascii.Error, UnicodeDecodeError, TypeError, ValueError):
+        raise ValueError("not a cursor this API gave") from None
+    if status not in (Task.OPEN, Task.COMPLETED) or not all(type(n) is int for n in (rank, task_id)):
+        raise ValueError("not a cursor this API gave")
+    return sort_key
+
+
+def _page_size(value):
+    """The `limit` parameter: a whole number from 1 to MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE when absent."""
+    if value is None:
+        return DEFAULT_PAGE_SIZE
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+        raise ValueError(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}")
+    return int(value)
+
+
 @bp.get("/tasks")
 @token_required
 def list_tasks():
-    """The account's tasks: ?assignee=me|EMAIL|all, ?status=open|completed|all, ?category=RULE_ID."""
+    """A page of the account's tasks: ?assignee=me|EMAIL|all, ?status=open|completed|all,
+    ?category=RULE_ID, ?limit=1..200 and the ?cursor of the previous page's `next` link."""
     who = request.args.get("assignee", "me")
     status = request.args.get("status", "open")
+    category = request.args.get("category") or None
     if status not in ("open", "completed", "all"):
         return json_error(400, "invalid_parameter", "status must be open, completed or all", field="status")
+    try:
+        limit = _page_size(request.args.get("limit"))
+    except ValueError as exc:
+        return json_error(400, "invalid_parameter", str(exc), field="limit")
+    cursor = request.args.get("cursor")
+    try:
+        after = decode_cursor(cursor) if cursor else None
+    except ValueError as exc:
+        return json_error(400, "invalid_parameter", str(exc), field="cursor")
     if who == "me":
         assignee = g.user
     elif who == "all":
@@ -104,8 +150,17 @@ def list_tasks():
         assignee = User.get_or_none(User.account == g.account, User.email == who.strip().lower())
         if assignee is None:
             return json_error(404, "not_found", f"no coordinator {who} in your account", field="assignee")
-    tasks = Task.listing(g.account, assignee, status, request.args.get("category") or None)
-    return jsonify(tasks=[task_json(t) for t in tasks])
+    tasks, more = Task.listing(g.account, assignee, status, category, after=after, limit=limit)
+    next_url = None
+    if more:
+        asked = {name: request.args[name] for name in ("assignee", "status", "category") if name in request.args}
+        next_url = url_for(
+            "api.list_tasks", **asked, limit=limit, cursor=encode_cursor(tasks[-1].sort_key), _external=True
+        )
+    response = jsonify(tasks=[task_json(t) for t in tasks], next=next_url)
+    if next_url:
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return response
 
 
 @bp.get("/tasks/<int:task_id>")
