@@ -39,9 +39,11 @@ API_ROUTES = [
     ("post", "/api/tasks/1/reopen"),
     ("post", "/api/events"),
 ]
-# Open on purpose: sign-in itself, the home redirect, static files, the health check, and the
+# Open on purpose: sign-in itself, the home redirect, static files, the health check, the liveness
+# and readiness probes, /metrics (its own token, or this host: tests/test_ops.py), and the
 # webhooks, which vendors reach with their own signature, channel token or client state.
 OPEN_ENDPOINTS = {"auth.login", "auth.login_post", "tasks.home", "static", "api.health"}
+OPEN_ENDPOINTS |= {"ops.healthz", "ops.readyz", "ops.metrics"}
 OPEN_PREFIXES = ("webhooks.",)
 
 

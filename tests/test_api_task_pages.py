@@ -192,7 +192,7 @@ def test_every_page_is_read_in_an_index_order(acme, app, params, index):
     _add_tasks(acme.account, [acme.user, acme.colleague], 1000, status=Task.COMPLETED, prefix="more-done")
     first = acme.get("/api/tasks", query_string={**params, "limit": 10}).get_json()
     for url in ("/api/tasks?" + "&".join(f"{k}={v}" for k, v in params.items()), first["next"]):
-        statements = [s for s in _statements(lambda: acme.get(url)) if "FROM" in s[0] and '"task"' in s[0]]
+        statements = [s for s in _statements(lambda url=url: acme.get(url)) if "FROM" in s[0] and '"task"' in s[0]]
         listings = [s for s in statements if "ORDER BY" in s[0]]
         assert listings, statements
         for sql, args in listings:

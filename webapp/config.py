@@ -31,6 +31,8 @@ class Config:
             DEVELOPMENT_SECRET_KEY if self.ENV in ("development", "test") else None
         )
         self.QUEUE_NAME = env.get("DOCKET_QUEUE", "docket")
+        # The Bearer token Prometheus scrapes /metrics with; unset, only this host may (views/ops.py).
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or ""
         # Where vendors reach this Docket (webhook URLs the CLI and admin page print).
         self.PUBLIC_URL = env.get("PUBLIC_URL") or env.get("DOCKET_PUBLIC_URL") or ""
         # Where `make run` keeps the demo's sign-ins (var/demo-credentials.txt when unset).

@@ -3,6 +3,7 @@
 import time
 from pathlib import Path
 
+from flask import request
 from peewee import DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import parse
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
@@ -168,7 +169,9 @@ def init_app(app):
 
     @app.before_request
     def _connect():
-        database.connect(reuse_if_open=True)
+        # A view marked without_database (the liveness and readiness probes) answers while it is down.
+        if not getattr(app.view_functions.get(request.endpoint), "without_database", False):
+            database.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(exc):

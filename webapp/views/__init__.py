@@ -13,13 +13,26 @@ def init_app(app):
         api,
         auth,
         errors,
+        ops,
         schedules,
         setup,
         tasks,
         webhooks,
     )
 
-    areas = (auth, tasks, api, webhooks, admin_integrations, schedules, setup, admin_rules, admin_inbox, admin_people)
+    areas = (
+        auth,
+        tasks,
+        api,
+        webhooks,
+        admin_integrations,
+        schedules,
+        setup,
+        admin_rules,
+        admin_inbox,
+        admin_people,
+        ops,
+    )
     for area in areas:
         app.register_blueprint(area.bp)
         if getattr(area, "CSRF_EXEMPT", False):
