@@ -2,6 +2,10 @@
 and how many SQL queries one page takes (it must not grow with the number of tasks). The page
 draws the 50 most urgent open tasks and a "Show more"; the figure with all 500 drawn is printed too.
 
+Then /api/tasks, page after page by its `next` links: pages of 50 and of 200 for a coordinator
+with 500 open tasks, for one with 5,000, and `assignee=all` in an account of 50 coordinators
+with 500 open each; p95 per page beside its target, bytes and SQL queries per page.
+
 Runs on a private SQLite database in a temporary folder (or on BENCH_DATABASE_URL, an empty
 PostgreSQL database), through the real app and its request handling; prints its figures.
 """
@@ -15,13 +19,18 @@ import time
 
 from webapp import create_app
 from webapp.db import database, migrate
-from webapp.models import Account, AccountCreator, Event, Task, User, utcnow
+from webapp.models import Account, AccountCreator, ApiToken, Event, Task, User, utcnow
 
 DEFAULT_TOTAL_TASKS = 100_000
 DEFAULT_OPEN_FOR_COORDINATOR = 500
 DEFAULT_REQUESTS = 200
 TARGET_P95_MS = 50
 TARGET_QUERIES = 6
+TARGET_API_PAGE_P95_MS = 30
+BUSY_OPEN_TASKS = 5_000
+TEAM_COORDINATORS = 50
+TEAM_OPEN_EACH = 500
+API_PAGE_SIZES = (50, 200)
 RULES = [
     ("ready_to_schedule", "Ready to Schedule", "high"),
     ("interviewer_declined", "Interviewer Declined", "high"),
@@ -76,9 +85,11 @@ def _insert(rows, batch=200):
 
 def populate(total_tasks, open_for_coordinator, seed=7):
     """The database: ACCOUNTS accounts of PEOPLE_PER_ACCOUNT people; the coordinator measured has
-    `open_for_coordinator` open tasks (and as many completed); everyone else shares the rest."""
+    `open_for_coordinator` open tasks (and as many completed), a busy one of another account
+    BUSY_OPEN_TASKS, and a team account TEAM_COORDINATORS coordinators with TEAM_OPEN_EACH each;
+    everyone else shares the rest. Returns (the coordinator, the busy one, one of the team)."""
     rng = random.Random(seed)
-    coordinator = None
+    coordinator = busy = None
     with database.atomic():
         for a in range(ACCOUNTS):
             account = Account.create(name=f"Bench {a}")
@@ -91,8 +102,20 @@ def populate(total_tasks, open_for_coordinator, seed=7):
                 coordinator = people[0]
                 _insert(_rows(account, coordinator, event, open_for_coordinator, rng, 1.0, "mine-open"))
                 _insert(_rows(account, coordinator, event, open_for_coordinator, rng, 0.0, "mine-done"))
+            if a == 1:
+                busy = people[0]
+                _insert(_rows(account, busy, event, BUSY_OPEN_TASKS, rng, 1.0, "busy-open"))
         accounts = list(Account.select())
-    remaining = total_tasks - 2 * open_for_coordinator
+        team = Account.create(name="Bench team")
+        members = [
+            User.create(account=team, email=f"c{c}@team.test", name=f"Coordinator {c}")
+            for c in range(TEAM_COORDINATORS)
+        ]
+        AccountCreator.create(account=team, user=members[0])
+        event = Event.create(account=team, source="api", external_id="bench-team", type="job.created", payload={})
+        for member in members:
+            _insert(_rows(team, member, event, TEAM_OPEN_EACH, rng, 1.0, f"team-{member.id}"))
+    remaining = total_tasks - 2 * open_for_coordinator - BUSY_OPEN_TASKS - TEAM_COORDINATORS * TEAM_OPEN_EACH
     per_account = remaining // len(accounts)
     for account in accounts:
         people = list(User.select().where(User.account == account))
@@ -100,7 +123,7 @@ def populate(total_tasks, open_for_coordinator, seed=7):
         event = Event.get(Event.account == account)
         with database.atomic():
             _insert(_rows(account, others, event, per_account, rng, 0.3, f"other-{account.id}"))
-    return coordinator
+    return coordinator, busy, members[0]
 
 
 class QueryCounter:
@@ -140,6 +163,30 @@ def measure(app, user, path, requests):
     return sorted(times), counter.count / requests
 
 
+def measure_api(app, token, query, requests):
+    """Server time (ms, sorted), bytes and SQL queries per page of `requests` GETs of /api/tasks,
+    walking the pages by their `next` links and starting again from the first after the last."""
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    first = f"/api/tasks?{query}"
+    url = first
+    for _ in range(10):  # warm up
+        assert client.get(first, headers=headers).status_code == 200
+    times, sizes = [], []
+    counter = QueryCounter()
+    try:
+        for _ in range(requests):
+            start = time.perf_counter()
+            response = client.get(url, headers=headers)
+            times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, response.get_data(as_text=True)[:300]
+            sizes.append(len(response.data))
+            url = response.get_json()["next"] or first
+    finally:
+        counter.stop()
+    return sorted(times), statistics.mean(sizes), counter.count / requests
+
+
 def _percentile(sorted_values, share):
     return sorted_values[min(len(sorted_values) - 1, int(round(share * (len(sorted_values) - 1))))]
 
@@ -156,8 +203,9 @@ def main() -> None:
             migrate()
             started = time.perf_counter()
             with database.connection_context():
-                coordinator = populate(total, mine)
+                coordinator, busy, team_member = populate(total, mine)
                 tasks_in_db = Task.select().count()
+                tokens = {user.id: ApiToken.issue(user) for user in (coordinator, busy, team_member)}
             print(
                 f"tasks page: {tasks_in_db:,} tasks in the database, {mine} open for the coordinator "
                 f"({time.perf_counter() - started:.1f} s to build) on {database.obj.__class__.__name__}"
@@ -186,6 +234,24 @@ def main() -> None:
             f"{queries:.0f} SQL queries/page  (every open task drawn)"
         )
         print(f"  tasks page: {'meets' if ok else 'misses'} its targets")
+        api_ok = True
+        walks = [
+            (coordinator, "", f"{mine} open"),
+            (busy, "", f"{BUSY_OPEN_TASKS:,} open"),
+            (team_member, "assignee=all&", f"assignee=all, {TEAM_COORDINATORS} x {TEAM_OPEN_EACH} open"),
+        ]
+        for user, query, label in walks:
+            for size in API_PAGE_SIZES:
+                times, size_bytes, queries = measure_api(app, tokens[user.id], f"{query}limit={size}", requests)
+                p95 = _percentile(times, 0.95)
+                meets = p95 < TARGET_API_PAGE_P95_MS
+                api_ok = api_ok and meets
+                print(
+                    f"  GET /api/tasks {label:<28} pages of {size:<3} p50 {statistics.median(times):6.1f} ms  "
+                    f"p95 {p95:6.1f} ms  {size_bytes / 1024:6.1f} KB/page  {queries:.0f} SQL queries/page  "
+                    f"{'OK' if meets else 'MISSES'} target p95 < {TARGET_API_PAGE_P95_MS} ms per page"
+                )
+        print(f"  /api/tasks: {'meets' if api_ok else 'misses'} its targets")
 
 
 if __name__ == "__main__":
