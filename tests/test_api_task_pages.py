@@ -101,13 +101,22 @@ def test_the_next_link_keeps_the_filters(acme):
 
 def test_a_page_as_large_as_200_and_no_larger(acme):
     assert len(acme.get("/api/tasks", query_string={"assignee": "all", "limit": 200}).get_json()["tasks"]) == 130
-    for bad in ("0", "201", "ten", "-1", "1.5", ""):
+    for bad in ("0", "201", "ten", "-1", "1.5", "", "²", "9" * 5000):
         response = acme.get("/api/tasks", query_string={"limit": bad})
         assert response.status_code == 400, bad
         assert response.get_json()["field"] == "limit"
 
 
-@pytest.mark.parametrize("cursor", ["nonsense", "e30", "WyJvcGVuIiwxXQ", "WyJsYXRlciIsMCwiMjAyNi0wMS0wMSIsMV0"])
+CURSORS_NOT_GIVEN = [
+    "nonsense",
+    "e30",  # {}
+    "WyJvcGVuIiwxXQ",  # ["open",1]
+    "WyJsYXRlciIsMCwiMjAyNi0wMS0wMSIsMV0",  # ["later",0,"2026-01-01",1]
+    "WyJvcGVuIiwwLCIyMDI2LTAxLTAxIiwxOTk5OTk5OTk5OTk5OTk5OTk5OTk5XQ",  # an id no database holds
+]
+
+
+@pytest.mark.parametrize("cursor", CURSORS_NOT_GIVEN)
 def test_a_cursor_the_api_did_not_give_is_a_400(acme, cursor):
     response = acme.get("/api/tasks", query_string={"cursor": cursor})
     assert response.status_code == 400

@@ -109,7 +109,7 @@ def decode_cursor(cursor):
         sort_key = (status, rank, dt.datetime.fromisoformat(created_at), task_id)
     except (binascii.Error, UnicodeDecodeError, TypeError, ValueError):
         raise ValueError("not a cursor this API gave") from None
-    if status not in (Task.OPEN, Task.COMPLETED) or not all(type(n) is int for n in (rank, task_id)):
+    if status not in (Task.OPEN, Task.COMPLETED) or not all(type(n) is int and abs(n) < 2**63 for n in (rank, task_id)):
         raise ValueError("not a cursor this API gave")
     return sort_key
 
@@ -118,7 +118,7 @@ def _page_size(value):
     """The `limit` parameter: a whole number from 1 to MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE when absent."""
     if value is None:
         return DEFAULT_PAGE_SIZE
-    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_PAGE_SIZE:
         raise ValueError(f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}")
     return int(value)
 
