@@ -145,6 +145,16 @@ def test_a_posted_event_is_pushed_to_the_open_list_within_seconds(app, page, acm
     expect(rows).to_have_count(2, timeout=5000)
 
 
+def test_while_the_stream_is_open_the_list_polls_at_a_slower_pace(page, acme):
+    page.add_init_script(MARK_STREAM_OPEN)
+    polls = []
+    page.on("request", lambda request: polls.append(request.url) if "/tasks/updates" in request.url else None)
+    sign_in(page, acme.user.email)
+    expect(page.locator("html[data-stream=open]")).to_have_count(1)
+    page.wait_for_timeout(3500)  # the live server's pace is a poll a second
+    assert len(polls) <= 1, polls  # one may go before the stream opened; then one each 30 s
+
+
 def test_when_the_stream_fails_the_list_still_updates_by_polling(page, acme, worker):
     page.route("**/tasks/stream", lambda route: route.fulfill(status=503, body="unavailable"))
     sign_in(page, acme.user.email)
