@@ -21,12 +21,15 @@ $(BIN)/activate: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(BIN)/activate
 
-static/vendor/htmx.min.js: package.json package-lock.json
+VENDOR := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.min.js
+
+$(VENDOR) &: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	cp node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/htmx-ext-sse.min.js
 
-setup: $(BIN)/activate static/vendor/htmx.min.js ## create .venv, install pinned dependencies and htmx, create or migrate the database
+setup: $(BIN)/activate $(VENDOR) ## create .venv, install pinned dependencies, htmx and its SSE extension, create or migrate the database
 	$(FLASK) init-db
 
 run: setup ## everything on the embedded defaults (SQLite, embedded Redis, demo data) at http://127.0.0.1:5000

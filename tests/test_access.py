@@ -10,6 +10,7 @@ from webapp.models import Event, Integration, RulebookVersion, Schedule, Task
 PAGE_ROUTES = [
     ("get", "/tasks"),
     ("get", "/tasks/updates"),
+    ("get", "/tasks/stream"),
     ("get", "/tasks/1"),
     ("post", "/tasks/1/complete"),
     ("post", "/tasks/1/reopen"),

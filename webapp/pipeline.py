@@ -10,7 +10,7 @@ import traceback
 from flask import current_app
 from peewee import IntegrityError, fn
 
-from . import ats_schedules, erasure, mirror
+from . import ats_schedules, erasure, live, mirror
 from .db import database, is_postgres, is_sqlite
 from .integrations import prepare, preparing_sources
 from .models import (
@@ -165,6 +165,7 @@ def process_batch(batch_size, account_id=None):
                 done += 1
     if erased:
         erasure.checkpoint()  # the erased data's old versions out of the write-ahead log too
+    live.publish_changes({row.account_id for row in rows[:done]})  # committed: open lists refresh
     return done
 
 

@@ -1,5 +1,6 @@
 """The coordinator's day in a real browser: sign in, the list, covering for a colleague,
-completing and undoing, completed tasks, a task arriving live, the detail, small screens."""
+completing and undoing, completed tasks, a task arriving live (pushed, or polled when the push
+fails), the detail, small screens."""
 
 import re
 
@@ -7,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import events as ev
+from tests.helpers import start_worker, stop_worker
 from webapp.models import User
 from webapp.pipeline import drain
 
@@ -111,6 +113,59 @@ def test_a_task_appears_while_the_list_is_open_and_is_announced(page, acme, scre
     expect(page.get_by_label("Assigned to")).to_be_focused()  # polling did not disturb the user
     assert page.evaluate("window.scrollY") >= 120  # nor send the page back to the top
     screenshot("live-update", full_page=False)
+
+
+# Marks the page once its stream is open, so a test posts only what the page can be told about.
+MARK_STREAM_OPEN = """
+document.addEventListener("htmx:sseOpen", () => { document.documentElement.dataset.stream = "open"; });
+"""
+
+
+@pytest.fixture
+def worker(worker_env):
+    """A real worker process, waiting for the events the API queues."""
+    process = start_worker(worker_env)
+    yield process
+    stop_worker(process)
+
+
+def test_a_posted_event_is_pushed_to_the_open_list_within_seconds(app, page, acme, worker):
+    app.config["TASKS_POLL_SECONDS"] = 600  # no poll comes in time: only the push can show it
+    page.add_init_script(MARK_STREAM_OPEN)
+    sign_in(page, acme.user.email)
+    expect(page.locator("html[data-stream=open]")).to_have_count(1)
+    rows = page.locator("#task-rows tr.task")
+    expect(rows).to_have_count(2)
+    new_job = {"id": "job-8", "name": "Data Analyst", "coordinator": {"email": acme.user.email, "name": "Casey"}}
+    assert acme.post_event(ev.job_event("created", 30, job=new_job)).status_code == 202
+    expect(rows).to_have_count(3, timeout=5000)
+    expect(page.locator("#live")).to_have_text("New task: New job: Data Analyst")
+    task_id = rows.filter(has_text="New job: Data Analyst").get_attribute("id").removeprefix("task-")
+    assert acme.post(f"/api/tasks/{task_id}/complete").status_code == 200  # a colleague, elsewhere
+    expect(rows).to_have_count(2, timeout=5000)
+
+
+def test_while_the_stream_is_open_the_list_polls_at_a_slower_pace(page, acme):
+    page.add_init_script(MARK_STREAM_OPEN)
+    polls = []
+    page.on("request", lambda request: polls.append(request.url) if "/tasks/updates" in request.url else None)
+    sign_in(page, acme.user.email)
+    expect(page.locator("html[data-stream=open]")).to_have_count(1)
+    page.wait_for_timeout(3500)  # the live server's pace is a poll a second
+    assert len(polls) <= 1, polls  # one may go before the stream opened; then one each 30 s
+
+
+def test_when_the_stream_fails_the_list_still_updates_by_polling(page, acme, worker):
+    page.route("**/tasks/stream", lambda route: route.fulfill(status=503, body="unavailable"))
+    sign_in(page, acme.user.email)
+    rows = page.locator("#task-rows tr.task")
+    expect(rows).to_have_count(2)
+    new_job = {"id": "job-9", "name": "Data Analyst", "coordinator": {"email": acme.user.email, "name": "Casey"}}
+    assert acme.post_event(ev.job_event("created", 30, job=new_job)).status_code == 202
+    expect(rows).to_have_count(3, timeout=8000)  # the live server polls every second
+    expect(page.locator("#live")).to_have_text("New task: New job: Data Analyst")
+    # Expected here: the browser logs the 503s, htmx logs the stream's error events as they are.
+    page.problems[:] = [p for p in page.problems if "503" not in p and p != "console error: [object Event]"]
 
 
 def test_categories_filter_and_task_detail(page, acme, screenshot):

@@ -7,6 +7,7 @@ import json
 
 from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 
+from .. import live
 from ..auth import token_required
 from ..db import database
 from ..envelope import EnvelopeError, validate
@@ -177,6 +178,7 @@ def complete_task(task_id):
     """Complete a task by hand."""
     task = Task.of_account(g.account, task_id) or abort(404)
     task.complete_by(g.user)
+    live.publish_changes([g.account.id])
     return jsonify(task_json(Task.of_account(g.account, task_id)))
 
 
@@ -190,6 +192,7 @@ def reopen_task(task_id):
     except AlreadyOpen as exc:
         other = exc.task.id if exc.task else None
         return json_error(409, "already_open", f"task {other} is open for the same work", task=other)
+    live.publish_changes([g.account.id])
     return jsonify(task_json(Task.of_account(g.account, task_id)))
 
 

@@ -5,9 +5,11 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+import redis
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from .. import live
 from ..htmx import is_fragment_request, page_or_fragment, redirect_or_fragment, render_block
 from ..models import AlreadyOpen, Event, Task, TaskHistory, User
 from ..row_events import rulebook_events
@@ -181,12 +183,35 @@ def updates():
     return render_block("tasks/_changed.html", "changed", **context), 200, {"Vary": "HX-Request"}
 
 
+@bp.get("/tasks/stream")
+@login_required
+def stream():
+    """Server-sent events for the open list: `event: tasks` when the account's tasks change."""
+    try:
+        pubsub = live.subscribe(current_user.account_id)
+    except redis.RedisError as exc:
+        log.warning("no live task stream: %s", exc)
+        return "Live updates are unavailable; the list keeps polling.", 503, {"Retry-After": "30"}
+    config = current_app.config
+    events = live.event_stream(
+        pubsub,
+        resumed="Last-Event-ID" in request.headers,
+        seconds=config.get("LIVE_STREAM_SECONDS"),
+        heartbeat=config.get("LIVE_HEARTBEAT_SECONDS"),
+    )
+    # No buffering by a proxy (nginx honours X-Accel-Buffering), no caching anywhere.
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return Response(events, mimetype="text/event-stream", headers=headers)
+
+
 def _task_or_404(task_id):
     return Task.with_people(current_user.account_id, task_id) or abort(404)
 
 
 def _after_change(task, message, undo):
-    """After completing or reopening: htmx gets the new rows, counts and notice; a form, a 303."""
+    """After completing or reopening: htmx gets the new rows, counts and notice; a form, a 303.
+    Colleagues' open lists of the account are told, so they update too."""
+    live.publish_changes([current_user.account_id])
     coordinators = _coordinators()
     filters = ListFilters.parse(request.args, coordinators, current_user)
     notice = {"message": message, "task_id": task.id, "title": task.title, "undo": undo}

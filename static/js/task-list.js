@@ -1,0 +1,27 @@
+// The task list's poll, at a slower pace while the page's stream is open: the stream says when
+// to refresh, and the poll only catches what a lost message missed. While the stream is closed
+// (failing, or reconnecting) the poll keeps its own pace. Without this script the list polls at
+// its own pace all the time.
+(function () {
+  "use strict";
+
+  const POLL_SECONDS_WHILE_STREAMED = 30;
+  let streamOpen = false;
+  let lastAsked = 0;
+
+  document.addEventListener("htmx:sseOpen", function () {
+    streamOpen = true;
+  });
+  document.addEventListener("htmx:sseError", function () {
+    streamOpen = false;
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.id !== "poller") return;
+    const polled = !event.detail.requestConfig.triggeringEvent; // not sent for a stream's event
+    if (polled && streamOpen && Date.now() - lastAsked < POLL_SECONDS_WHILE_STREAMED * 1000) {
+      event.preventDefault();
+      return;
+    }
+    lastAsked = Date.now();
+  });
+})();
