@@ -184,3 +184,16 @@ def test_google(acme, channel, token, state):
     }
     response = acme.client.post(f"/webhooks/google/{acme.account.webhook_key}", headers=headers)
     _assert_not_5xx(response, b"")
+
+
+@pytest.mark.parametrize("field", ["opportunityId", "toStageId", "candidateId"])
+def test_a_lever_id_longer_than_the_mirror_keeps_is_refused_at_the_door(acme, field):
+    # Found by test_lever on PostgreSQL: a 300-character stage id was accepted, then failed in the
+    # worker ("value too long for type character varying(255)").
+    data = {"opportunityId": "opp-1", "toStageId": "stage-1", "candidateId": "cand-1", field: "x" * 300}
+    payload = {"token": "t", "triggeredAt": int(time.time() * 1000), "event": "candidateStageChange", "data": data}
+    payload["signature"] = hexmac(SECRET, f"t{payload['triggeredAt']}".encode())
+    response = acme.client.post(f"/webhooks/lever/{acme.account.webhook_key}", json=payload)
+    assert response.status_code == 400
+    assert response.get_json()["message"] == f"data.{field} is longer than 255 characters"
+    assert Event.select().where(Event.source == "lever").count() == 0

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 
 from ..envelope import envelope, record
-from ..inbound import InboundError, read_json
+from ..inbound import MAX_ID_LENGTH, InboundError, read_json
 from ..models import Integration, to_utc
 
 
@@ -50,6 +50,8 @@ class Vendor:
                 value = value.get(part) if isinstance(value, dict) else None
             if value is not None and not isinstance(value, dict):
                 raise InboundError(f"{path} must be a JSON object in a {self.name} webhook", "bad_payload", path)
+        for path in _overlong_ids(payload):
+            raise InboundError(f"{path} is longer than {MAX_ID_LENGTH} characters", "bad_payload", path)
 
     def event_id(self, headers, body: bytes, payload) -> str:
         """The delivery's id in the inbox: the vendor's, or a hash of the body where it sends none."""
@@ -95,6 +97,29 @@ class Vendor:
     def normalise(self, event_row, lookups: dict) -> list[dict]:
         """The envelopes a stored row stands for, from the row and its look-ups alone."""
         raise NotImplementedError
+
+
+def _is_id_key(key):
+    return key == "id" or key.endswith(("_id", "Id"))
+
+
+def _overlong_ids(value, path=""):
+    """The paths of the ids in a payload (`id`, `…_id`, `…Id`, and the items of `…_ids`, `…Ids`)
+    longer than the mirror keeps."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else key
+            if _is_id_key(key) and isinstance(item, str) and len(item) > MAX_ID_LENGTH:
+                yield where
+            elif key.endswith(("_ids", "Ids")) and isinstance(item, list):
+                yield from (
+                    f"{where}[{i}]" for i, one in enumerate(item) if isinstance(one, str) and len(one) > MAX_ID_LENGTH
+                )
+            else:
+                yield from _overlong_ids(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _overlong_ids(item, f"{path}[{index}]")
 
 
 VENDORS: dict[str, Vendor] = {}
