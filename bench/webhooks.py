@@ -9,7 +9,7 @@ leave on a fixed schedule (RATE per second), each on its own connection pool's t
 from __future__ import annotations
 
 import concurrent.futures
-import copy
+import contextlib
 import hashlib
 import hmac
 import json
@@ -41,13 +41,17 @@ def _free_port():
 
 
 class Gunicorn:
-    """gunicorn serving an app on a free port, two worker processes, until stopped."""
+    """gunicorn serving an app on a free port with the project's gunicorn.conf.py and two worker
+    processes, until stopped: Docket and the bare route are served alike."""
 
     def __init__(self, app_spec, env, cwd=ROOT):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{self.port}", app_spec]
-        self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = dict(env, BIND_ADDRESS="127.0.0.1", PORT=str(self.port), WEB_CONCURRENCY="2")
+        command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
+        self.process = subprocess.Popen(
+            [*command, app_spec], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -66,6 +70,13 @@ class Gunicorn:
         self.process.wait(timeout=30)
 
 
+def _session(local):
+    """This thread's requests session (one connection pool per client thread)."""
+    if not hasattr(local, "session"):
+        local.session = requests.Session()
+    return local.session
+
+
 def steady_load(make_request, rate=RATE, seconds=SECONDS):
     """Send rate requests per second for the given seconds; returns each answer's latency (ms),
     sorted, and the statuses seen."""
@@ -75,9 +86,8 @@ def steady_load(make_request, rate=RATE, seconds=SECONDS):
 
     def one(i, due):
         time.sleep(max(0.0, due - time.perf_counter()))
-        session = getattr(local, "session", None) or setattr(local, "session", requests.Session()) or local.session
         started = time.perf_counter()
-        response = make_request(session, i)
+        response = make_request(_session(local), i)
         elapsed = (time.perf_counter() - started) * 1000
         with lock:
             latencies.append(elapsed)
@@ -96,7 +106,6 @@ def _percentile(values, share):
 
 def _greenhouse_body(i):
     body = json.loads(SAMPLE.read_text())
-    body = copy.deepcopy(body)
     application = body["payload"]["application"]
     application["id"] = 900000 + i  # a new delivery each time: the body's digest names it
     return json.dumps(body).encode()
@@ -106,105 +115,91 @@ def _signed(body):
     return "sha256 " + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
 
 
-def measure(folder):
+@contextlib.contextmanager
+def docket(folder, name, backlog=()):
+    """Docket on SQLite and an embedded Redis of its own, served by gunicorn with one worker
+    running, the backlog pending in its inbox: yields (app, account, API token, server)."""
     from webapp.embedded_redis import EmbeddedRedis
-    from webapp.models import Account, ApiToken, Integration, User
+    from webapp.models import Account, ApiToken, User
 
-    results = {}
-    with EmbeddedRedis(folder / "redis.sock", persist=False) as redis_server:
-        database_url = f"sqlite:///{folder / 'web.db'}"
-        queue = "bench-web"
-        env = throughput.app_env(database_url, redis_server.url, queue)
-        env["SECRET_KEY"] = "bench"
+    with EmbeddedRedis(folder / f"{name}-redis.sock", persist=False) as redis_server:
+        database_url = f"sqlite:///{folder / f'{name}.db'}"
+        queue = f"bench-{name}"
+        env = dict(throughput.app_env(database_url, redis_server.url, queue), SECRET_KEY="bench")
         app = throughput.make_app(database_url, redis_server.url, queue)
-        backlog = mix.events(3000)
-        account_id = throughput.load_inbox(app, backlog)
+        account_id = throughput.load_inbox(app, list(backlog))
         with app.app_context():
             account = Account.get_by_id(account_id)
             token = ApiToken.issue(User.for_email(account, "bench@bench.test"))
-            Integration.create(account=account, provider="greenhouse", webhook_secret=SECRET)
-            webhook_path = f"/webhooks/greenhouse/{account.webhook_key}"
-
-        bare = Gunicorn("bare_app:app", dict(os.environ, PYTHONPATH=str(HERE)), cwd=HERE)
-        try:
-            results["bare Flask route"] = steady_load(lambda s, i: s.get(bare.url + "/"))
-        finally:
-            bare.stop()
-
         server = Gunicorn("wsgi:app", env)
         worker = subprocess.Popen(
             [sys.executable, "-m", "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         try:
-            time.sleep(1)  # the worker is draining the backlog
-            extra = mix.events(int(RATE * SECONDS) + 1000)
-            headers = {"Authorization": f"Bearer {token}"}
-            results["POST /api/events"] = steady_load(
-                lambda s, i: s.post(
-                    server.url + "/api/events", json=dict(extra[i], id=f"web-{i}"), headers=headers, timeout=30
-                )
-            )
-            results["signed Greenhouse webhook"] = steady_load(
-                lambda s, i: s.post(
-                    server.url + webhook_path,
-                    data=(body := _greenhouse_body(i)),
-                    headers={"Signature": _signed(body), "Content-Type": "application/json"},
-                    timeout=30,
-                )
-            )
+            yield app, account, token, server
         finally:
             worker.terminate()
             worker.wait(timeout=30)
             server.stop()
+
+
+def measure(folder):
+    """Latencies at a steady rate: a bare route, then Docket's two doors while a worker drains."""
+    from webapp.models import Integration
+
+    bare = Gunicorn("bare_app:app", dict(os.environ, PYTHONPATH=str(HERE)), cwd=HERE)
+    try:
+        results = {"bare Flask route": steady_load(lambda s, i: s.get(bare.url + "/", timeout=30))}
+    finally:
+        bare.stop()
+    with docket(folder, "web", mix.events(3000)) as (app, account, token, server):
+        with app.app_context():
+            Integration.create(account=account, provider="greenhouse", webhook_secret=SECRET)
+        webhook_url = f"{server.url}/webhooks/greenhouse/{account.webhook_key}"
+        time.sleep(1)  # the worker is draining the backlog
+        extra = mix.events(int(RATE * SECONDS) + 1000)
+        headers = {"Authorization": f"Bearer {token}"}
+        results["POST /api/events"] = steady_load(
+            lambda s, i: s.post(
+                server.url + "/api/events", json=dict(extra[i], id=f"web-{i}"), headers=headers, timeout=30
+            )
+        )
+        results["signed Greenhouse webhook"] = steady_load(
+            lambda s, i: s.post(
+                webhook_url,
+                data=(body := _greenhouse_body(i)),
+                headers={"Signature": _signed(body), "Content-Type": "application/json"},
+                timeout=30,
+            )
+        )
     return results
 
 
 def end_to_end(folder, events, clients=8):
     """events posted over HTTP by several clients at once while one worker runs: the time from the
     first POST to the last event processed, and the posting alone."""
-    from webapp.embedded_redis import EmbeddedRedis
-    from webapp.models import Account, ApiToken, Event, User
+    from webapp.models import Event
 
-    with EmbeddedRedis(folder / "e2e-redis.sock", persist=False) as redis_server:
-        database_url = f"sqlite:///{folder / 'e2e.db'}"
-        queue = "bench-e2e"
-        env = throughput.app_env(database_url, redis_server.url, queue)
-        env["SECRET_KEY"] = "bench"
-        app = throughput.make_app(database_url, redis_server.url, queue)
-        account_id = throughput.load_inbox(app, [])
+    envelopes = mix.events(events)
+    with docket(folder, "e2e") as (app, _, token, server):
+        time.sleep(2)  # the worker is up, as in production
+        headers = {"Authorization": f"Bearer {token}"}
+        local = threading.local()
+
+        def post(envelope):
+            response = _session(local).post(server.url + "/api/events", json=envelope, headers=headers, timeout=30)
+            assert response.status_code == 202, response.text
+
+        started = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=clients) as pool:
+            list(pool.map(post, envelopes))
+        posted = time.perf_counter() - started
         with app.app_context():
-            token = ApiToken.issue(User.for_email(Account.get_by_id(account_id), "bench@bench.test"))
-        envelopes = mix.events(events)
-        server = Gunicorn("wsgi:app", env)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        try:
-            time.sleep(2)  # the worker is up, as in production
-            headers = {"Authorization": f"Bearer {token}"}
-            local = threading.local()
-
-            def post(envelope):
-                session = getattr(local, "session", None)
-                if session is None:
-                    session = local.session = requests.Session()
-                response = session.post(server.url + "/api/events", json=envelope, headers=headers, timeout=30)
-                assert response.status_code == 202, response.text
-
-            started = time.perf_counter()
-            with concurrent.futures.ThreadPoolExecutor(max_workers=clients) as pool:
-                list(pool.map(post, envelopes))
-            posted = time.perf_counter() - started
-            with app.app_context():
-                while Event.select().where(Event.status == Event.PENDING).exists():
-                    if time.perf_counter() - started > 600:
-                        raise RuntimeError("events still pending after 10 minutes")
-                    time.sleep(0.05)
-            elapsed = time.perf_counter() - started
-        finally:
-            worker.terminate()
-            worker.wait(timeout=30)
-            server.stop()
+            while Event.select().where(Event.status == Event.PENDING).exists():
+                if time.perf_counter() - started > 600:
+                    raise RuntimeError("events still pending after 10 minutes")
+                time.sleep(0.05)
+        elapsed = time.perf_counter() - started
     return {"events": events, "clients": clients, "posted_seconds": posted, "elapsed_seconds": elapsed}
 
 

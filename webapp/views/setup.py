@@ -74,9 +74,9 @@ def stage(external_id):
         service.configure_stage(current_user.account, actor(), stage, enabled)
         verb = "is scheduled through Docket" if enabled else "is not scheduled through Docket"
         return finish(f"{stage.name or 'The stage'} {verb}.", task)
-    job = stage.job if stage.job_id else None
+    of_job = stage.job if stage.job_id else None
     interviews = Interview.live_of_stage(stage)
-    return _page("setup/stage.html", form, task, "setup.stage", stage, stage=stage, job=job, interviews=interviews)
+    return _page("setup/stage.html", form, task, "setup.stage", stage, stage=stage, job=of_job, interviews=interviews)
 
 
 @bp.route("/interviews/<external_id>", methods=["GET", "POST"])
