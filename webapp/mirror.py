@@ -6,6 +6,7 @@ the mirror keeps an identity map of the rows it read or wrote (`batch()`), so
 the same job, stage or coordinator is not fetched again for every event.
 """
 
+import collections
 import contextlib
 import contextvars
 
@@ -14,6 +15,7 @@ from .models import (
     ApplicationMove,
     Attendee,
     Candidate,
+    Integration,
     Interview,
     Job,
     Schedule,
@@ -35,7 +37,9 @@ class _IdentityMap:
         self.by_external_id = {}
         self.by_id = {}
         self.users_by_email = {}
+        self.no_user = set()  # (account id, e-mail) the batch's preload found no user for
         self.creators = {}
+        self.integrations = {}
 
     def remember(self, row):
         self.by_id[(type(row), row.id)] = row
@@ -55,6 +59,93 @@ def batch():
         yield
     finally:
         _identity_map.reset(token)
+
+
+# The records an event's data names, by their key there, and the people its records name.
+_NAMED = {
+    "job": Job,
+    "stage": Stage,
+    "previous_stage": Stage,
+    "interview": Interview,
+    "candidate": Candidate,
+    "merged_into": Candidate,
+    "application": Application,
+    "schedule": Schedule,
+}
+_PEOPLE = ("coordinator", "organizer")
+# The rows a mirror row links to that enrich() follows, fetched with the rows of the batch.
+_LINKS = {
+    Application: ("candidate", "job", "stage"),
+    Stage: ("job",),
+    Interview: ("stage",),
+    Schedule: ("application", "stage", "organizer"),
+    Job: ("coordinator",),
+    Candidate: ("coordinator",),
+}
+_CHUNK = 500  # ids per IN (...), well under SQLite's limit on parameters
+
+
+def names(data, ids, emails, depth=0):
+    """Gather the external ids (by model) and the people's e-mails an event's data names."""
+    if depth > 3 or not isinstance(data, dict):
+        return
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            continue
+        model = _NAMED.get(key)
+        if model is not None and value.get("id") is not None:
+            ids[model].add(str(value["id"]))
+        if key in _PEOPLE and isinstance(value.get("email"), str) and value["email"].strip():
+            emails.add(value["email"].strip().lower())
+        names(value, ids, emails, depth + 1)
+
+
+def _chunks(values):
+    values = sorted(values)
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def preload(account_id, envelopes):
+    """Read into the batch's identity map, with one query per table, every mirror record and
+    person the envelopes name (and the rows those link to), remembering the ones the mirror lacks,
+    so the events of the batch find them without a query each. Only what an event names is read;
+    a record met otherwise is still found by _find."""
+    known = _identity_map.get()
+    if known is None:
+        return
+    ids = collections.defaultdict(set)
+    emails = set()
+    for envelope in envelopes:
+        names(envelope.get("data") or {}, ids, emails)
+    linked = collections.defaultdict(set)
+    for model, wanted in ids.items():
+        wanted = {w for w in wanted if (model, account_id, w) not in known.by_external_id}
+        for chunk in _chunks(wanted):
+            query = model.select().where((model.account == account_id) & model.external_id.in_(chunk))
+            found = {row.external_id: known.remember(row) for row in query}
+            for external_id in chunk:
+                row = found.get(external_id)
+                if row is None:
+                    known.by_external_id[(model, account_id, external_id)] = None
+                    continue
+                for name in _LINKS.get(model, ()):
+                    related_id = row.__data__.get(name)
+                    if related_id is not None:
+                        linked[model._meta.fields[name].rel_model].add(related_id)
+    wanted = {e for e in emails if (account_id, e) not in known.users_by_email}
+    for chunk in _chunks(wanted):
+        found = {u.email: u for u in User.select().where((User.account == account_id) & User.email.in_(chunk))}
+        for email in chunk:
+            if email in found:
+                known.users_by_email[(account_id, email)] = known.remember(found[email])
+            else:
+                known.no_user.add((account_id, email))
+    for model, wanted in linked.items():
+        wanted = {w for w in wanted if (model, w) not in known.by_id}
+        for chunk in _chunks(wanted):
+            for row in model.select().where(model.id.in_(chunk)):
+                known.remember(row)
 
 
 def forget():
@@ -92,6 +183,17 @@ def _related(row, name):
     return known.by_id[key]
 
 
+def integration(account_id, provider):
+    """Integration.of, looked up once per batch (a batch's rows mostly share one or two)."""
+    known = _identity_map.get()
+    if known is None:
+        return Integration.of(account_id, provider)
+    key = (account_id, provider)
+    if key not in known.integrations:
+        known.integrations[key] = Integration.of(account_id, provider)
+    return known.integrations[key]
+
+
 def _creator(account):
     known = _map()
     if account.id not in known.creators:
@@ -110,7 +212,11 @@ def user_for(account, person):
         email = person["email"].strip().lower()
         user = known.users_by_email.get((account.id, email))
         if user is None or (person.get("name") and not user.name):
-            user = User.for_email(account, email, person.get("name"))
+            if user is None and (account.id, email) in known.no_user:
+                user = User.add_for_email(account, email, person.get("name"))
+            else:
+                user = User.for_email(account, email, person.get("name"))
+            known.no_user.discard((account.id, email))
             known.users_by_email[(account.id, email)] = known.remember(user)
         return user
     return None
@@ -121,7 +227,16 @@ def _upsert(model, account, external_id, **fields):
     fields = {k: v for k, v in fields.items() if v is not None}
     row = _find(model, account, external_id)
     if row is None:
-        return _map().remember(insert_row(model, account=account, external_id=str(external_id), **fields))
+        # ON CONFLICT DO NOTHING: a worker that created the row a moment ago (PostgreSQL, several
+        # workers) leaves it to be read back and updated, instead of an IntegrityError.
+        inserted = insert_row(
+            model, unique=("account", "external_id"), account=account, external_id=str(external_id), **fields
+        )
+        if inserted is not None:
+            return _map().remember(inserted)
+        row = _map().remember(
+            model.get((model.account == getattr(account, "id", account)) & (model.external_id == str(external_id)))
+        )
     # __data__ holds a foreign key as its id, so compare ids for related rows.
     changed = {k: v for k, v in fields.items() if row.__data__.get(k) != getattr(v, "id", v)}
     if changed:

@@ -85,10 +85,14 @@ class BaseModel(Model):
         return next(iter(cls.raw(sql, account_id, str(external_id))), None)
 
 
-def insert_row(model, **values):
+def insert_row(model, unique=None, **values):
     """`model.create(**values)` through a statement whose text is built once per model and set of
     columns (see db.prebuilt_sql), for the worker's hot inserts: peewee spends longer writing an
-    INSERT's text than SQLite spends running it. Rows the values refer to must be saved already."""
+    INSERT's text than SQLite spends running it. Rows the values refer to must be saved already.
+
+    unique: the names of a unique index's columns; a row that index already has is then left
+    alone (INSERT ... ON CONFLICT DO NOTHING, SQLite and PostgreSQL alike) and None returned, so
+    two workers inserting the same row never raise IntegrityError."""
     row = model(**values)
     data = row.__data__
     pk = model._meta.primary_key
@@ -97,13 +101,24 @@ def insert_row(model, **values):
     def build():
         # The columns in the order given: the order of the values below.
         query = model.insert_many([[None] * len(fields)], fields=fields)
+        if unique:
+            query = query.on_conflict(conflict_target=[model._meta.fields[n] for n in unique], action="NOTHING")
         # peewee adds PostgreSQL's RETURNING only when it runs an insert itself.
         return query.returning(pk) if is_postgres() else query
 
-    sql = prebuilt_sql(("insert", model, tuple(f.name for f in fields)), build)
-    cursor = database.execute_sql(sql, [f.db_value(data[f.name]) for f in fields])
+    key = ("insert", model, tuple(f.name for f in fields), tuple(unique or ()))
+    cursor = database.execute_sql(prebuilt_sql(key, build), [f.db_value(data[f.name]) for f in fields])
+    if is_postgres():
+        inserted = cursor.fetchone()
+        if inserted is None:
+            return None
+        new_id = inserted[0]
+    else:
+        if cursor.rowcount == 0:
+            return None
+        new_id = cursor.lastrowid
     if data.get(pk.name) is None:
-        setattr(row, pk.name, cursor.fetchone()[0] if is_postgres() else cursor.lastrowid)
+        setattr(row, pk.name, new_id)
     return row
 
 
@@ -234,8 +249,22 @@ class User(UserMixin, BaseModel):
         email = email.strip().lower()
         user = cls.get_or_none(cls.account == account, cls.email == email)
         if user is None:
-            user = cls.create(account=account, email=email, name=name or "")
-        elif name and not user.name:
+            return cls.add_for_email(account, email, name)
+        if name and not user.name:
+            user.name = name
+            user.save(only=[cls.name])
+        return user
+
+    @classmethod
+    def add_for_email(cls, account, email, name=None):
+        """for_email for an e-mail the account had no user for a moment ago: inserted unless another
+        worker has just done it (INSERT ... ON CONFLICT DO NOTHING), then that one is read back."""
+        email = email.strip().lower()
+        user = insert_row(cls, unique=("account", "email"), account=account, email=email, name=name or "")
+        if user is not None:
+            return user
+        user = cls.get(cls.account == account, cls.email == email)
+        if name and not user.name:
             user.name = name
             user.save(only=[cls.name])
         return user

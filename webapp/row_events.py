@@ -3,7 +3,6 @@ rulebook's events among them, read-only (to replay, explain or describe a row)."
 
 from . import ats_schedules, mirror
 from .integrations import VENDORS, normalise
-from .models import Integration
 
 # Envelopes adapters make only to keep the mirror current (and hand a candidate's open tasks
 # over): the pipeline applies them and the rulebook never sees them.
@@ -19,7 +18,7 @@ MIRROR_ONLY = (
 def envelopes_of(row):
     """The envelopes an inbox row stands for, as its adapter makes them from the row and what the
     vendor's look-ups found (kept on the row or in the integration's caches)."""
-    integration = Integration.of(row.account_id, row.source) if row.source in VENDORS else None
+    integration = mirror.integration(row.account_id, row.source) if row.source in VENDORS else None
     return normalise(row, integration)
 
 
