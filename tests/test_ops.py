@@ -1,6 +1,7 @@
 """The operators' endpoints: liveness, readiness, and /metrics with the workers' totals from Redis."""
 
 import datetime as dt
+import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -115,3 +116,41 @@ def test_metrics_from_elsewhere_need_the_token(client, app, no_totals):
         "/metrics", headers={"Authorization": "Bearer s3cret-scrape-token"}, environ_base={"REMOTE_ADDR": "203.0.113.9"}
     )
     assert remote.status_code == 200 and b"docket_inbox_events" in remote.data
+
+
+def test_the_worker_adds_each_committed_batch_to_the_totals(client, make_account, no_totals, monkeypatch):
+    from tests import events as ev
+    from webapp import pipeline
+    from webapp.models import Task
+
+    acme = make_account("Acme")
+    acme.post_event(ev.job_event("created", event_id="good"))
+    acme.post_event(ev.job_event("created", event_id="bad", job=dict(ev.JOB, id="job-bad")))
+    real_apply = pipeline.mirror.apply
+
+    def flaky(account, envelope):
+        if envelope["id"] == "bad":
+            raise RuntimeError("boom")
+        return real_apply(account, envelope)
+
+    monkeypatch.setattr(pipeline.mirror, "apply", flaky)
+    assert pipeline.process_batch(10) == 2
+    samples = _samples(client.get("/metrics"))
+    assert samples[("docket_events_processed_total", (("source", "api"),))] == 1
+    assert samples[("docket_events_failed_total", (("source", "api"),))] == 1
+    assert samples[("docket_tasks_opened_total", ())] == 1
+    assert samples[("docket_tasks_completed_total", ())] == 0
+    assert samples[("docket_event_latency_seconds_count", ())] == 1
+    assert 0 <= samples[("docket_event_latency_seconds_sum", ())] < 60
+
+    monkeypatch.undo()
+    acme.post_event(ev.job_event("configured", minutes=5, event_id="configured"))
+    time.sleep(0.02)  # the failed row's retry is due
+    pipeline.drain()
+    assert Task.select().where(Task.status == Task.COMPLETED).count() == 1
+    samples = _samples(client.get("/metrics"))
+    assert samples[("docket_events_processed_total", (("source", "api"),))] == 3
+    assert samples[("docket_events_failed_total", (("source", "api"),))] == 1
+    assert samples[("docket_tasks_opened_total", ())] == 2  # the retried row's job is new too
+    assert samples[("docket_tasks_completed_total", ())] == 1
+    assert samples[("docket_event_latency_seconds_count", ())] == 3

@@ -1,6 +1,8 @@
 """The pipeline from the event inbox to tasks: process pending rows (webapp/inbox.py stores them)
 in batches, each row marked processed in the same transaction as the task changes it caused."""
 
+import collections
+import contextvars
 import datetime as dt
 import json
 import logging
@@ -10,7 +12,7 @@ import traceback
 from flask import current_app
 from peewee import IntegrityError, fn
 
-from . import ats_schedules, erasure, live, mirror
+from . import ats_schedules, erasure, live, metrics, mirror
 from .db import database, is_postgres, is_sqlite
 from .integrations import prepare, preparing_sources
 from .models import (
@@ -141,6 +143,7 @@ def process_batch(batch_size, account_id=None):
     budget = current_app.config.get("INBOX_BATCH_SECONDS", DEFAULT_BATCH_SECONDS)
     started = time.monotonic()
     done = 0
+    failed = set()
     with database.atomic():
         query = Event.select().where(_due_of(account_id)).order_by(Event.id).limit(batch_size)
         if is_postgres():
@@ -152,31 +155,86 @@ def process_batch(batch_size, account_id=None):
         erased = False
         accounts = {a.id: a for a in Account.select().where(Account.id.in_({row.account_id for row in rows}))}
         with mirror.batch():
-            for row in rows:
-                if done and time.monotonic() - started > budget:
-                    break  # the rest wait for this account's next turn
-                row.account = accounts[row.account_id]
-                try:
-                    with database.atomic():
-                        erased |= _process(row, rulebooks[row.account_id])
-                except Exception as exc:  # a failing row must not stop the batch
-                    mirror.forget()  # its savepoint rolled back what the mirror remembers
-                    _record_failure(row, exc)
-                done += 1
+            envelopes = _envelopes_of_batch(rows, accounts)
+            # On SQLite the batch holds the one write lock from its BEGIN IMMEDIATE: nobody else
+            # (a coordinator completing a task by hand, say) commits until it ends, so the open
+            # tasks and resolutions it read stay what the database has, with its own writes.
+            # On PostgreSQL each statement sees what others committed: every look-up is a query.
+            cache = BatchTasks.for_batch(rows, envelopes) if is_sqlite() else None
+            token = _batch_tasks.set(cache)
+            try:
+                for row in rows:
+                    if done and time.monotonic() - started > budget:
+                        break  # the rest wait for this account's next turn
+                    row.account = accounts[row.account_id]
+                    try:
+                        with database.atomic():
+                            erased |= _process(row, rulebooks[row.account_id])
+                    except Exception as exc:  # a failing row must not stop the batch
+                        mirror.forget()  # its savepoint rolled back what the mirror remembers
+                        if cache is not None:
+                            cache.clear()  # and what the batch knows of tasks and resolutions
+                        _record_failure(row, exc)
+                        failed.add(row.id)
+                    done += 1
+            finally:
+                _batch_tasks.reset(token)
     if erased:
         erasure.checkpoint()  # the erased data's old versions out of the write-ahead log too
     live.publish_changes({row.account_id for row in rows[:done]})  # committed: open lists refresh
+    if done:
+        _record_metrics(rows[:done], failed)
     return done
+
+
+def _record_metrics(rows, failed):
+    """The committed batch's figures for /metrics (webapp/metrics.py): events processed and failed
+    attempts by source, seconds from received to processed, tasks opened and completed."""
+    processed, failures, latencies = collections.Counter(), collections.Counter(), []
+    opened = completed = 0
+    for row in rows:
+        if row.id in failed:
+            failures[row.source] += 1
+            continue
+        processed[row.source] += 1
+        if row.processed_at is not None and row.received_at is not None:
+            latencies.append(max((row.processed_at - row.received_at).total_seconds(), 0.0))
+        opened += getattr(row, "tasks_opened", 0)
+        completed += getattr(row, "tasks_completed", 0)
+    metrics.record_batch(
+        processed=dict(processed), latencies=latencies, opened=opened, completed=completed, failed=dict(failures)
+    )
+
+
+def _envelopes_of_batch(rows, accounts):
+    """Each row's envelopes, made before the rows are processed, and the mirror records they name
+    read in one query per table (mirror.preload). A row whose adapter fails is left out: it fails
+    again, in its own savepoint, when it is processed."""
+    envelopes = {}
+    for row in rows:
+        row.account = accounts[row.account_id]
+        try:
+            envelopes[row.id] = row.batch_envelopes = envelopes_of(row)
+        except Exception:
+            continue
+    by_account = {}
+    for row in rows:
+        by_account.setdefault(row.account_id, []).extend(envelopes.get(row.id, ()))
+    for account_id, named in by_account.items():
+        mirror.preload(account_id, named)
+    return envelopes
 
 
 def _process(row, rulebook):
     """Process one inbox row; True when it erased a candidate."""
     account = row.account
-    store = TaskStore(account, row, rulebook)
+    cache = _batch_tasks.get()
+    store = TaskStore(account, row, rulebook, cache)
+    envelopes = getattr(row, "batch_envelopes", None)  # made by _envelopes_of_batch
     problems = []
     erased = False
     processed = False  # False: nothing in the row concerns Docket, which marks it ignored
-    for envelope in envelopes_of(row):
+    for envelope in envelopes_of(row) if envelopes is None else envelopes:
         if envelope["type"] in MIRROR_ONLY:
             processed |= _keep_mirror(account, envelope, store)
             continue
@@ -198,6 +256,8 @@ def _process(row, rulebook):
                 # After the rulebook completed the candidate's tasks; what the batch remembers is stale.
                 erasure.erase(account, data, store)
                 mirror.forget()
+                if cache is not None:
+                    cache.clear()
                 erased = True
     if problems:
         row.status = Event.INCOMPLETE
@@ -291,17 +351,129 @@ def _contains(whole, part):
     return all(whole.get(path) == str(value) for path, value in part.items())
 
 
-class TaskStore:
-    """The rules engine's task store, on the database, for one account and one inbox row."""
+_batch_tasks = contextvars.ContextVar("batch_tasks", default=None)
 
-    def __init__(self, account, event_row, rulebook):
+
+class BatchTasks:
+    """The open tasks and resolutions one batch read, by (account, rule, key head), kept as the
+    batch writes them: only for a batch no one else can write during (SQLite's write lock), and
+    cleared whenever a savepoint rolls back or tasks are changed outside the TaskStore.
+
+    Heads the batch's events name (their records' ids) are read up front, one query for tasks
+    and one for resolutions; other heads are read when first asked for."""
+
+    def __init__(self):
+        self.clear()
+
+    def clear(self):
+        self.open_tasks = {}  # (account id, rule id, head) -> [Task], oldest first
+        self.resolutions = {}  # (account id, rule id, head) -> [(key, occurred_at)]
+        self.unheaded = {}  # (account id, rule id) -> [(key, occurred_at)] of resolutions without head
+
+    @classmethod
+    def for_batch(cls, rows, envelopes):
+        cache = cls()
+        by_account = {}
+        for row in rows:
+            ids = collections.defaultdict(set)
+            for envelope in envelopes.get(row.id, ()):
+                mirror.names(envelope.get("data") or {}, ids, set())
+            by_account.setdefault(row.account_id, set()).update(*ids.values())
+        for account_id, heads in by_account.items():
+            cache.preload(account_id, heads)
+        return cache
+
+    def preload(self, account_id, heads):
+        heads = sorted(heads)
+        for start in range(0, len(heads), 500):
+            chunk = heads[start : start + 500]
+            for head in chunk:
+                self.open_tasks.setdefault((account_id, None, head), True)  # marks the head as read
+            tasks = Task.select().where(
+                (Task.account == account_id) & (Task.status == Task.OPEN) & Task.key_head.in_(chunk)
+            )
+            for task in tasks.order_by(Task.id):
+                self.open_tasks.setdefault((account_id, task.rule_id, task.key_head), []).append(task)
+            resolutions = Resolution.select(
+                Resolution.rule_id, Resolution.key_head, Resolution.key, Resolution.occurred_at
+            )
+            for r in resolutions.where((Resolution.account == account_id) & Resolution.key_head.in_(chunk)):
+                self.resolutions.setdefault((account_id, r.rule_id, r.key_head), []).append(
+                    (json.loads(r.key), r.occurred_at)
+                )
+
+    def _preloaded(self, account_id, head):
+        return (account_id, None, head) in self.open_tasks
+
+    def find_open(self, account_id, rule_id, head):
+        key = (account_id, rule_id, head)
+        if key not in self.open_tasks:
+            if self._preloaded(account_id, head):
+                self.open_tasks[key] = []
+            else:
+                self.open_tasks[key] = Task.open_of_rule(account_id, rule_id, head)
+        return self.open_tasks[key]
+
+    def knows(self, account_id, rule_id, head):
+        return (account_id, rule_id, head) in self.open_tasks or self._preloaded(account_id, head)
+
+    def opened(self, task):
+        key = (task.account_id, task.rule_id, task.key_head)
+        if key in self.open_tasks:
+            self.open_tasks[key].append(task)
+        elif self._preloaded(task.account_id, task.key_head):
+            self.open_tasks[key] = [task]
+        # else not read yet: the query that reads it finds the task
+
+    def completed(self, task):
+        tasks = self.open_tasks.get((task.account_id, task.rule_id, task.key_head))
+        if tasks is not None and task in tasks:
+            tasks.remove(task)
+
+    def resolutions_of(self, account_id, rule_id, head):
+        """(key, occurred_at) of the rule's resolutions with this head or none."""
+        key, rule = (account_id, rule_id, head), (account_id, rule_id)
+        fields = (Resolution.key, Resolution.occurred_at)
+        of_rule = (Resolution.account == account_id) & (Resolution.rule_id == rule_id)
+        if rule not in self.unheaded:
+            query = Resolution.select(*fields).where(of_rule & Resolution.key_head.is_null())
+            self.unheaded[rule] = [(json.loads(r.key), r.occurred_at) for r in query]
+        if key not in self.resolutions:
+            if self._preloaded(account_id, head):
+                self.resolutions[key] = []
+            else:
+                query = Resolution.select(*fields).where(of_rule & (Resolution.key_head == head))
+                self.resolutions[key] = [(json.loads(r.key), r.occurred_at) for r in query]
+        return self.resolutions[key] + self.unheaded[rule]
+
+    def recorded(self, account_id, rule_id, head, key, occurred_at):
+        entry = (json.loads(key), Resolution.occurred_at.python_value(Resolution.occurred_at.db_value(occurred_at)))
+        if head is None:
+            if (account_id, rule_id) in self.unheaded:
+                self.unheaded[(account_id, rule_id)].append(entry)
+        elif (account_id, rule_id, head) in self.resolutions:
+            self.resolutions[(account_id, rule_id, head)].append(entry)
+        elif self._preloaded(account_id, head):
+            self.resolutions[(account_id, rule_id, head)] = [entry]
+
+
+class TaskStore:
+    """The rules engine's task store, on the database, for one account and one inbox row (and the
+    batch's BatchTasks, when it has them)."""
+
+    def __init__(self, account, event_row, rulebook, cache=None):
         self.account = account
         self.event_row = event_row
         self.rulebook = rulebook
+        self.cache = cache
+        # What the row did, for /metrics (counted only when its savepoint commits).
+        event_row.tasks_opened = event_row.tasks_completed = 0
 
     def hand_over(self, candidate_id, coordinator, note=None):
         """Give the candidate's open tasks to their (new) coordinator, noting each hand-over in the
         task's history."""
+        if self.cache is not None:
+            self.cache.clear()  # the tasks it read would save their old assignee
         for task in Task.open_about_candidate(self.account, candidate_id):
             if task.assignee_id == coordinator.id:
                 continue
@@ -324,24 +496,36 @@ class TaskStore:
 
     def find_open(self, rule_id, partial_key):
         head = self._head(rule_id, partial_key)
-        tasks = Task.open_of_rule(self.account.id, rule_id, head)
+        if self.cache is not None and head is not None:
+            tasks = self.cache.find_open(self.account.id, rule_id, head)
+        else:
+            tasks = Task.open_of_rule(self.account.id, rule_id, head)
         return [task for task in tasks if _contains(task.key_values, partial_key)]
 
     def latest_resolution(self, rule_id, key):
-        resolutions = Resolution.of_rule(self.account.id, rule_id, self._head(rule_id, key))
-        times = [r.occurred_at for r in resolutions if _contains(key, json.loads(r.key))]
+        head = self._head(rule_id, key)
+        if self.cache is not None and head is not None:
+            times = [
+                at for known, at in self.cache.resolutions_of(self.account.id, rule_id, head) if _contains(key, known)
+            ]
+        else:
+            resolutions = Resolution.of_rule(self.account.id, rule_id, head)
+            times = [r.occurred_at for r in resolutions if _contains(key, json.loads(r.key))]
         return max(times, default=None)
 
     def record_resolution(self, rule_id, partial_key, occurred_at, event):
+        key, head = canonical_key(partial_key), self._head(rule_id, partial_key)
         insert_row(
             Resolution,
             account=self.account,
             rule_id=rule_id,
-            key=canonical_key(partial_key),
-            key_head=self._head(rule_id, partial_key),
+            key=key,
+            key_head=head,
             occurred_at=occurred_at,
             event=self.event_row,
         )
+        if self.cache is not None:
+            self.cache.recorded(self.account.id, rule_id, head, key, occurred_at)
 
     def complete(self, task, event, reason):
         now = utcnow()
@@ -352,6 +536,9 @@ class TaskStore:
         task.completed_on_behalf_of = None
         task.completion_reason = reason
         update_row(task)
+        self.event_row.tasks_completed += 1
+        if self.cache is not None:
+            self.cache.completed(task)
         insert_row(
             TaskHistory, account=self.account, task=task, at=now, kind="completed", event=self.event_row, note=reason
         )
@@ -369,21 +556,33 @@ class TaskStore:
         person = trigger.assignee
         assignee = mirror.user_for(self.account, person)
         rule = trigger.rule
-        try:
-            # A savepoint of its own: the database keeps one open task per key (migration 0011), so
-            # a worker that opened this key a moment ago makes the insert fail, and that is a dedupe.
-            with database.atomic():
-                task = self._create(trigger, event, assignee)
-        except IntegrityError:
-            existing = Task.open_of_rule(self.account.id, rule.id, self._head(rule.id, trigger.key))
-            same = [task for task in existing if task.key == canonical_key(trigger.key)]
-            if not same:
-                raise
-            self.retrigger(same[0], event, trigger)
-            return same[0]
+        head = self._head(rule.id, trigger.key)
+        if self.cache is not None and head is not None and self.cache.knows(self.account.id, rule.id, head):
+            # The batch knows every open task of the key (find_open found none) and nobody else
+            # writes while it runs: the insert cannot meet another worker's task.
+            task = self._create(trigger, event, assignee)
+            self.cache.opened(task)
+        else:
+            try:
+                # A savepoint of its own: the database keeps one open task per key (migration 0011), so
+                # a worker that opened this key a moment ago makes the insert fail, and that is a dedupe.
+                with database.atomic():
+                    task = self._create(trigger, event, assignee)
+            except IntegrityError:
+                existing = Task.open_of_rule(self.account.id, rule.id, head)
+                same = [task for task in existing if task.key == canonical_key(trigger.key)]
+                if not same:
+                    raise
+                if self.cache is not None:
+                    self.cache.clear()
+                self.retrigger(same[0], event, trigger)
+                return same[0]
+            if self.cache is not None and head is not None:
+                self.cache.opened(task)
         insert_row(
             TaskHistory, account=self.account, task=task, kind="opened", event=self.event_row, note=trigger.title
         )
+        self.event_row.tasks_opened += 1
         return task
 
     def _create(self, trigger, event, assignee):
