@@ -302,7 +302,15 @@ def test_processing_writes_row_status_and_tasks_in_one_transaction(make_account,
     from webapp import pipeline
 
     # The worker dies as it marks the row processed, after the task was written.
+    real_update_row = pipeline.update_row
+
+    def dies_on_the_row(row, *fields):
+        if isinstance(row, Event):
+            raise SystemExit("died")
+        return real_update_row(row, *fields)
+
     monkeypatch.setattr(pipeline.Event, "save", lambda self, *a, **k: (_ for _ in ()).throw(SystemExit("died")))
+    monkeypatch.setattr(pipeline, "update_row", dies_on_the_row)
     with pytest.raises(SystemExit):
         process_batch(10)
     monkeypatch.undo()

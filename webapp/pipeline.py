@@ -268,8 +268,9 @@ def _process(row, rulebook):
     row.processed_at = utcnow()
     row.last_error = None
     row.next_attempt_at = None
-    row.save(
-        only=[Event.status, Event.note, Event.attempts, Event.processed_at, Event.last_error, Event.next_attempt_at]
+    # Through a statement built once (peewee's save would write its text for every row).
+    update_row(
+        row, Event.status, Event.note, Event.attempts, Event.processed_at, Event.last_error, Event.next_attempt_at
     )
     return erased
 
