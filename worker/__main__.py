@@ -21,6 +21,7 @@ from rq import Worker
 
 from webapp import create_app
 from webapp.queue import get_queue, redis_connection, request_drain
+from worker.jobs import prepare_for_jobs
 
 log = logging.getLogger("worker")
 
@@ -32,6 +33,7 @@ class DocketWorker(Worker):
     """RQ's forking worker, made to stop its work horse when it loses Redis while watching it."""
 
     def execute_job(self, job, queue):
+        prepare_for_jobs()  # the horse it forks inherits the app and the rulebooks in force
         try:
             return super().execute_job(job, queue)
         except redis.RedisError:

@@ -6,17 +6,21 @@ docket` or `rq worker-pool docket -n 4` on hosts that only share the environment
 """
 
 import functools
+import logging
 import os
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 
 from webapp.db import database
+
+log = logging.getLogger(__name__)
 
 _apps = {}  # pid -> the app this process built for its jobs
 
 
 def app_for_jobs():
-    """The app of this process's jobs, built once per process (a forked work horse builds its own)."""
+    """The app of this process's jobs, built once per process: a forked work horse builds its own,
+    unless its parent made one ready for it (prepare_for_jobs)."""
     app = _apps.get(os.getpid())
     if app is None:
         from webapp import create_app
@@ -25,11 +29,42 @@ def app_for_jobs():
     return app
 
 
+def prepare_for_jobs():
+    """In a worker, before it forks the work horse of a job: the app built and the rulebooks in
+    force loaded (webapp/rulebook/current.load_all), so that each horse inherits them rather than
+    loading rules.yaml again (~140 ms a job). The database connection is closed again before the
+    fork. A saved version still applies from the next batch: batches look up the newest version.
+    Never fails: a horse that inherits nothing loads what it needs itself."""
+    from webapp.rulebook.current import load_all
+
+    app = current_app._get_current_object() if has_app_context() else app_for_jobs()
+    try:
+        with app.app_context():
+            try:
+                load_all()
+            finally:
+                database.close()
+    except Exception:
+        log.exception("could not load the rulebooks before a job; its work horse loads them")
+        return None
+    # The horse of a stock `rq worker -w worker.DocketWorker` builds no app of its own: it finds this one.
+    _apps[os.getpid()] = _apps.get(os.getpid(), app)
+    return app
+
+
+def _inherit_parent_app():
+    """In a forked work horse: the app its parent made ready for jobs, if any."""
+    parent = _apps.get(os.getppid())
+    if parent is not None and os.getpid() not in _apps:
+        _apps[os.getpid()] = parent
+
+
 def job(function):
     """Run the job inside an app context: the caller's, or this process's own."""
 
     @functools.wraps(function)
     def run(*args, **kwargs):
+        _inherit_parent_app()
         if has_app_context():
             return function(*args, **kwargs)
         with app_for_jobs().app_context():
