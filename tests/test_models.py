@@ -89,3 +89,32 @@ def test_the_workers_inserts_and_updates_keep_every_kind_of_value(make_account):
     last = Task.get_by_id(second.id)
     assert (last.priority, last.title) == ("urgent", values["title"])
     assert Task.get_by_id(first.id).status == "open"
+
+
+def test_a_user_another_worker_just_created_is_read_back_not_an_integrity_error(make_account):
+    acme = make_account()
+    first = User.add_for_email(acme.account, "New.Person@acme.test")
+    again = User.add_for_email(acme.account, "new.person@acme.test", "New Person")
+    assert again.id == first.id
+    assert User.get_by_id(first.id).name == "New Person"
+    assert User.select().where(User.email == "new.person@acme.test").count() == 1
+    assert insert_row(User, unique=("account", "email"), account=acme.account, email="new.person@acme.test") is None
+
+
+def test_a_mirror_row_another_worker_created_after_the_batch_looked_is_updated_not_an_integrity_error(make_account):
+    from webapp import mirror
+    from webapp.models import Job
+
+    acme = make_account()
+    envelope = {
+        "type": "job.updated",
+        "occurred_at": utcnow().isoformat(),
+        "data": {"job": {"id": "job-x", "name": "New"}},
+    }
+    with mirror.batch():
+        mirror.preload(acme.account.id, [envelope])
+        assert mirror.find(Job, acme.account, "job-x") is None  # the batch looked: none yet
+        Job.create(account=acme.account, external_id="job-x", name="Old")  # another worker's
+        data = mirror.apply(acme.account, envelope)
+    assert data["job"]["name"] == "New"
+    assert [(job.external_id, job.name) for job in Job.select()] == [("job-x", "New")]
