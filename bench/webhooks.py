@@ -138,9 +138,19 @@ def docket(folder, name, backlog=()):
         try:
             yield app, account, token, server
         finally:
-            worker.terminate()
-            worker.wait(timeout=30)
+            _stop_worker(worker)
             server.stop()
+
+
+def _stop_worker(worker):
+    """Stop the worker: SIGTERM asks RQ to finish its job first; a worker still draining the
+    backlog 10 s later gets a second one (RQ's cold shutdown: the batch rolls back)."""
+    worker.terminate()
+    try:
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 def measure(folder):
