@@ -4,6 +4,8 @@ as a worker's batch holds it: SQLite's write lock, or PostgreSQL's lock on the i
 
 import contextlib
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 
@@ -11,7 +13,7 @@ import psycopg2
 import pytest
 
 from webapp import inbox
-from webapp.db import database, is_sqlite
+from webapp.db import database, is_sqlite, web_waiting
 from webapp.models import Event
 
 
@@ -139,3 +141,30 @@ def test_api_answers_are_unchanged(make_account, repeat):
     response = acme.post_event(envelope) if repeat else first
     assert response.status_code == (200 if repeat else 202), response.get_json()
     assert response.get_json() == {"id": first.get_json()["id"], "status": "pending", "duplicate": repeat}
+
+
+def _waiting_in_another_process(url):
+    """web_waiting() as a worker process of its own sees it."""
+    code = "import sys; from webapp.db import open_database; print(open_database(sys.argv[1]).web_waiting())"
+    result = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, timeout=60, check=True)
+    return result.stdout.strip()
+
+
+def test_a_worker_is_told_while_the_web_waits_for_the_write_lock(app, settings, make_account):
+    acme = make_account()
+    url = settings["DATABASE_URL"]
+    assert web_waiting() is False
+    with inbox_locked(settings):
+        threads, results = in_threads(app, lambda i: inbox.accept(acme.account, "api", f"e-{i}", {}), range(1))
+        if is_sqlite():  # one write lock for the whole database: the worker is told, in any process
+            wait_until(lambda: inbox._group()._storing)
+            assert web_waiting() is True
+            assert _waiting_in_another_process(url) == "True"
+        else:  # PostgreSQL: writers of other rows do not wait for each other; nothing to tell
+            time.sleep(0.2)  # the insert waits for the table lock
+            assert threads[0].is_alive() and web_waiting() is False
+    threads[0].join(timeout=30)
+    assert results[0][1] is True
+    assert web_waiting() is False
+    if is_sqlite():
+        assert _waiting_in_another_process(url) == "False"

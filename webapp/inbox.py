@@ -14,7 +14,7 @@ import threading
 
 from peewee import IntegrityError
 
-from .db import database, is_sqlite, retry_if_dropped
+from .db import database, is_sqlite, retry_if_dropped, web_writing
 from .models import Event, insert_row, to_utc
 from .queue import request_drain
 
@@ -111,7 +111,7 @@ class _Group:
                     waiting.done.set()
 
     def _commit(self, group):
-        with database.atomic():
+        with web_writing(), database.atomic():
             for waiting in group:
                 try:
                     with database.atomic():  # a savepoint: one event's failure is its own
