@@ -168,3 +168,17 @@ def test_a_worker_is_told_while_the_web_waits_for_the_write_lock(app, settings, 
     assert web_waiting() is False
     if is_sqlite():
         assert _waiting_in_another_process(url) == "False"
+
+
+def test_an_event_accepted_inside_a_transaction_is_part_of_it(app, make_account):
+    acme = make_account()
+    before = inbox._group().transactions
+    with database.atomic() as transaction:
+        row, created = inbox.accept(acme.account, "api", "inside", {}, type="job.created")
+        assert created and Event.get_by_id(row.id).external_id == "inside"
+        transaction.rollback()  # the event goes with the rest of the transaction's work
+    assert not Event.select().where(Event.external_id == "inside").exists()
+    with database.atomic():
+        inbox.accept(acme.account, "api", "kept", {}, type="job.created")
+    assert Event.select().where(Event.external_id == "kept").exists()
+    assert inbox._group().transactions == before  # stored on the caller's own connection

@@ -7,6 +7,8 @@ webhooks queue for seconds): the requests of one web process that wait together 
 together, in one short transaction, by whichever of them came first (group commit, `_Group`).
 Each event still has a savepoint of its own, so a redelivery or a bad row fails alone.
 PostgreSQL locks rows, not the database: each request stores its event in a transaction of its own.
+So does a caller already in a transaction (a calendar sync storing an event with the change it
+saw): its event commits or rolls back with the rest of its work, on its own connection.
 """
 
 import os
@@ -32,7 +34,7 @@ def accept(account, source, external_id, payload, type="", occurred_at=None):
         payload=payload,
         occurred_at=to_utc(occurred_at) if occurred_at else None,
     )
-    if is_sqlite():
+    if is_sqlite() and not database.in_transaction():
         row = _group().store(values)
     else:
         try:
