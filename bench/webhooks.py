@@ -146,8 +146,10 @@ def docket(folder, name, backlog=(), backend="sqlite"):
         try:
             yield app, account, token, server
         finally:
-            _stop_worker(worker)
-            server.stop()
+            try:
+                _stop_worker(worker)
+            finally:
+                server.stop()  # even when the worker would not stop: no gunicorn outlives the run
 
 
 def _close_database():
