@@ -116,17 +116,25 @@ def _signed(body):
 
 
 @contextlib.contextmanager
-def docket(folder, name, backlog=()):
-    """Docket on SQLite and an embedded Redis of its own, served by gunicorn with one worker
-    running, the backlog pending in its inbox: yields (app, account, API token, server)."""
+def docket(folder, name, backlog=(), backend="sqlite"):
+    """Docket served by gunicorn with one worker running, the backlog pending in its inbox: on
+    SQLite and an embedded Redis of its own, or on a fresh PostgreSQL database and the machine's
+    Redis (a queue of its own); yields (app, account, API token, server)."""
     from webapp.embedded_redis import EmbeddedRedis
     from webapp.models import Account, ApiToken, User
 
-    with EmbeddedRedis(folder / f"{name}-redis.sock", persist=False) as redis_server:
-        database_url = f"sqlite:///{folder / f'{name}.db'}"
-        queue = f"bench-{name}"
-        env = dict(throughput.app_env(database_url, redis_server.url, queue), SECRET_KEY="bench")
-        app = throughput.make_app(database_url, redis_server.url, queue)
+    with contextlib.ExitStack() as stack:
+        if backend == "postgresql":
+            pg_name = f"docket_bench_web_{name}_{os.getpid()}"
+            database_url, redis_url = throughput._pg_database(pg_name), throughput.PG_REDIS_URL
+            stack.callback(throughput._pg_database, pg_name, drop=True)
+            stack.callback(_close_database)
+        else:
+            redis_server = stack.enter_context(EmbeddedRedis(folder / f"{name}-redis.sock", persist=False))
+            database_url, redis_url = f"sqlite:///{folder / f'{name}.db'}", redis_server.url
+        queue = f"bench-{name}-{os.getpid()}"
+        env = dict(throughput.app_env(database_url, redis_url, queue), SECRET_KEY="bench")
+        app = throughput.make_app(database_url, redis_url, queue)
         account_id = throughput.load_inbox(app, list(backlog))
         with app.app_context():
             account = Account.get_by_id(account_id)
@@ -138,21 +146,49 @@ def docket(folder, name, backlog=()):
         try:
             yield app, account, token, server
         finally:
-            worker.terminate()
-            worker.wait(timeout=30)
-            server.stop()
+            try:
+                _stop_worker(worker)
+            finally:
+                server.stop()  # even when the worker would not stop: no gunicorn outlives the run
+
+
+def _close_database():
+    from webapp.db import database
+
+    database.close()
+
+
+def _stop_worker(worker):
+    """Stop the worker: SIGTERM asks RQ to finish its job first; a worker still draining the
+    backlog 10 s later gets a second one (RQ's cold shutdown: the batch rolls back)."""
+    worker.terminate()
+    try:
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 def measure(folder):
-    """Latencies at a steady rate: a bare route, then Docket's two doors while a worker drains."""
-    from webapp.models import Integration
-
+    """Latencies at a steady rate: a bare route, then Docket's two doors while a worker drains,
+    on SQLite and (when the machine has it) on PostgreSQL."""
     bare = Gunicorn("bare_app:app", dict(os.environ, PYTHONPATH=str(HERE)), cwd=HERE)
     try:
         results = {"bare Flask route": steady_load(lambda s, i: s.get(bare.url + "/", timeout=30))}
     finally:
         bare.stop()
-    with docket(folder, "web", mix.events(3000)) as (app, account, token, server):
+    backends = ["sqlite"] + (["postgresql"] if throughput.postgres_available() else [])
+    for backend in backends:
+        for door, answers in _doors(folder, backend).items():
+            results[f"{door} ({backend})"] = answers
+    return results
+
+
+def _doors(folder, backend):
+    from webapp.models import Integration
+
+    results = {}
+    with docket(folder, f"web-{backend}", mix.events(3000), backend) as (app, account, token, server):
         with app.app_context():
             Integration.create(account=account, provider="greenhouse", webhook_secret=SECRET)
         webhook_url = f"{server.url}/webhooks/greenhouse/{account.webhook_key}"
@@ -218,10 +254,10 @@ def report(results, e2e):
     bare, _ = results["bare Flask route"]
     bare_p50, bare_p99 = _percentile(bare, 0.5), _percentile(bare, 0.99)
     print(f"Acknowledging under gunicorn (2 processes) at {RATE} requests/s, a worker draining a backlog")
-    print(f"  {'route':<28} {'p50 ms':>8} {'p99 ms':>8} {'vs bare p50':>12} {'vs bare p99':>12}  answers")
+    print(f"  {'route':<40} {'p50 ms':>8} {'p99 ms':>8} {'vs bare p50':>12} {'vs bare p99':>12}  answers")
     for name, (latencies, statuses) in results.items():
         p50, p99 = _percentile(latencies, 0.5), _percentile(latencies, 0.99)
-        print(f"  {name:<28} {p50:>8.1f} {p99:>8.1f} {p50 / bare_p50:>11.1f}x {p99 / bare_p99:>11.1f}x  {statuses}")
+        print(f"  {name:<40} {p50:>8.1f} {p99:>8.1f} {p50 / bare_p50:>11.1f}x {p99 / bare_p99:>11.1f}x  {statuses}")
     print()
     rate = e2e["events"] / e2e["elapsed_seconds"]
     print(f"End to end over HTTP ({e2e['clients']} clients posting, gunicorn, one worker, SQLite)")

@@ -10,6 +10,8 @@ once, and no sign-in outlives REMEMBER_COOKIE_DURATION, whatever a copied cookie
 
 import datetime as dt
 import hmac
+import threading
+import time
 from functools import wraps
 
 from flask import abort, current_app, g, request
@@ -18,6 +20,9 @@ from .extensions import login_manager
 from .models import ApiToken, User, utcnow
 
 LAST_USED_PRECISION = dt.timedelta(minutes=1)
+# The tokens this process noted the use of lately: token hash -> time.monotonic() when.
+_noted_at = {}
+_noted_mutex = threading.Lock()
 
 
 def init_app(app):
@@ -58,9 +63,23 @@ def _bearer_user():
         return None
     now = utcnow()
     # Noting every use would make each API call a write; a minute's precision is enough.
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION:
+    if (row.last_used_at is None or now - row.last_used_at > LAST_USED_PRECISION) and _first_to_note(row.token_hash):
         ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
     return row.user
+
+
+def _first_to_note(token_hash):
+    """True for one request per token, process and LAST_USED_PRECISION: the requests that find
+    the use unnoted at once (all those that arrive while the first one's write waits for
+    SQLite's lock) must not each write it too."""
+    clock = time.monotonic()
+    with _noted_mutex:
+        if clock - _noted_at.get(token_hash, -1e18) < LAST_USED_PRECISION.total_seconds():
+            return False
+        if len(_noted_at) > 10_000:  # tokens this process has not seen for a while: forget them
+            _noted_at.clear()
+        _noted_at[token_hash] = clock
+        return True
 
 
 def token_required(view):

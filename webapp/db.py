@@ -1,5 +1,9 @@
 """The peewee database: one proxy, bound to SQLite or PostgreSQL by create_app."""
 
+import contextlib
+import fcntl
+import os
+import threading
 import time
 from pathlib import Path
 
@@ -55,12 +59,76 @@ class _PollForWriteLock:
                 time.sleep(0.001)
 
 
-class DocketSqliteDatabase(_PollForWriteLock, SqliteDatabase):
+class _WebWriterSignal:
+    """Tells a worker holding SQLite's write lock that the web waits for it, across processes.
+
+    The web holds a shared flock on `<database>-web-waiting` while it waits for the lock and
+    writes (`web_writing`); a worker asks between two rows whether anyone does
+    (`web_waiting`: an exclusive flock that fails at once while someone does), and ends its
+    batch's transaction there, so that an acknowledgement waits for one row, not a batch.
+    A process that dies lets go of its flock with it.
+    """
+
+    def _signal_file(self, role):
+        """This process's descriptor of the signal file for a role ("web" or "worker"): one each,
+        since flocks taken through one open file do not conflict (a process may play both roles).
+        None for a database in memory: no other process shares it."""
+        if self.database in ("", ":memory:") or self.database.startswith("file:"):
+            return None
+        files = getattr(self, "_signal_files", None)
+        if files is None or files[0] != os.getpid():  # a forked process opens its own
+            with _signal_mutex:
+                path = f"{self.database}-web-waiting"
+                opened = {r: os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600) for r in ("web", "worker")}
+                self._signal_files = files = (os.getpid(), opened)
+        return files[1][role]
+
+    @contextlib.contextmanager
+    def web_writing(self):
+        fd = self._signal_file("web")
+        if fd is None:
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def web_waiting(self):
+        fd = self._signal_file("worker")
+        if fd is None:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+
+
+_signal_mutex = threading.Lock()
+
+
+class DocketSqliteDatabase(_WebWriterSignal, _PollForWriteLock, SqliteDatabase):
     pass
 
 
-class PooledDocketSqliteDatabase(_PollForWriteLock, PooledSqliteDatabase):
+class PooledDocketSqliteDatabase(_WebWriterSignal, _PollForWriteLock, PooledSqliteDatabase):
     pass
+
+
+def web_writing():
+    """A context in which the web waits for the write lock and writes (SQLite; nothing elsewhere)."""
+    obj = database.obj
+    return obj.web_writing() if isinstance(obj, _WebWriterSignal) else contextlib.nullcontext()
+
+
+def web_waiting():
+    """Whether a web process waits for SQLite's write lock now (False on PostgreSQL, where writers
+    of other rows do not wait for each other)."""
+    obj = database.obj
+    return obj.web_waiting() if isinstance(obj, _WebWriterSignal) else False
 
 
 class _ReconnectOnDroppedConnection(ReconnectMixin):
