@@ -341,3 +341,21 @@ def test_one_accounts_slow_events_do_not_hold_up_another_accounts(make_account, 
     order = [row.account_id for row in Event.select().order_by(Event.processed_at, Event.id)]
     assert len(order) == 31 and Event.select().where(Event.status != Event.PROCESSED).count() == 0
     assert order.index(beta.account.id) <= 5, order
+
+
+def test_a_batch_on_sqlite_ends_after_the_row_in_hand_when_a_webhook_waits_for_the_write_lock(make_account, app):
+    """The web's acknowledgement waits for one row, not a whole batch (webapp/db.py web_writing)."""
+    from webapp.db import is_sqlite, web_writing
+
+    acme = make_account("Acme")
+    for i in range(5):
+        acme.post_event(ev.job_event("created", job=dict(ev.JOB, id=f"acme-job-{i}")))
+    app.config.update(INBOX_BATCH_SIZE=25)
+    with web_writing():  # as a web request that waits for the lock: the worker can tell
+        done = process_batch(25)
+    pending = Event.select().where(Event.status == Event.PENDING).count()
+    if is_sqlite():
+        assert (done, pending) == (1, 4)
+    else:  # PostgreSQL locks rows: the web never waits for a batch, which takes all it can
+        assert (done, pending) == (5, 0)
+    assert drain() == pending and Event.select().where(Event.status != Event.PROCESSED).count() == 0

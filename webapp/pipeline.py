@@ -13,7 +13,7 @@ from flask import current_app
 from peewee import IntegrityError, fn
 
 from . import ats_schedules, erasure, live, metrics, mirror
-from .db import database, is_postgres, is_sqlite
+from .db import database, is_postgres, is_sqlite, web_waiting
 from .integrations import prepare, preparing_sources
 from .models import (
     PRIORITIES,
@@ -164,8 +164,10 @@ def process_batch(batch_size, account_id=None):
             token = _batch_tasks.set(cache)
             try:
                 for row in rows:
-                    if done and time.monotonic() - started > budget:
-                        break  # the rest wait for this account's next turn
+                    if done and (time.monotonic() - started > budget or web_waiting()):
+                        # The rest wait for this account's next turn; on SQLite a webhook waiting
+                        # for the write lock gets it after the row in hand, not after the batch.
+                        break
                     row.account = accounts[row.account_id]
                     try:
                         with database.atomic():
