@@ -267,7 +267,27 @@ def test_one_failing_event_does_not_hold_back_the_rest_of_its_batch(make_account
     process_batch(10)
     assert Event.get(Event.external_id == "good").status == "processed"
     assert Event.get(Event.external_id == "bad").status == "pending"
-    assert Task.select().count() == 1
+    # The batch was tried as one, rolled back at the bad row and done again row by row: once in effect.
+    [task] = Task.select()
+    assert [h.kind for h in TaskHistory.select().where(TaskHistory.task == task)] == ["opened"]
+
+
+def test_a_batch_reads_back_what_its_earlier_rows_recorded_before_writing_it(make_account, app):
+    """A batch writes its rows' history, resolutions and outcomes at its end: a row later in the
+    batch still sees the resolution an earlier one recorded."""
+    acme = make_account()
+    for envelope in (
+        ev.stage_changed(stage=ev.ONSITE, minutes=0),
+        ev.stage_changed(stage=ev.OFFER, previous=ev.ONSITE, minutes=10),  # resolves the onsite task
+        ev.stage_changed(stage=ev.ONSITE, minutes=5, event_id="late"),  # older than the resolution
+    ):
+        response = acme.post_event(envelope)
+        assert response.status_code == 202, response.get_json()
+    assert process_batch(10) == 3
+    assert Event.select().where(Event.status == "pending").count() == 0
+    onsite = [t for t in Task.select() if "Onsite" in t.title]
+    assert [t.status for t in onsite] == ["completed"]
+    assert Event.get(Event.external_id == "late").processed_at is not None
 
 
 def test_retry_failed_from_the_cli(make_account, app, runner):
@@ -309,8 +329,12 @@ def test_processing_writes_row_status_and_tasks_in_one_transaction(make_account,
             raise SystemExit("died")
         return real_update_row(row, *fields)
 
-    monkeypatch.setattr(pipeline.Event, "save", lambda self, *a, **k: (_ for _ in ()).throw(SystemExit("died")))
-    monkeypatch.setattr(pipeline, "update_row", dies_on_the_row)
+    def dies(*args, **kwargs):
+        raise SystemExit("died")
+
+    monkeypatch.setattr(pipeline.Event, "save", dies)
+    monkeypatch.setattr(pipeline.Event, "update", dies)  # how a batch's rows are marked at its end (SQLite)
+    monkeypatch.setattr(pipeline, "update_row", dies_on_the_row)  # how each row is (PostgreSQL)
     with pytest.raises(SystemExit):
         process_batch(10)
     monkeypatch.undo()

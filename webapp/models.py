@@ -141,6 +141,29 @@ def update_row(row, *fields):
     return cursor.rowcount
 
 
+INSERT_ROWS_CHUNK = 100  # rows per multi-row INSERT: 100 × a few columns stays far below SQLite's 32,766 values
+
+
+def insert_rows(model, rows):
+    """Insert many rows (dicts of values, as insert_row takes) in multi-row INSERTs whose text is
+    built once per model, columns and number of rows, as insert_row's. The rows' ids are not read
+    back: only for rows that nothing written after them refers to."""
+    pk = model._meta.primary_key
+    by_columns = {}
+    for values in rows:
+        data = model(**values).__data__  # with the fields' defaults, as create() would write them
+        fields = tuple(f for f in model._meta.sorted_fields if f.name in data and f is not pk)
+        by_columns.setdefault(fields, []).append([f.db_value(data[f.name]) for f in fields])
+    for fields, values in by_columns.items():
+        for start in range(0, len(values), INSERT_ROWS_CHUNK):
+            chunk = values[start : start + INSERT_ROWS_CHUNK]
+            sql = prebuilt_sql(
+                ("insert rows", model, tuple(f.name for f in fields), len(chunk)),
+                lambda n=len(chunk), fields=fields: model.insert_many([[None] * len(fields)] * n, fields=fields),
+            )
+            database.execute_sql(sql, [value for row in chunk for value in row])
+
+
 def _from_columns(model, values):
     """A model instance from a row's next columns, one per field in the model's order (as
     `select(model)` lists them)."""

@@ -25,6 +25,7 @@ from .models import (
     Task,
     TaskHistory,
     insert_row,
+    insert_rows,
     update_row,
     utcnow,
 )
@@ -141,8 +142,7 @@ def process_batch(batch_size, account_id=None):
     """
     prepare_batch(batch_size, account_id)
     budget = current_app.config.get("INBOX_BATCH_SECONDS", DEFAULT_BATCH_SECONDS)
-    started = time.monotonic()
-    done = 0
+    deadline = time.monotonic() + budget
     failed = set()
     with database.atomic():
         query = Event.select().where(_due_of(account_id)).order_by(Event.id).limit(batch_size)
@@ -152,41 +152,77 @@ def process_batch(batch_size, account_id=None):
         # Each account's rulebook in force, looked up once per batch: a saved version applies
         # from the next batch on, without restarting the worker.
         rulebooks = rulebooks_for({row.account_id for row in rows})
-        erased = False
         accounts = {a.id: a for a in Account.select().where(Account.id.in_({row.account_id for row in rows}))}
         with mirror.batch():
             envelopes = _envelopes_of_batch(rows, accounts)
-            # On SQLite the batch holds the one write lock from its BEGIN IMMEDIATE: nobody else
-            # (a coordinator completing a task by hand, say) commits until it ends, so the open
-            # tasks and resolutions it read stay what the database has, with its own writes.
-            # On PostgreSQL each statement sees what others committed: every look-up is a query.
-            cache = BatchTasks.for_batch(rows, envelopes) if is_sqlite() else None
-            token = _batch_tasks.set(cache)
-            try:
-                for row in rows:
-                    if done and (time.monotonic() - started > budget or web_waiting()):
-                        # The rest wait for this account's next turn; on SQLite a webhook waiting
-                        # for the write lock gets it after the row in hand, not after the batch.
-                        break
-                    row.account = accounts[row.account_id]
-                    try:
-                        with database.atomic():
-                            erased |= _process(row, rulebooks[row.account_id])
-                    except Exception as exc:  # a failing row must not stop the batch
-                        mirror.forget()  # its savepoint rolled back what the mirror remembers
-                        if cache is not None:
-                            cache.clear()  # and what the batch knows of tasks and resolutions
-                        _record_failure(row, exc)
-                        failed.add(row.id)
-                    done += 1
-            finally:
-                _batch_tasks.reset(token)
+            # A batch is first processed as one, without a savepoint per row (two statements an
+            # event saved); a row that fails rolls the batch back to here, and the batch is done
+            # again with each row in a savepoint of its own, so that the failing row is marked
+            # failed and the others are processed. A row whose adapter failed, or that failed
+            # before, is likely to fail again: its batch goes row by row at once.
+            careful = any(row.attempts or row.id not in envelopes for row in rows)
+            done = erased = None
+            if not careful:
+                try:
+                    with database.atomic():
+                        done, erased = _run_batch(rows, accounts, rulebooks, envelopes, deadline)
+                except Exception:
+                    log.info("a row of a batch of %s failed: processing it row by row", len(rows), exc_info=True)
+                    mirror.forget()
+                    rows = list(Event.select().where(Event.id.in_([row.id for row in rows])).order_by(Event.id))
+                    envelopes = _envelopes_of_batch(rows, accounts)
+            if done is None:
+                done, erased = _run_batch(rows, accounts, rulebooks, envelopes, deadline, failed=failed)
     if erased:
         erasure.checkpoint()  # the erased data's old versions out of the write-ahead log too
     live.publish_changes({row.account_id for row in rows[:done]})  # committed: open lists refresh
     if done:
         _record_metrics(rows[:done], failed)
     return done
+
+
+def _run_batch(rows, accounts, rulebooks, envelopes, deadline, failed=None):
+    """Process a batch's rows in order until its deadline; returns how many it processed and
+    whether one erased a candidate.
+
+    failed: None to process the rows as one (an exception stops the batch, for the caller to roll
+    back), or a set to process each row in a savepoint of its own, adding the ids of those that fail.
+    """
+    # On SQLite the batch holds the one write lock from its BEGIN IMMEDIATE: nobody else
+    # (a coordinator completing a task by hand, say) commits until it ends, so the open
+    # tasks and resolutions it read stay what the database has, with its own writes.
+    # On PostgreSQL each statement sees what others committed: every look-up is a query.
+    cache = BatchTasks.for_batch(rows, envelopes) if is_sqlite() else None
+    # What nothing reads back but through the cache is written when the batch ends, in a few
+    # multi-row statements; a batch done row by row writes each row's own at once.
+    writes = BatchWrites() if cache is not None and failed is None else None
+    token = _batch_tasks.set((cache, writes))
+    done, erased = 0, False
+    try:
+        for row in rows:
+            if done and (time.monotonic() > deadline or web_waiting()):
+                # The rest wait for this account's next turn; on SQLite a webhook waiting
+                # for the write lock gets it after the row in hand, not after the batch.
+                break
+            row.account = accounts[row.account_id]
+            if failed is None:
+                erased |= _process(row, rulebooks[row.account_id])
+            else:
+                try:
+                    with database.atomic():
+                        erased |= _process(row, rulebooks[row.account_id])
+                except Exception as exc:  # a failing row must not stop the batch
+                    mirror.forget()  # its savepoint rolled back what the mirror remembers
+                    if cache is not None:
+                        cache.clear()  # and what the batch knows of tasks and resolutions
+                    _record_failure(row, exc)
+                    failed.add(row.id)
+            done += 1
+        if writes is not None:
+            writes.flush()
+    finally:
+        _batch_tasks.reset(token)
+    return done, erased
 
 
 def _record_metrics(rows, failed):
@@ -230,8 +266,8 @@ def _envelopes_of_batch(rows, accounts):
 def _process(row, rulebook):
     """Process one inbox row; True when it erased a candidate."""
     account = row.account
-    cache = _batch_tasks.get()
-    store = TaskStore(account, row, rulebook, cache)
+    cache, writes = _batch_tasks.get() or (None, None)
+    store = TaskStore(account, row, rulebook, cache, writes)
     envelopes = getattr(row, "batch_envelopes", None)  # made by _envelopes_of_batch
     problems = []
     erased = False
@@ -252,6 +288,8 @@ def _process(row, rulebook):
             erasing = event["type"] == erasure.EVENT_TYPE
             if erasing:
                 data = erasure.with_applications(account, data)
+                if writes is not None:
+                    writes.flush()  # the erasure scrubs what the batch wrote before it too
             outcome = apply_event(rulebook, dict(event, data=data), store)
             problems.extend(str(problem) for problem in outcome.problems)
             if erasing:
@@ -270,10 +308,13 @@ def _process(row, rulebook):
     row.processed_at = utcnow()
     row.last_error = None
     row.next_attempt_at = None
-    # Through a statement built once (peewee's save would write its text for every row).
-    update_row(
-        row, Event.status, Event.note, Event.attempts, Event.processed_at, Event.last_error, Event.next_attempt_at
-    )
+    if writes is not None:
+        writes.outcomes.append(row)
+    else:
+        # Through a statement built once (peewee's save would write its text for every row).
+        update_row(
+            row, Event.status, Event.note, Event.attempts, Event.processed_at, Event.last_error, Event.next_attempt_at
+        )
     return erased
 
 
@@ -363,15 +404,22 @@ class BatchTasks:
     cleared whenever a savepoint rolls back or tasks are changed outside the TaskStore.
 
     Heads the batch's events name (their records' ids) are read up front, one query for tasks
-    and one for resolutions; other heads are read when first asked for."""
+    and one for resolutions; other heads are read when first asked for. Resolutions the batch
+    records are kept here before BatchWrites writes them, so every one of them is answered here."""
 
     def __init__(self):
         self.clear()
 
     def clear(self):
-        self.open_tasks = {}  # (account id, rule id, head) -> [Task], oldest first
+        self.clear_tasks()
         self.resolutions = {}  # (account id, rule id, head) -> [(key, occurred_at)]
         self.unheaded = {}  # (account id, rule id) -> [(key, occurred_at)] of resolutions without head
+        self.resolution_heads = set()  # (account id, head) whose resolutions of every rule were read
+
+    def clear_tasks(self):
+        """Forget the open tasks read; what is known of resolutions stays."""
+        self.open_tasks = {}  # (account id, rule id, head) -> [Task], oldest first
+        self.task_heads = set()  # (account id, head) whose open tasks of every rule were read
 
     @classmethod
     def for_batch(cls, rows, envelopes):
@@ -390,8 +438,8 @@ class BatchTasks:
         heads = sorted(heads)
         for start in range(0, len(heads), 500):
             chunk = heads[start : start + 500]
-            for head in chunk:
-                self.open_tasks.setdefault((account_id, None, head), True)  # marks the head as read
+            self.task_heads.update((account_id, head) for head in chunk)
+            self.resolution_heads.update((account_id, head) for head in chunk)
             tasks = Task.select().where(
                 (Task.account == account_id) & (Task.status == Task.OPEN) & Task.key_head.in_(chunk)
             )
@@ -405,26 +453,23 @@ class BatchTasks:
                     (json.loads(r.key), r.occurred_at)
                 )
 
-    def _preloaded(self, account_id, head):
-        return (account_id, None, head) in self.open_tasks
-
     def find_open(self, account_id, rule_id, head):
         key = (account_id, rule_id, head)
         if key not in self.open_tasks:
-            if self._preloaded(account_id, head):
+            if (account_id, head) in self.task_heads:
                 self.open_tasks[key] = []
             else:
                 self.open_tasks[key] = Task.open_of_rule(account_id, rule_id, head)
         return self.open_tasks[key]
 
     def knows(self, account_id, rule_id, head):
-        return (account_id, rule_id, head) in self.open_tasks or self._preloaded(account_id, head)
+        return (account_id, rule_id, head) in self.open_tasks or (account_id, head) in self.task_heads
 
     def opened(self, task):
         key = (task.account_id, task.rule_id, task.key_head)
         if key in self.open_tasks:
             self.open_tasks[key].append(task)
-        elif self._preloaded(task.account_id, task.key_head):
+        elif (task.account_id, task.key_head) in self.task_heads:
             self.open_tasks[key] = [task]
         # else not read yet: the query that reads it finds the task
 
@@ -433,42 +478,73 @@ class BatchTasks:
         if tasks is not None and task in tasks:
             tasks.remove(task)
 
-    def resolutions_of(self, account_id, rule_id, head):
-        """(key, occurred_at) of the rule's resolutions with this head or none."""
-        key, rule = (account_id, rule_id, head), (account_id, rule_id)
+    def _read_resolutions(self, account_id, rule_id, head):
+        """Make sure the rule's resolutions with this head (when one) and with none are here."""
         fields = (Resolution.key, Resolution.occurred_at)
         of_rule = (Resolution.account == account_id) & (Resolution.rule_id == rule_id)
-        if rule not in self.unheaded:
+        if (account_id, rule_id) not in self.unheaded:
             query = Resolution.select(*fields).where(of_rule & Resolution.key_head.is_null())
-            self.unheaded[rule] = [(json.loads(r.key), r.occurred_at) for r in query]
-        if key not in self.resolutions:
-            if self._preloaded(account_id, head):
+            self.unheaded[(account_id, rule_id)] = [(json.loads(r.key), r.occurred_at) for r in query]
+        key = (account_id, rule_id, head)
+        if head is not None and key not in self.resolutions:
+            if (account_id, head) in self.resolution_heads:
                 self.resolutions[key] = []
             else:
                 query = Resolution.select(*fields).where(of_rule & (Resolution.key_head == head))
                 self.resolutions[key] = [(json.loads(r.key), r.occurred_at) for r in query]
-        return self.resolutions[key] + self.unheaded[rule]
+
+    def resolutions_of(self, account_id, rule_id, head):
+        """(key, occurred_at) of the rule's resolutions with this head or none."""
+        self._read_resolutions(account_id, rule_id, head)
+        headed = self.resolutions[(account_id, rule_id, head)] if head is not None else []
+        return headed + self.unheaded[(account_id, rule_id)]
 
     def recorded(self, account_id, rule_id, head, key, occurred_at):
+        """Keep a resolution the batch records (read what the database has of its key first, so
+        that the list it joins is whole)."""
+        self._read_resolutions(account_id, rule_id, head)
         entry = (json.loads(key), Resolution.occurred_at.python_value(Resolution.occurred_at.db_value(occurred_at)))
         if head is None:
-            if (account_id, rule_id) in self.unheaded:
-                self.unheaded[(account_id, rule_id)].append(entry)
-        elif (account_id, rule_id, head) in self.resolutions:
+            self.unheaded[(account_id, rule_id)].append(entry)
+        else:
             self.resolutions[(account_id, rule_id, head)].append(entry)
-        elif self._preloaded(account_id, head):
-            self.resolutions[(account_id, rule_id, head)] = [entry]
+
+
+class BatchWrites:
+    """Writes of a batch processed as one that nothing reads back from the database before the
+    batch ends (BatchTasks answers for resolutions): task history, resolutions and the inbox rows'
+    outcomes, kept and written by flush() in a few multi-row statements instead of one an item."""
+
+    def __init__(self):
+        self.history = []  # TaskHistory values, in the order written
+        self.resolutions = []  # Resolution values
+        self.outcomes = []  # processed inbox rows, with their status, note and attempts set
+
+    def flush(self):
+        insert_rows(TaskHistory, self.history)
+        insert_rows(Resolution, self.resolutions)
+        now = utcnow()
+        by_outcome = collections.defaultdict(list)
+        for row in self.outcomes:
+            by_outcome[(row.status, row.note, row.attempts)].append(row)
+            row.processed_at = now  # processed when its batch is: the moment its writes are
+        for (status, note, attempts), rows in by_outcome.items():
+            Event.update(
+                status=status, note=note, attempts=attempts, processed_at=now, last_error=None, next_attempt_at=None
+            ).where(Event.id.in_([row.id for row in rows])).execute()
+        self.history, self.resolutions, self.outcomes = [], [], []
 
 
 class TaskStore:
     """The rules engine's task store, on the database, for one account and one inbox row (and the
     batch's BatchTasks, when it has them)."""
 
-    def __init__(self, account, event_row, rulebook, cache=None):
+    def __init__(self, account, event_row, rulebook, cache=None, writes=None):
         self.account = account
         self.event_row = event_row
         self.rulebook = rulebook
         self.cache = cache
+        self.writes = writes
         # What the row did, for /metrics (counted only when its savepoint commits).
         event_row.tasks_opened = event_row.tasks_completed = 0
 
@@ -476,20 +552,26 @@ class TaskStore:
         """Give the candidate's open tasks to their (new) coordinator, noting each hand-over in the
         task's history."""
         if self.cache is not None:
-            self.cache.clear()  # the tasks it read would save their old assignee
+            self.cache.clear_tasks()  # the tasks it read would save their old assignee
         for task in Task.open_about_candidate(self.account, candidate_id):
             if task.assignee_id == coordinator.id:
                 continue
             previous = task.assignee.display_name if task.assignee_id else "nobody"
             task.assignee = coordinator
             task.save()
-            TaskHistory.create(
-                account=self.account,
-                task=task,
-                kind="reassigned",
-                event=self.event_row,
-                note=note or f"{coordinator.display_name} is now the candidate's coordinator (was {previous})",
+            self._history(
+                task,
+                "reassigned",
+                note or f"{coordinator.display_name} is now the candidate's coordinator (was {previous})",
             )
+
+    def _history(self, task, kind, note, at=None):
+        """Note a change to the task in its history, at once or with the batch's writes."""
+        values = dict(account=self.account, task=task, at=at or utcnow(), kind=kind, event=self.event_row, note=note)
+        if self.writes is not None:
+            self.writes.history.append(values)
+        else:
+            insert_row(TaskHistory, **values)
 
     def _head(self, rule_id, key):
         rule = self.rulebook.rule(rule_id)
@@ -507,7 +589,7 @@ class TaskStore:
 
     def latest_resolution(self, rule_id, key):
         head = self._head(rule_id, key)
-        if self.cache is not None and head is not None:
+        if self.cache is not None:
             times = [
                 at for known, at in self.cache.resolutions_of(self.account.id, rule_id, head) if _contains(key, known)
             ]
@@ -518,17 +600,15 @@ class TaskStore:
 
     def record_resolution(self, rule_id, partial_key, occurred_at, event):
         key, head = canonical_key(partial_key), self._head(rule_id, partial_key)
-        insert_row(
-            Resolution,
-            account=self.account,
-            rule_id=rule_id,
-            key=key,
-            key_head=head,
-            occurred_at=occurred_at,
-            event=self.event_row,
+        values = dict(
+            account=self.account, rule_id=rule_id, key=key, key_head=head, occurred_at=occurred_at, event=self.event_row
         )
         if self.cache is not None:
             self.cache.recorded(self.account.id, rule_id, head, key, occurred_at)
+        if self.writes is not None:
+            self.writes.resolutions.append(values)  # answered by the cache until written
+        else:
+            insert_row(Resolution, **values)
 
     def complete(self, task, event, reason):
         now = utcnow()
@@ -542,18 +622,14 @@ class TaskStore:
         self.event_row.tasks_completed += 1
         if self.cache is not None:
             self.cache.completed(task)
-        insert_row(
-            TaskHistory, account=self.account, task=task, at=now, kind="completed", event=self.event_row, note=reason
-        )
+        self._history(task, "completed", reason, at=now)
 
     def retrigger(self, task, event, trigger):
         occurred_at = event.occurred_at
         if occurred_at > task.last_triggered_at:
             task.last_triggered_at = occurred_at
             update_row(task)
-        insert_row(
-            TaskHistory, account=self.account, task=task, kind="retriggered", event=self.event_row, note=trigger.title
-        )
+        self._history(task, "retriggered", trigger.title)
 
     def open(self, trigger, event):
         person = trigger.assignee
@@ -577,14 +653,12 @@ class TaskStore:
                 if not same:
                     raise
                 if self.cache is not None:
-                    self.cache.clear()
+                    self.cache.clear_tasks()
                 self.retrigger(same[0], event, trigger)
                 return same[0]
             if self.cache is not None and head is not None:
                 self.cache.opened(task)
-        insert_row(
-            TaskHistory, account=self.account, task=task, kind="opened", event=self.event_row, note=trigger.title
-        )
+        self._history(task, "opened", trigger.title)
         self.event_row.tasks_opened += 1
         return task
 

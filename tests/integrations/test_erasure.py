@@ -246,3 +246,15 @@ def test_candidate_erased_posted_to_the_api_completes_tasks_and_leaves_no_person
     assert task["title"] == f"{PLACEHOLDER} — Onsite"
     candidate = Candidate.get(Candidate.external_id == MARISOL["id"])
     assert (candidate.name, candidate.email) == (PLACEHOLDER, None)
+
+
+def test_tasks_opened_and_erased_in_one_batch_leave_no_personal_data(acme, run_worker, settings):
+    """The worker writes a batch's task history at its end; an erasure in the same batch as the
+    events that opened the candidate's tasks scrubs those too."""
+    candidate = {"id": "cand-erase-3", "name": "Ottoline Varga", "email": "ottoline.v@example.org"}
+    open_task(acme, candidate, "app-erase-3")
+    erased = envelope("candidate.erased", 60, candidate={"id": candidate["id"]}, reason="at their request")
+    assert acme.post_event(erased).status_code == 202
+    run_worker()
+    assert_completed_for(acme, "at their request")
+    assert leftovers(settings, "Ottoline Varga", "ottoline.v@example.org", "Varga") == []
