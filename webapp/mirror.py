@@ -24,9 +24,12 @@ from .models import (
     User,
     account_creator,
     insert_row,
+    one_of,
+    rows_in,
     to_utc,
     update_row,
     utcnow,
+    values_of,
 )
 
 
@@ -82,7 +85,6 @@ _LINKS = {
     Job: ("coordinator",),
     Candidate: ("coordinator",),
 }
-_CHUNK = 500  # ids per IN (...), well under SQLite's limit on parameters
 
 
 def names(data, ids, emails, depth=0):
@@ -100,12 +102,6 @@ def names(data, ids, emails, depth=0):
         names(value, ids, emails, depth + 1)
 
 
-def _chunks(values):
-    values = sorted(values)
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
 def preload(account_id, envelopes):
     """Read into the batch's identity map, with one query per table, every mirror record and
     person the envelopes name (and the rows those link to), remembering the ones the mirror lacks,
@@ -119,32 +115,53 @@ def preload(account_id, envelopes):
     for envelope in envelopes:
         names(envelope.get("data") or {}, ids, emails)
     linked = collections.defaultdict(set)
+    # Each statement's text is built once: one parameter holds all the ids (models.one_of).
     for model, wanted in ids.items():
         wanted = {w for w in wanted if (model, account_id, w) not in known.by_external_id}
-        for chunk in _chunks(wanted):
-            query = model.select().where((model.account == account_id) & model.external_id.in_(chunk))
-            found = {row.external_id: known.remember(row) for row in query}
-            for external_id in chunk:
-                row = found.get(external_id)
-                if row is None:
-                    known.by_external_id[(model, account_id, external_id)] = None
-                    continue
-                for name in _LINKS.get(model, ()):
-                    related_id = row.__data__.get(name)
-                    if related_id is not None:
-                        linked[model._meta.fields[name].rel_model].add(related_id)
+        if not wanted:
+            continue
+        query = rows_in(
+            ("preload", model),
+            lambda model=model: model.select().where((model.account == 0) & one_of(model.external_id)),
+            account_id,
+            values_of(wanted),
+            model=model,
+        )
+        found = {row.external_id: known.remember(row) for row in query}
+        for external_id in wanted:
+            row = found.get(external_id)
+            if row is None:
+                known.by_external_id[(model, account_id, external_id)] = None
+                continue
+            for name in _LINKS.get(model, ()):
+                related_id = row.__data__.get(name)
+                if related_id is not None:
+                    linked[model._meta.fields[name].rel_model].add(related_id)
     wanted = {e for e in emails if (account_id, e) not in known.users_by_email}
-    for chunk in _chunks(wanted):
-        found = {u.email: u for u in User.select().where((User.account == account_id) & User.email.in_(chunk))}
-        for email in chunk:
+    if wanted:
+        query = rows_in(
+            "preload users",
+            lambda: User.select().where((User.account == 0) & one_of(User.email)),
+            account_id,
+            values_of(wanted),
+            model=User,
+        )
+        found = {u.email: u for u in query}
+        for email in wanted:
             if email in found:
                 known.users_by_email[(account_id, email)] = known.remember(found[email])
             else:
                 known.no_user.add((account_id, email))
     for model, wanted in linked.items():
         wanted = {w for w in wanted if (model, w) not in known.by_id}
-        for chunk in _chunks(wanted):
-            for row in model.select().where(model.id.in_(chunk)):
+        if wanted:
+            query = rows_in(
+                ("preload linked", model),
+                lambda model=model: model.select().where(one_of(model.id)),
+                values_of(wanted),
+                model=model,
+            )
+            for row in query:
                 known.remember(row)
 
 

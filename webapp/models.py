@@ -14,6 +14,7 @@ import secrets
 from flask_login import UserMixin
 from peewee import (
     JOIN,
+    SQL,
     BooleanField,
     CharField,
     DateTimeField,
@@ -21,6 +22,7 @@ from peewee import (
     IntegerField,
     IntegrityError,
     Model,
+    NodeList,
     TextField,
     Tuple,
 )
@@ -83,6 +85,26 @@ class BaseModel(Model):
             ("by_external_id", cls), lambda: cls.select().where((cls.account == 0) & (cls.external_id == ""))
         )
         return next(iter(cls.raw(sql, account_id, str(external_id))), None)
+
+
+def one_of(field):
+    """`field IN (the values of one parameter)`: a list on PostgreSQL (= ANY), a JSON array on
+    SQLite (json_each), so that a statement reading many rows by id has one text whatever their
+    number, built once (see rows_in), where `in_()` builds a node and a parameter per value."""
+    return NodeList((field, SQL("= ANY(%s)" if is_postgres() else "IN (SELECT value FROM json_each(?))")))
+
+
+def values_of(values):
+    """The parameter one_of() takes for these values."""
+    values = sorted(values)
+    return values if is_postgres() else json.dumps(values)
+
+
+def rows_in(query_key, build, *params, model=None):
+    """The rows of a prebuilt query (its text built once per key, see db.prebuilt_sql) whose
+    placeholders take params in order; a one_of() placeholder takes values_of(...)."""
+    sql = prebuilt_sql(query_key, build)
+    return model.raw(sql, *params) if model is not None else database.execute_sql(sql, params)
 
 
 def insert_row(model, unique=None, **values):

@@ -26,8 +26,11 @@ from .models import (
     TaskHistory,
     insert_row,
     insert_rows,
+    one_of,
+    rows_in,
     update_row,
     utcnow,
+    values_of,
 )
 from .queue import request_drain
 from .row_events import MIRROR_ONLY, envelopes_of
@@ -435,23 +438,34 @@ class BatchTasks:
         return cache
 
     def preload(self, account_id, heads):
-        heads = sorted(heads)
-        for start in range(0, len(heads), 500):
-            chunk = heads[start : start + 500]
-            self.task_heads.update((account_id, head) for head in chunk)
-            self.resolution_heads.update((account_id, head) for head in chunk)
-            tasks = Task.select().where(
-                (Task.account == account_id) & (Task.status == Task.OPEN) & Task.key_head.in_(chunk)
-            )
-            for task in tasks.order_by(Task.id):
-                self.open_tasks.setdefault((account_id, task.rule_id, task.key_head), []).append(task)
-            resolutions = Resolution.select(
-                Resolution.rule_id, Resolution.key_head, Resolution.key, Resolution.occurred_at
-            )
-            for r in resolutions.where((Resolution.account == account_id) & Resolution.key_head.in_(chunk)):
-                self.resolutions.setdefault((account_id, r.rule_id, r.key_head), []).append(
-                    (json.loads(r.key), r.occurred_at)
-                )
+        if not heads:
+            return
+        self.task_heads.update((account_id, head) for head in heads)
+        self.resolution_heads.update((account_id, head) for head in heads)
+        tasks = rows_in(
+            "preload open tasks",
+            lambda: (
+                Task.select()
+                .where((Task.account == 0) & (Task.status == Task.OPEN) & one_of(Task.key_head))
+                .order_by(Task.id)
+            ),
+            account_id,
+            Task.OPEN,
+            values_of(heads),
+            model=Task,
+        )
+        for task in tasks:
+            self.open_tasks.setdefault((account_id, task.rule_id, task.key_head), []).append(task)
+        fields = (Resolution.rule_id, Resolution.key_head, Resolution.key, Resolution.occurred_at)
+        resolutions = rows_in(
+            "preload resolutions",
+            lambda: Resolution.select(*fields).where((Resolution.account == 0) & one_of(Resolution.key_head)),
+            account_id,
+            values_of(heads),
+        )
+        occurred_at = Resolution.occurred_at.python_value
+        for rule_id, head, key, at in resolutions:
+            self.resolutions.setdefault((account_id, rule_id, head), []).append((json.loads(key), occurred_at(at)))
 
     def find_open(self, account_id, rule_id, head):
         key = (account_id, rule_id, head)
