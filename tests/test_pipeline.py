@@ -64,6 +64,30 @@ def test_trigger_after_completion_opens_a_new_task(make_account, app):
     assert [t.status for t in tasks] == ["completed", "open"]
 
 
+def test_a_worker_completing_a_task_writes_only_what_completing_changes(make_account, app, monkeypatch):
+    """The batch read the task before someone handed it to a colleague: completing it keeps the
+    colleague (a whole-row write would put back the assignee the batch read)."""
+    from webapp import pipeline
+    from webapp.models import Account, User
+
+    acme = make_account()
+    acme.post_event(ev.integration_event("failed", 0))
+    drain()
+    [task] = Task.select()
+    riley = User.for_email(Account.get_by_id(acme.account.id), "riley@acme.test", "Riley")
+    real_complete = pipeline.TaskStore.complete
+
+    def complete_after_a_hand_over(store, task, event, reason):
+        Task.update(assignee=riley).where(Task.id == task.id).execute()  # meanwhile, by hand
+        return real_complete(store, task, event, reason)
+
+    monkeypatch.setattr(pipeline.TaskStore, "complete", complete_after_a_hand_over)
+    acme.post_event(ev.integration_event("restored", 5))
+    drain()
+    task = Task.get_by_id(task.id)
+    assert (task.status, task.assignee_id) == ("completed", riley.id)
+
+
 def test_resolver_arriving_before_its_trigger_leaves_no_stale_task(make_account, app):
     acme = make_account()
     acme.post_event(ev.schedule_event("created", minutes=10))

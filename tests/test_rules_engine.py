@@ -342,3 +342,33 @@ rules:
     ]
     with_coordinator = dict(event, id="j2", data={"account": ACCOUNT, "job": JOB})
     assert apply_event(rulebook, with_coordinator, MemoryStore()).problems == []
+
+
+def test_a_template_renders_once_per_distinct_values_and_each_text_matches_its_own_values(monkeypatch):
+    from webapp.rules import templates
+
+    monkeypatch.setattr(templates, "_rendered", {})
+    title = templates.compile_template("{{ candidate.name }} — {{ stage.name | upper }}{% if late %} (late){% endif %}")
+    assert title.names == ("candidate", "late", "stage")
+    jinja_renders = []
+    real = templates.Template._render
+    monkeypatch.setattr(templates.Template, "_render", lambda self, *a: jinja_renders.append(1) or real(self, *a))
+
+    def render(name, stage, **more):
+        return title.render({"candidate": {"name": name, "id": 1}, "stage": {"name": stage}, **more})
+
+    assert render("Ada", "Onsite") == "Ada — ONSITE"
+    assert render("Ada", "Onsite") == "Ada — ONSITE"
+    assert len(jinja_renders) == 1  # the same values: the text rendered before
+    assert render("Ada", "Screen") == "Ada — SCREEN"
+    assert render("Ada", "Onsite", late=True) == "Ada — ONSITE (late)"
+    assert render("Grace", "Onsite") == "Grace — ONSITE"
+    assert len(jinja_renders) == 4
+    # A value that is not plain data is rendered every time, never mistaken for its text.
+    assert title.render({"candidate": {"name": datetime(2026, 1, 2, tzinfo=UTC)}, "stage": {"name": "x"}}) == (
+        "2026-01-02 00:00:00+00:00 — X"
+    )
+    assert title.render({"candidate": {"name": "2026-01-02 00:00:00+00:00"}, "stage": {"name": "x"}}) == (
+        "2026-01-02 00:00:00+00:00 — X"
+    )
+    assert len(jinja_renders) == 6

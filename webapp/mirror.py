@@ -261,7 +261,10 @@ def _upsert(model, account, external_id, **fields):
             setattr(row, name, value)
         if "updated_at" in model._meta.fields:
             row.updated_at = utcnow()
-        update_row(row)
+            changed["updated_at"] = row.updated_at
+        # Only the changed columns: the rest of the row as this batch read it may be stale by now
+        # (PostgreSQL, several workers), and writing it back would undo another worker's change.
+        update_row(row, *(model._meta.fields[name] for name in changed))
     return row
 
 
@@ -558,22 +561,52 @@ def _follow_links(account, data):
 
 
 def _schedule_interviews(schedule):
-    """A schedule's interviews as rules and templates see them: times, room and attendees."""
-    interviews = []
-    for si in schedule.interviews.order_by(ScheduledInterview.starts_at, ScheduledInterview.id):
-        interviews.append(
-            {
-                "name": si.name,
-                "starts_at": si.starts_at.isoformat(),
-                "ends_at": si.ends_at.isoformat(),
-                "room": {"name": si.room_name, "email": si.room_email} if si.room_email else None,
-                "attendees": [
-                    {"email": a.email, "name": a.name, "kind": a.kind, "response": a.response}
-                    for a in si.attendees.order_by(Attendee.id)
-                ],
-            }
+    """A schedule's interviews as rules and templates see them: times, room and attendees (two
+    statements, each built once: the interviews, then all their attendees)."""
+    rows = list(
+        rows_in(
+            "schedule interviews",
+            lambda: (
+                ScheduledInterview.select(
+                    ScheduledInterview.id,
+                    ScheduledInterview.name,
+                    ScheduledInterview.starts_at,
+                    ScheduledInterview.ends_at,
+                    ScheduledInterview.room_name,
+                    ScheduledInterview.room_email,
+                )
+                .where(ScheduledInterview.schedule == 0)
+                .order_by(ScheduledInterview.starts_at, ScheduledInterview.id)
+            ),
+            schedule.id,
         )
-    return interviews
+    )
+    attendees = collections.defaultdict(list)
+    if rows:
+        query = rows_in(
+            "schedule attendees",
+            lambda: (
+                Attendee.select(
+                    Attendee.scheduled_interview, Attendee.email, Attendee.name, Attendee.kind, Attendee.response
+                )
+                .where(one_of(Attendee.scheduled_interview))
+                .order_by(Attendee.id)
+            ),
+            values_of(row[0] for row in rows),
+        )
+        for interview_id, email, name, kind, response in query:
+            attendees[interview_id].append({"email": email, "name": name, "kind": kind, "response": response})
+    as_time = ScheduledInterview.starts_at.python_value
+    return [
+        {
+            "name": name,
+            "starts_at": as_time(starts_at).isoformat(),
+            "ends_at": as_time(ends_at).isoformat(),
+            "room": {"name": room_name, "email": room_email} if room_email else None,
+            "attendees": attendees[interview_id],
+        }
+        for interview_id, name, starts_at, ends_at, room_name, room_email in rows
+    ]
 
 
 def _attendee(attendee, interviews):

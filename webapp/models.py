@@ -513,17 +513,22 @@ class ApplicationMove(BaseModel):
         )
         params = (application.id, stage.id, cls.occurred_at.db_value(occurred_at))
         if database.execute_sql(sql, params).fetchone() is None:
-            cls.create(account=account, application=application, stage=stage, occurred_at=occurred_at)
+            insert_row(cls, account=account, application=application, stage=stage, occurred_at=occurred_at)
 
     @classmethod
     def before(cls, application, moment):
-        """The latest move strictly before a moment, or None."""
-        return (
-            cls.select()
-            .where(cls.application == application, cls.occurred_at < moment)
-            .order_by(cls.occurred_at.desc())
-            .first()
+        """The latest move strictly before a moment, or None (built once, as after's)."""
+        sql = prebuilt_sql(
+            "move_before",
+            lambda: (
+                cls.select()
+                .where((cls.application == 0) & (cls.occurred_at < utcnow()))
+                .order_by(cls.occurred_at.desc())
+                .limit(1)
+            ),
         )
+        application_id = getattr(application, "id", application)
+        return next(iter(cls.raw(sql, application_id, cls.occurred_at.db_value(moment), 1)), None)
 
     @classmethod
     def after(cls, application, moment):

@@ -418,6 +418,7 @@ class BatchTasks:
         self.resolutions = {}  # (account id, rule id, head) -> [(key, occurred_at)]
         self.unheaded = {}  # (account id, rule id) -> [(key, occurred_at)] of resolutions without head
         self.resolution_heads = set()  # (account id, head) whose resolutions of every rule were read
+        self.unheaded_read = set()  # accounts whose resolutions without a head, of every rule, were read
 
     def clear_tasks(self):
         """Forget the open tasks read; what is known of resolutions stays."""
@@ -466,6 +467,17 @@ class BatchTasks:
         occurred_at = Resolution.occurred_at.python_value
         for rule_id, head, key, at in resolutions:
             self.resolutions.setdefault((account_id, rule_id, head), []).append((json.loads(key), occurred_at(at)))
+        # And the account's resolutions without a head, of every rule: few, and asked for by every rule.
+        unheaded = rows_in(
+            "preload unheaded resolutions",
+            lambda: Resolution.select(Resolution.rule_id, Resolution.key, Resolution.occurred_at).where(
+                (Resolution.account == 0) & Resolution.key_head.is_null()
+            ),
+            account_id,
+        )
+        for rule_id, key, at in unheaded:
+            self.unheaded.setdefault((account_id, rule_id), []).append((json.loads(key), occurred_at(at)))
+        self.unheaded_read.add(account_id)
 
     def find_open(self, account_id, rule_id, head):
         key = (account_id, rule_id, head)
@@ -497,8 +509,11 @@ class BatchTasks:
         fields = (Resolution.key, Resolution.occurred_at)
         of_rule = (Resolution.account == account_id) & (Resolution.rule_id == rule_id)
         if (account_id, rule_id) not in self.unheaded:
-            query = Resolution.select(*fields).where(of_rule & Resolution.key_head.is_null())
-            self.unheaded[(account_id, rule_id)] = [(json.loads(r.key), r.occurred_at) for r in query]
+            if account_id in self.unheaded_read:
+                self.unheaded[(account_id, rule_id)] = []
+            else:
+                query = Resolution.select(*fields).where(of_rule & Resolution.key_head.is_null())
+                self.unheaded[(account_id, rule_id)] = [(json.loads(r.key), r.occurred_at) for r in query]
         key = (account_id, rule_id, head)
         if head is not None and key not in self.resolutions:
             if (account_id, head) in self.resolution_heads:
@@ -632,7 +647,17 @@ class TaskStore:
         task.completed_by_user = None
         task.completed_on_behalf_of = None
         task.completion_reason = reason
-        update_row(task)
+        # Only what completing changes: a whole row would write back what this batch read of the
+        # task (its assignee, say) over a change made meanwhile by hand or by another worker.
+        update_row(
+            task,
+            Task.status,
+            Task.completed_at,
+            Task.completed_by_event,
+            Task.completed_by_user,
+            Task.completed_on_behalf_of,
+            Task.completion_reason,
+        )
         self.event_row.tasks_completed += 1
         if self.cache is not None:
             self.cache.completed(task)
@@ -642,7 +667,7 @@ class TaskStore:
         occurred_at = event.occurred_at
         if occurred_at > task.last_triggered_at:
             task.last_triggered_at = occurred_at
-            update_row(task)
+            update_row(task, Task.last_triggered_at)
         self._history(task, "retriggered", trigger.title)
 
     def open(self, trigger, event):

@@ -232,13 +232,16 @@ def evaluate(rulebook: Rulebook, event: Mapping[str, Any] | Event) -> Evaluation
     event = normalise_event(event)
     evaluation = Evaluation(event)
     for rule in rulebook.rules:
+        # The type first: most rules are not for most events, and a failure's text costs more to write.
         for entry in rule.resolve_on:
-            if resolution_failure(entry, event) is None:
+            if event.type in entry.events and resolution_failure(entry, event) is None:
                 evaluation.resolutions.extend(make_resolutions(rule, entry, event, evaluation.problems))
+        if event.type not in rule.events:
+            continue
         failure = trigger_failure(rule, event)
         if failure is None:
             evaluation.triggers.append(make_trigger(rule, event, evaluation.problems))
-        elif event.type in rule.events and first_failure(rule.match, event.data) is None:
+        elif first_failure(rule.match, event.data) is None:
             # The event is one the rule is for, but names too little to say which task: said, not dropped.
             evaluation.problems.append(Problem(rule.id, f"no task opened: {failure}"))
     return evaluation

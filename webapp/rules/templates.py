@@ -9,6 +9,7 @@ inside Jinja), raised at once.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -136,17 +137,50 @@ class TemplateRenderError(Exception):
     """A template could not be rendered for an event (a missing field, a forbidden operation)."""
 
 
+# Rendered texts by template and the values it reads: a worker renders the same title for every
+# event about one candidate and stage, and the same reason for every resolution of a kind.
+# Templates are pure (no clock, no randomness: the sandbox has no such global), so a text
+# depends on nothing else. Bounded: the oldest entries go first.
+RENDERED_CACHE_SIZE = 4096
+_rendered: dict[tuple[str, str], str] = {}
+
+
+def _render_key(template: Template, context: Mapping[str, Any]) -> tuple[str, str] | None:
+    """What a text depends on: the template and the values of the names it reads, as JSON (None
+    when a value is not plain JSON data, whose text could stand for more than one value)."""
+    try:
+        values = json.dumps([context.get(name, _ABSENT) for name in template.names], sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+    return template.source, values
+
+
+_ABSENT = {"__absent__": True}  # a name the context lacks, told apart from null
+
+
 @dataclass(frozen=True)
 class Template:
     """A compiled template and its source text."""
 
     source: str
     compiled: jinja2.Template = field(compare=False, repr=False)
+    names: tuple[str, ...] = field(default=(), compare=False, repr=False)  # the free names it reads
 
     def render(self, context: Mapping[str, Any], what: str = "template") -> str:
         """The rendered text, stripped; raises TemplateRenderError naming `what` on failure: a missing
         field the lenient pass cannot place, a forbidden or unbounded operation, or any error the
         template's own expressions raise (`1/0`, `name + 1`)."""
+        key = _render_key(self, context)
+        if key is not None and key in _rendered:
+            return _rendered[key]
+        text = self._render(context, what)
+        if key is not None:
+            if len(_rendered) >= RENDERED_CACHE_SIZE:
+                _rendered.pop(next(iter(_rendered), None), None)  # two threads may drop the same one
+            _rendered[key] = text
+        return text
+
+    def _render(self, context: Mapping[str, Any], what: str) -> str:
         try:
             try:
                 return _bounded_text(self.compiled, context)
@@ -169,7 +203,8 @@ def _bounded_text(template: jinja2.Template, context: Mapping[str, Any]) -> str:
 
 def compile_template(source: str) -> Template:
     """Compile a template; raises jinja2.TemplateSyntaxError when it does not parse."""
-    return Template(source, ENVIRONMENT.from_string(source))
+    names = tuple(sorted(meta.find_undeclared_variables(ENVIRONMENT.parse(source))))
+    return Template(source, ENVIRONMENT.from_string(source), names)
 
 
 def referenced_paths(source: str) -> set[str]:
