@@ -8,9 +8,9 @@
 
   const rows = () => Array.from(document.querySelectorAll("#task-rows tr.task"));
   const currentRow = () => document.activeElement && document.activeElement.closest("#task-rows tr.task");
-  // Where focus goes once htmx has swapped the rows: {id} of a row, else {index} among them.
+  // Where focus goes once the rows a request asked for are swapped in: {xhr, id} of a row, else
+  // {xhr, index} among the rows. Tied to its request, so a live update in between moves nothing.
   let pendingFocus = null;
-  let swappedRows = null; // the tbody that was in the page when pendingFocus was set
   let selectionAnchor = null; // the checkbox a shift-click selects a range from
 
   function focusRow(row) {
@@ -27,52 +27,45 @@
     focusRow(all[next]);
   }
 
-  function expectSwap(target) {
-    pendingFocus = target;
-    swappedRows = document.getElementById("task-rows");
-  }
-
-  function restoreFocus() {
-    const tbody = document.getElementById("task-rows");
-    if (!pendingFocus || !tbody || tbody === swappedRows) return;
-    const active = document.activeElement;
-    if (active && active !== document.body && !active.closest("#notice, #task-rows")) {
-      pendingFocus = null; // focus has moved on (to a filter, say): leave it there
-      return;
-    }
-    const all = rows();
-    const row =
-      (pendingFocus.id && document.getElementById(pendingFocus.id)) ||
-      all[Math.min(pendingFocus.index || 0, all.length - 1)];
+  function restoreFocus(event) {
+    const pending = pendingFocus;
+    if (!pending || pending.xhr !== event.detail.xhr) return;
     pendingFocus = null;
-    if (row) focusRow(row);
-    else tbody.focus();
     applySelection();
+    const active = document.activeElement;
+    if (active && active !== document.body && !active.closest("#notice, #task-rows, #bulk")) return; // focus moved on
+    const all = rows();
+    const again = pending.id && document.getElementById(pending.id);
+    const row = again || all[Math.min(Math.max(pending.index || 0, 0), all.length - 1)];
+    if (row) focusRow(row);
+    else if (document.getElementById("task-rows")) document.getElementById("task-rows").focus();
   }
 
-  // Completing, undoing, "Show more" and live updates replace the rows: keep focus in the list.
+  // Completing, undoing, bulk actions, "Show more" and live updates replace the rows: keep focus in the list.
   document.addEventListener("htmx:beforeRequest", function (event) {
     const elt = event.detail.elt;
+    const xhr = event.detail.xhr;
     const row = elt.closest && elt.closest("#task-rows tr.task");
     if (row) {
-      expectSwap({ index: rows().indexOf(row) }); // the row leaves: the next one takes its place
+      pendingFocus = { xhr, index: rows().indexOf(row) }; // the row leaves: the next one takes its place
     } else if (elt.id === "show-more") {
-      expectSwap({ index: rows().length }); // the first of the rows drawn next
+      pendingFocus = { xhr, index: rows().length }; // the first of the rows drawn next
     } else if (elt.closest && elt.closest("#notice")) {
       const undo = elt.querySelector("[data-focus-row]");
-      if (undo) expectSwap({ id: undo.dataset.focusRow });
+      if (undo) pendingFocus = { xhr, id: undo.dataset.focusRow };
     } else if (elt.id === "bulk") {
       const first = rows().find((r) => r.querySelector(".cell-select input:checked"));
-      expectSwap({ index: first ? rows().indexOf(first) : 0 });
+      pendingFocus = { xhr, index: first ? rows().indexOf(first) : 0 };
     }
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
-    const row = currentRow();
-    if (!event.detail.shouldSwap) return;
-    if (!pendingFocus && row) expectSwap({ id: row.id, index: rows().indexOf(row) });
+    // A live update (or any other swap): whatever had focus in the list has it again.
+    const active = document.activeElement;
+    if (event.detail.shouldSwap && !pendingFocus && active && active.id && active.closest("#task-rows")) {
+      pendingFocus = { xhr: event.detail.xhr, id: active.id, index: rows().indexOf(currentRow()) };
+    }
   });
-  document.addEventListener("htmx:afterSettle", restoreFocus);
-  document.addEventListener("htmx:oobAfterSwap", restoreFocus);
+  document.addEventListener("htmx:afterRequest", restoreFocus);
 
   // Selection: the checkboxes belong to the bulk form; shift-click selects a range, and the
   // selection outlives live updates of the rows.
@@ -118,8 +111,8 @@
     }
     applySelection();
   });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.elt.id === "bulk" && event.detail.successful) selected.clear();
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.id === "bulk") selected.clear(); // the rows come back without them
   });
 
   // The keys.
