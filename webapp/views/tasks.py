@@ -290,12 +290,14 @@ def _selected_ids(values):
 
 
 def _complete_all(tasks, user):
+    """Complete the open ones (on their assignee's behalf, as one by one); the Undo reopens them."""
     done = [task for task in tasks if task.complete_by(user)]
     undo = {"action": "reopen", "values": [task.id for task in done]}
     return "Completed", done, undo
 
 
 def _reopen_all(tasks, user):
+    """The Undo of a bulk completion: reopen the completed ones."""
     reopened = []
     for task in tasks:
         try:
