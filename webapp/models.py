@@ -893,6 +893,33 @@ class Task(BaseModel):
             raise AlreadyOpen(other) from None
         return True
 
+    def hand_to(self, coordinator, user):
+        """Give the task to another coordinator by hand, noting in its history who did it and whose
+        list it was on; False when it is theirs already."""
+        if self.assignee_id == coordinator.id:
+            return False
+        previous = self.assignee.display_name if self.assignee_id else "nobody"
+        with database.atomic():
+            self.assignee = coordinator
+            self.save(only=[Task.assignee])
+            note = f"handed to {coordinator.display_name} (was {previous})"
+            TaskHistory.create(account=self.account_id, task=self, kind="reassigned", user=user, note=note)
+        return True
+
+    @staticmethod
+    def batch():
+        """A transaction for changing many tasks at once: all of the changes are kept, or none."""
+        return database.atomic()
+
+    @classmethod
+    def selected(cls, account, task_ids):
+        """The account's tasks among these ids, with their people, in list order (another
+        account's ids are not found)."""
+        if not task_ids:
+            return []
+        query = cls._with_people_joined().where(cls.account == account, cls.id.in_(sorted(set(task_ids))))
+        return list(query.order_by(cls.priority_rank, cls.created_at, cls.id))
+
     @classmethod
     def _with_people_joined(cls):
         """Tasks with their assignee, who completed them, and on whose behalf: one query, no lazy loads."""

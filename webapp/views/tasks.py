@@ -24,6 +24,12 @@ COMPLETED_SHOWN = 50
 # Open tasks drawn at first, the most urgent; "Show more" draws this many more each time.
 OPEN_SHOWN_STEP = 50
 OPEN_SHOWN_MAX = 5000
+# Tasks changed by one bulk action at most: its Undo carries their ids (in the session's cookie
+# when the browser has no JavaScript), so a batch must stay small enough for a cookie.
+BULK_MAX = 200
+# The list's density, remembered per browser: one line per task, or the roomier rows.
+DENSITY_COOKIE = "docket_density"
+DENSITIES = ("compact", "comfortable")
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,14 @@ def _list_context(filters, coordinators, counts=None, fresh_after=None):
         "fresh_after": fresh_after,
         "category_name": _category_name(filters.category, counts),
         "urls": TaskUrls(),
+        "density": _density(),
     }
+
+
+def _density():
+    """The density the browser chose last; compact (one line per task) unless it chose otherwise."""
+    chosen = request.cookies.get(DENSITY_COOKIE)
+    return chosen if chosen in DENSITIES else DENSITIES[0]
 
 
 def _category_name(rule_id, counts):
@@ -209,17 +222,28 @@ def _task_or_404(task_id):
 
 
 def _after_change(task, message, undo):
-    """After completing or reopening: htmx gets the new rows, counts and notice; a form, a 303.
-    Colleagues' open lists of the account are told, so they update too."""
-    live.publish_changes([current_user.account_id])
-    coordinators = _coordinators()
-    filters = ListFilters.parse(request.args, coordinators, current_user)
+    """After completing or reopening: htmx gets the new rows, counts and notice; a form, a 303."""
     notice = {"message": message, "task_id": task.id, "title": task.title, "undo": undo}
-    notice["query"] = urlencode(filters.params())
-    if not is_fragment_request():
-        flash(notice, "task")  # shown on the page the browser is sent back to
     if request.args.get("from") == "detail":
+        _tell_and_flash(notice)
         return redirect_or_fragment(url_for("tasks.detail", task_id=task.id), lambda: _detail_fragment(task.id))
+    return _back_to_list(notice)
+
+
+def _tell_and_flash(notice):
+    """Colleagues' open lists of the account are told, so they update too; a plain form's browser
+    finds the notice on the page it is sent back to."""
+    live.publish_changes([current_user.account_id])
+    if not is_fragment_request():
+        flash(notice, "task")
+
+
+def _back_to_list(notice, coordinators=None):
+    """The list as it is after a change, with its notice: new rows and counts for htmx, a 303 for a form."""
+    coordinators = _coordinators() if coordinators is None else coordinators
+    filters = ListFilters.parse(request.args, coordinators, current_user)
+    notice["query"] = urlencode(filters.params())
+    _tell_and_flash(notice)
 
     def fragment():
         return render_block("tasks/_changed.html", "changed", notice=notice, **_list_context(filters, coordinators))
@@ -247,6 +271,121 @@ def reopen(task_id):
         # The same work has an open task again (opened since): that one is the task to work on.
         return _after_change(exc.task or task, "Already open again as this task", undo=False)
     return _after_change(task, "Reopened", undo=False)
+
+
+def _plural(n):
+    return f"{n} task{'' if n == 1 else 's'}"
+
+
+def _at_most_a_batch(ids):
+    """The ids, if no more than BULK_MAX; else a 400."""
+    if len(ids) > BULK_MAX:
+        abort(400, f"Select at most {BULK_MAX} tasks at a time.")
+    return ids
+
+
+def _selected_ids(values):
+    """The task ids a bulk form names; anything that is not an id is ignored."""
+    return _at_most_a_batch({int(v) for v in values if v.isdigit()})
+
+
+def _complete_all(tasks, user):
+    """Complete the open ones (on their assignee's behalf, as one by one); the Undo reopens them."""
+    done = [task for task in tasks if task.complete_by(user)]
+    undo = {"action": "reopen", "values": [task.id for task in done]}
+    return "Completed", done, undo
+
+
+def _reopen_all(tasks, user):
+    """The Undo of a bulk completion: reopen the completed ones."""
+    reopened = []
+    for task in tasks:
+        try:
+            if task.reopen_by(user):
+                reopened.append(task)
+        except AlreadyOpen:
+            pass  # the same work has an open task again: that one stays, this one stays completed
+    return "Reopened", reopened, None
+
+
+def _hand_all(tasks, user, to):
+    """Hand the tasks to `to`; the Undo gives each back to whoever had it."""
+    handed = []
+    for task in tasks:
+        was = task.assignee_id
+        if task.status == Task.OPEN and task.hand_to(to, user):
+            handed.append((task, was))
+    undo = {"action": "return", "values": [f"{task.id}:{was}" for task, was in handed if was]}
+    return f"Handed to {to.display_name}", [task for task, _ in handed], undo
+
+
+def _return_all(values, user, coordinators):
+    """Undo a hand-over: each task (the account's) back to the coordinator it came from."""
+    people = {person.id: person for person in coordinators}
+    back = {}
+    for value in values:
+        task_id, _, person_id = value.partition(":")
+        if task_id.isdigit() and person_id.isdigit() and int(person_id) in people:
+            back[int(task_id)] = people[int(person_id)]
+    tasks = Task.selected(current_user.account_id, _at_most_a_batch(back))
+    returned = [task for task in tasks if task.status == Task.OPEN and task.hand_to(back[task.id], user)]
+    return "Handed back", returned, None
+
+
+@bp.post("/tasks/bulk")
+@login_required
+def bulk():
+    """Complete the selected tasks or hand them to another coordinator in one go, each change
+    recorded in its task's history; the notice's Undo reverts the whole batch (action=reopen,
+    action=return)."""
+    user = current_user._get_current_object()
+    coordinators = _coordinators()
+    with Task.batch():
+        message, changed, undo = _apply_bulk(request.form, user, coordinators)
+    if not changed:
+        message, undo = "No tasks changed", None
+    notice = {"message": message, "title": _plural(len(changed)), "batch": undo if undo and undo["values"] else None}
+    notice["first_id"] = changed[0].id if changed else None
+    return _back_to_list(notice, coordinators)
+
+
+def _apply_bulk(form, user, coordinators):
+    """One bulk action: (what the notice says, the tasks it changed, its undo or None)."""
+    action = form.get("action")
+    if action == "return":
+        return _return_all(form.getlist("back"), user, coordinators)
+    if action not in ("complete", "reopen", "hand_over"):
+        abort(400, "Unknown bulk action.")
+    tasks = Task.selected(current_user.account_id, _selected_ids(form.getlist("task")))
+    if action == "complete":
+        return _complete_all(tasks, user)
+    if action == "reopen":
+        return _reopen_all(tasks, user)
+    email = (form.get("to") or "").strip().lower()
+    to = next((person for person in coordinators if person.email == email), None)
+    if to is None:
+        abort(400, "Choose whom to hand the tasks to.")
+    return _hand_all(tasks, user, to)
+
+
+@bp.post("/tasks/view")
+@login_required
+def choose_density():
+    """Switch the list between compact and comfortable rows; the browser remembers the choice."""
+    density = request.form.get("density")
+    if density not in DENSITIES:
+        abort(400, "Unknown view.")
+    filters = ListFilters.parse(request.args, _coordinators(), current_user)
+    response = redirect(filters.url(), 303)
+    response.set_cookie(
+        DENSITY_COOKIE,
+        density,
+        max_age=365 * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
+    return response
 
 
 def _detail_context(task_id):
