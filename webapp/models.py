@@ -30,6 +30,9 @@ from .db import database, is_postgres, prebuilt_sql
 
 PRIORITIES = ("urgent", "high", "normal", "low")
 
+# Whose tasks a listing shows besides one person's: nobody's (unassigned), or everyone's (None).
+UNASSIGNED = "unassigned"
+
 
 def utcnow():
     """Now, in UTC."""
@@ -740,6 +743,25 @@ class Task(BaseModel):
             TaskHistory.create(account=user.account_id, task=task, kind="reassigned", note=note)
         return len(orphans)
 
+    @classmethod
+    def assigned_to(cls, assignee):
+        """The condition for a listing's assignee: a User, UNASSIGNED (nobody), or None (everyone)."""
+        if assignee is None:
+            return cls.id.is_null(False)
+        if assignee == UNASSIGNED:
+            return cls.assignee.is_null()
+        return cls.assignee == assignee
+
+    @classmethod
+    def next_open(cls, account, assignee, after):
+        """The open task that follows `after` (a task) in the assignee's list, else their first one, or None:
+        where a coordinator goes on after finishing a task."""
+        base = cls.select(cls.id).where(cls.account == account, cls.status == cls.OPEN, cls.assigned_to(assignee))
+        base = base.where(cls.id != after.id).order_by(cls.priority_rank, cls.created_at, cls.id)
+        since = Tuple(after.priority_rank, cls.created_at.db_value(after.created_at), after.id)
+        following = base.where(Tuple(cls.priority_rank, cls.created_at, cls.id) > since).first()
+        return following or base.first()
+
     @property
     def key_values(self):
         return json.loads(self.key)
@@ -777,8 +799,7 @@ class Task(BaseModel):
                 )
                 .where(cls.account == account, cls.status == part)
             )
-            if assignee is not None:
-                query = query.where(cls.assignee == assignee)
+            query = query.where(cls.assigned_to(assignee))
             if category:
                 query = query.where(cls.rule_id == category)
             if after is not None and after[0] == part:
@@ -877,7 +898,7 @@ class Task(BaseModel):
                 fn.SUM(cls.id).alias("id_sum"),
                 fn.MAX(cls.id).alias("id_max"),
             )
-            .where(cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN)
+            .where(cls.account == account, cls.assigned_to(assignee), cls.status == cls.OPEN)
             .group_by(cls.rule_id)
             .tuples()
         )
@@ -890,14 +911,14 @@ class Task(BaseModel):
         every person shown on a row joined in."""
 
         def base():
-            query = cls._with_people_joined().where(cls.account == account, cls.assignee == assignee)
+            query = cls._with_people_joined().where(cls.account == account, cls.assigned_to(assignee))
             return query.where(cls.rule_id == category) if category else query
 
         # Open tasks have no completer, and their assignee is the one asked for: no joins, only the
         # columns a row shows, so that 500 rows stay cheap to build.
         shown = (cls.id, cls.rule_id, cls.category, cls.title, cls.recommended_action, cls.priority, cls.status)
         open_query = cls.select(*shown, cls.subjects, cls.created_at, cls.assignee).where(
-            cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN
+            cls.account == account, cls.assigned_to(assignee), cls.status == cls.OPEN
         )
         if category:
             open_query = open_query.where(cls.rule_id == category)
@@ -926,7 +947,7 @@ class Task(BaseModel):
         """The coordinator's open tasks with an id above after_id: new since a page was drawn."""
         return list(
             cls.select(cls.id, cls.title)
-            .where(cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN, cls.id > after_id)
+            .where(cls.account == account, cls.assigned_to(assignee), cls.status == cls.OPEN, cls.id > after_id)
             .order_by(cls.id)
         )
 

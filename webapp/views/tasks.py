@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from .. import live
 from ..htmx import is_fragment_request, page_or_fragment, redirect_or_fragment, render_block
-from ..models import AlreadyOpen, Event, Task, TaskHistory, User
+from ..models import UNASSIGNED, AlreadyOpen, Event, Task, TaskHistory, User
 from ..row_events import rulebook_events
 from ..rulebook import rulebook_for, rulebook_of_version
 from . import links
@@ -26,31 +26,70 @@ OPEN_SHOWN_STEP = 50
 OPEN_SHOWN_MAX = 5000
 
 
+# The "Assigned to" choices besides a person: everyone's tasks, and those nobody is named for.
+EVERYONE = "all"
+
+
 @dataclass(frozen=True)
 class ListFilters:
-    """What the list shows: whose tasks, which category, and whether completed ones too."""
+    """What the list shows: whose tasks (a User, UNASSIGNED, or None for everyone's), which
+    category, and whether completed ones too."""
 
-    assignee: User
+    assignee: User | str | None
     category: str | None
     completed: bool
     shown: int = OPEN_SHOWN_STEP  # how many open tasks are drawn
+    me: User | None = None
 
     @classmethod
     def parse(cls, values, coordinators, me):
         """Filters from a query string or form; an unknown coordinator is a 404."""
         email = (values.get("assignee") or "").strip().lower()
         assignee = me
-        if email and email != me.email:
+        if email == EVERYONE:
+            assignee = None
+        elif email == UNASSIGNED:
+            assignee = UNASSIGNED
+        elif email and email != me.email:
             assignee = next((u for u in coordinators if u.email == email), None) or abort(404)
         category = (values.get("category") or "").strip() or None
         shown = str(values.get("shown") or "").strip()
         shown = min(max(int(shown), OPEN_SHOWN_STEP), OPEN_SHOWN_MAX) if shown.isdigit() else OPEN_SHOWN_STEP
-        return cls(assignee, category, values.get("completed") in ("1", "on", "true"), shown)
+        return cls(assignee, category, values.get("completed") in ("1", "on", "true"), shown, me)
+
+    @property
+    def person(self):
+        """The one coordinator whose list this is, or None for everyone's or the unassigned tasks."""
+        return self.assignee if isinstance(self.assignee, User) else None
+
+    @property
+    def assignee_value(self):
+        """The `assignee` parameter that names this list."""
+        if self.assignee is None:
+            return EVERYONE
+        return self.person.email if self.person else UNASSIGNED
+
+    @property
+    def mine(self):
+        return self.person is not None and self.me is not None and self.person.id == self.me.id
+
+    @property
+    def covering(self):
+        """A colleague's own list: what the signed-in user completes there is on their behalf."""
+        return self.person is not None and not self.mine
+
+    @property
+    def heading(self):
+        if self.mine:
+            return "My tasks"
+        if self.person is not None:
+            return f"{self.person.display_name}’s tasks"
+        return "Everyone’s tasks" if self.assignee is None else "Unassigned tasks"
 
     def params(self, **changes):
         """The query string's parameters, with some changed (None drops one)."""
         values = {
-            "assignee": self.assignee.email,
+            "assignee": self.assignee_value,
             "category": self.category,
             "completed": "1" if self.completed else None,
             "shown": str(self.shown) if self.shown != OPEN_SHOWN_STEP else None,
@@ -117,7 +156,7 @@ def _fingerprint(counts):
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def _list_context(filters, coordinators, counts=None, fresh_after=None):
+def _list_context(filters, coordinators, counts=None, fresh_after=None, focus=None):
     """Everything the list's template needs, in a fixed number of queries."""
     account = current_user.account_id
     counts = Task.open_counts(account, filters.assignee) if counts is None else counts
@@ -144,6 +183,8 @@ def _list_context(filters, coordinators, counts=None, fresh_after=None):
         "fresh_after": fresh_after,
         "category_name": _category_name(filters.category, counts),
         "urls": TaskUrls(),
+        "names": {person.id: person.display_name for person in coordinators},
+        "focus": focus,
     }
 
 
@@ -166,7 +207,8 @@ def index():
     """A coordinator's tasks (?assignee=EMAIL, ?category=RULE_ID, ?completed=1): page, or its list region."""
     coordinators = _coordinators()
     filters = ListFilters.parse(request.args, coordinators, current_user)
-    return page_or_fragment("tasks/list.html", "region", **_list_context(filters, coordinators))
+    focus = request.args.get("focus", type=int)  # the task to go on with, after an action
+    return page_or_fragment("tasks/list.html", "region", **_list_context(filters, coordinators, focus=focus))
 
 
 @bp.get("/tasks/updates")
@@ -260,7 +302,7 @@ def _detail_context(task_id):
         "envelope": _envelope_of(event),
         "history": TaskHistory.history_of(task),
         "action_url": links.action_urls(current_user.account_id, [task], current_user.is_admin).get(task.id),
-        "back_url": url_for("tasks.index", **({"assignee": task.assignee.email} if task.assignee_id else {})),
+        "back_url": url_for("tasks.index", assignee=task.assignee.email if task.assignee_id else UNASSIGNED),
     }
 
 
