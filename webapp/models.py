@@ -23,6 +23,7 @@ from peewee import (
     Model,
     TextField,
     Tuple,
+    prefetch,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -516,6 +517,30 @@ class Schedule(BaseModel):
         """The account's schedule with this (Docket) id, or None."""
         return cls.get_or_none(cls.account == account, cls.external_id == str(external_id))
 
+    @classmethod
+    def of_candidate(cls, account, candidate):
+        """The candidate's schedules (any of their applications), newest first, each with its
+        interviews (in time order) and their attendees read in: three queries."""
+        schedules = list(
+            cls.select(cls, Stage)
+            .join(Application, on=(cls.application == Application.id))
+            .join_from(cls, Stage, JOIN.LEFT_OUTER, on=(cls.stage == Stage.id), attr="stage")
+            .where(cls.account == account, Application.candidate == candidate)
+            .order_by(cls.created_at.desc(), cls.id.desc())
+        )
+        interviews = (
+            ScheduledInterview.select()
+            .where(ScheduledInterview.schedule.in_([s.id for s in schedules]))
+            .order_by(ScheduledInterview.starts_at, ScheduledInterview.id)
+        )
+        attendees = Attendee.select().order_by(Attendee.kind, Attendee.name, Attendee.email)
+        by_schedule = {s.id: [] for s in schedules}
+        for interview in prefetch(interviews, attendees) if schedules else []:
+            by_schedule[interview.schedule_id].append(interview)
+        for schedule in schedules:
+            schedule.interview_list = by_schedule[schedule.id]
+        return schedules
+
 
 class ScheduledInterview(BaseModel):
     """One interview of a schedule: its time, room and calendar event."""
@@ -816,8 +841,8 @@ class Task(BaseModel):
         """The account's task with this id, or None (another account's task is not found)."""
         return cls.get_or_none(cls.account == account, cls.id == task_id)
 
-    def complete_by(self, user, on_behalf_of=None):
-        """Complete by hand; on a colleague's list, record whose list it was."""
+    def complete_by(self, user, on_behalf_of=None, note=None):
+        """Complete by hand; on a colleague's list, record whose list it was (and why, when given)."""
         if self.status == self.COMPLETED:
             return False
         with database.atomic():
@@ -829,13 +854,14 @@ class Task(BaseModel):
             self.completed_on_behalf_of = behalf if behalf and behalf.id != user.id else None
             self.completion_reason = None
             self.save()
-            note = f"on behalf of {self.completed_on_behalf_of.display_name}" if self.completed_on_behalf_of else ""
+            behalf = self.completed_on_behalf_of
+            note = "; ".join(part for part in (note, behalf and f"on behalf of {behalf.display_name}") if part)
             TaskHistory.create(account=self.account_id, task=self, kind="completed", user=user, note=note)
         return True
 
-    def reopen_by(self, user):
-        """Reopen a completed task; raises AlreadyOpen when a task for the same rule and key has been
-        opened since (the database keeps one open task per key)."""
+    def reopen_by(self, user, note=None):
+        """Reopen a completed task (saying why, when given); raises AlreadyOpen when a task for the
+        same rule and key has been opened since (the database keeps one open task per key)."""
         if self.status == self.OPEN:
             return False
         try:
@@ -847,7 +873,7 @@ class Task(BaseModel):
                 self.completed_on_behalf_of = None
                 self.completion_reason = None
                 self.save()
-                TaskHistory.create(account=self.account_id, task=self, kind="reopened", user=user)
+                TaskHistory.create(account=self.account_id, task=self, kind="reopened", user=user, note=note or "")
         except IntegrityError:
             fresh = Task.get_by_id(self.id)
             self.__data__ = dict(fresh.__data__)  # as it is stored: still completed

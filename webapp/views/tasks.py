@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 
 from .. import live
 from ..htmx import is_fragment_request, page_or_fragment, redirect_or_fragment, render_block
-from ..models import UNASSIGNED, AlreadyOpen, Event, Task, TaskHistory, User
-from ..row_events import rulebook_events
+from ..models import UNASSIGNED, AlreadyOpen, Candidate, Event, Task, TaskHistory, User, to_utc
+from ..row_events import enriched_events
 from ..rulebook import rulebook_for, rulebook_of_version
 from . import links
 
@@ -274,8 +274,21 @@ def _after_change(task, message, undo):
 def complete(task_id):
     """Complete a task by hand; on a colleague's list, on their behalf."""
     task = _task_or_404(task_id)
-    task.complete_by(current_user._get_current_object())
+    if not task.complete_by(current_user._get_current_object()):
+        # Done already (by a colleague, or by the ATS or a calendar) while this list was open: say by whom.
+        return _after_change(task, f"Already {_completion_in_words(task)}", undo=False)
     return _after_change(task, "Completed", undo=True)
+
+
+def _completion_in_words(task):
+    """ "completed by Sam Rivera 5 minutes ago", "completed automatically just now" (a notice's words)."""
+    if task.completed_by_user_id:
+        who = "you" if task.completed_by_user_id == current_user.id else task.completed_by_user.display_name
+        by = f"completed by {who}"
+    else:
+        by = "completed automatically"
+    when = ago(task.completed_at) if task.completed_at else None
+    return f"{by} {when} ago" if when and when != "just now" else f"{by} {when or ''}".strip()
 
 
 @bp.post("/tasks/<int:task_id>/reopen")
@@ -295,11 +308,15 @@ def _detail_context(task_id):
     task = _task_or_404(task_id)
     rule = _rulebook().rule(task.rule_id)
     event = Event.get_or_none(Event.id == task.raised_by_event_id) if task.raised_by_event_id else None
+    envelope = _envelope_of(event)
+    data = (envelope or {}).get("data") or {}
     return {
         "task": task,
         "rule_description": rule.description if rule else task.description,
         "event": event,
-        "envelope": _envelope_of(event),
+        "envelope": envelope,
+        "interviews": _interviews_concerned(data),
+        "schedules_url": _schedules_url(task),
         "history": TaskHistory.history_of(task),
         "action_url": links.action_urls(current_user.account_id, [task], current_user.is_admin).get(task.id),
         "back_url": url_for("tasks.index", assignee=task.assignee.email if task.assignee_id else UNASSIGNED),
@@ -307,15 +324,35 @@ def _detail_context(task_id):
 
 
 def _envelope_of(event):
-    """The raising event as a Docket envelope (vendor payloads go through their adapter), or None."""
+    """The raising event as a Docket envelope (vendor payloads go through their adapter), its
+    records completed from the mirror: a calendar's decline names only the schedule and the
+    attendee, and an ATS's webhook often only ids, but the page names people and things. Or None."""
     if event is None:
         return None
     try:
-        envelopes = rulebook_events(event)
+        envelopes = enriched_events(event)
     except (LookupError, TypeError, ValueError) as exc:
         log.warning("event %s cannot be described: %s", event.id, exc)
         return None
     return envelopes[0] if envelopes else None
+
+
+def _interviews_concerned(data):
+    """The schedule's interviews an event is about, with their times: the attendee's, else all."""
+    schedule = data.get("schedule") if isinstance(data.get("schedule"), dict) else {}
+    interviews = [i for i in schedule.get("interviews") or () if isinstance(i, dict)]
+    attendee = data.get("attendee") if isinstance(data.get("attendee"), dict) else {}
+    email = str(attendee.get("email") or "").strip().lower()
+    theirs = [i for i in interviews if any(str(a.get("email", "")).lower() == email for a in i.get("attendees") or ())]
+    return [dict(i, starts_at=to_utc(i["starts_at"]), ends_at=to_utc(i["ends_at"])) for i in theirs or interviews]
+
+
+def _schedules_url(task):
+    """The candidate's schedules page, for a task about a candidate the mirror knows, else None."""
+    candidate_id = ((task.subjects or {}).get("candidate") or {}).get("id")
+    if candidate_id is None or Candidate.by_external_id(current_user.account_id, str(candidate_id)) is None:
+        return None
+    return url_for("schedules.of_candidate", external_id=str(candidate_id))
 
 
 def _detail_fragment(task_id):
