@@ -9,7 +9,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from tests import events as ev
-from tests.helpers import HTMX, process
+from tests.helpers import HTMX, process, sign_in
 from tests.test_scheduling import (  # noqa: F401 (the fixture)
     _declined,
     _scheduled,
@@ -196,3 +196,26 @@ def test_a_broken_integrations_action_lands_on_its_failure(client, acme):
     assert "not connected" not in page.split('id="integration-greenhouse"')[1].split("</h2>")[0]
     assert f"Failing since {task.created_at.strftime('%d %b %Y, %H:%M UTC')} : {message}" in failure
     assert message in task.recommended_action  # the same failure the task names
+
+
+def test_the_demos_broken_integration_lands_on_its_failure_and_its_decline_reads_by_name(runner, app, client, tmp_path):
+    from tests.test_demo import _load_demo
+
+    account, passwords = _load_demo(runner, app, tmp_path)
+    sign_in(client, "alex.kim@acme.test", passwords["alex.kim@acme.test"])
+    broken = Task.get(Task.account == account, Task.rule_id == "broken_integration")
+    listing = client.get("/tasks?assignee=all").get_data(as_text=True)
+    row = re.search(rf'<tr id="task-{broken.id}".*?</tr>', listing, re.S).group(0)
+    link = re.search(r'<a class="go" href="([^"]+)"', row).group(1)
+    assert link == "/admin/integrations#integration-lever"
+    page = client.get(link.split("#")[0]).get_data(as_text=True)
+    failure = _text(re.search(r'id="failure-lever">.*?</p>', page, re.S).group(0))
+    assert "Lever refused the API key (401): the key was revoked" in failure and "Failing since" in failure
+    assert "Lever refused the API key (401): the key was revoked" in broken.recommended_action
+
+    decline = Task.get(Task.account == account, Task.rule_id == "interviewer_declined")
+    text = _text(client.get(f"/tasks/{decline.id}").get_data(as_text=True))
+    assert "The interviewer Dana Wu declined the invite to the Onsite interview of Maria Garcia" in text
+    assert "Candidate Maria Garcia" in text and "Declined by Dana Wu" in text and "Interview Onsite · " in text
+    for raw in ("cand-2", "job-102", "job-102-s3"):
+        assert raw not in text, raw
