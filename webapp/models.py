@@ -665,6 +665,19 @@ class Event(BaseModel):
         return problems
 
     @classmethod
+    def docket_cancellation_of(cls, schedule):
+        """The inbox row of the schedule's latest cancellation made in Docket (among the account's
+        last 50), or None."""
+        rows = (
+            cls.select()
+            .where(cls.account == schedule.account_id, cls.source == "docket", cls.type == "schedule.cancelled")
+            .order_by(cls.id.desc())
+            .limit(50)
+        )
+        named = (row for row in rows if (row.payload["data"].get("schedule") or {}).get("id") == schedule.external_id)
+        return next(named, None)
+
+    @classmethod
     def latest_of(cls, account, limit):
         """The account's last `limit` inbox rows that were processed, oldest first, for a replay."""
         query = (
@@ -776,6 +789,15 @@ class Task(BaseModel):
         if assignee == UNASSIGNED:
             return cls.assignee.is_null()
         return cls.assignee == assignee
+
+    @classmethod
+    def open_broken_integrations(cls, account):
+        """The account's open Broken Integration tasks by the integration's id: {id: task}. Each was
+        opened by its outage's first failure, so it says since when the integration fails."""
+        tasks = cls.select(cls.id, cls.subjects, cls.created_at).where(
+            cls.account == account, cls.rule_id == "broken_integration", cls.status == cls.OPEN
+        )
+        return {str(((t.subjects or {}).get("integration") or {}).get("id")): t for t in tasks.order_by(cls.id)}
 
     @classmethod
     def next_open(cls, account, assignee, after):

@@ -175,24 +175,12 @@ class TooLateToUndo(Exception):
     """The cancellation cannot be undone any more (or not yet: its event is still being processed)."""
 
 
-def cancellation_of(schedule):
-    """The inbox row of the schedule's latest cancellation in Docket, or None."""
-    rows = (
-        Event.select()
-        .where(Event.account == schedule.account_id, Event.source == "docket", Event.type == "schedule.cancelled")
-        .order_by(Event.id.desc())
-        .limit(50)
-    )
-    of_schedule = (row for row in rows if (row.payload["data"].get("schedule") or {}).get("id") == schedule.external_id)
-    return next(of_schedule, None)
-
-
 def restore_schedule(account, actor, schedule):
     """Undo a cancellation made a moment ago: the interviews go back on the calendar (everyone is
     invited again) and the tasks the cancellation changed go back as they were, in their history:
     what it completed is reopened, the Schedule Cancelled task it opened is completed.
     Raises TooLateToUndo after UNDO_SECONDS, or while its event waits to be processed."""
-    row = cancellation_of(schedule)
+    row = Event.docket_cancellation_of(schedule)
     if schedule.status != "cancelled" or schedule.source or row is None:
         raise TooLateToUndo("this schedule is not a cancellation made in Docket")
     if (utcnow() - schedule.updated_at).total_seconds() > UNDO_SECONDS:

@@ -30,12 +30,8 @@ def _admins_only():
 
 
 def _failures():
-    """The open Broken Integration task of each integration: {integration id: task}, to say since when
-    it fails (the task was opened by the outage's first failure)."""
-    tasks = Task.select(Task.id, Task.subjects, Task.created_at).where(
-        Task.account == current_user.account_id, Task.rule_id == "broken_integration", Task.status == Task.OPEN
-    )
-    return {str(((t.subjects or {}).get("integration") or {}).get("id")): t for t in tasks.order_by(Task.id)}
+    """The open Broken Integration task of each integration, to say since when it fails."""
+    return Task.open_broken_integrations(current_user.account_id)
 
 
 def _rows(posted=None, failures=None):
