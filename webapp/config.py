@@ -47,6 +47,9 @@ class Config:
         self.INBOX_MAX_ATTEMPTS = int(env.get("INBOX_MAX_ATTEMPTS") or 5)
         self.INBOX_RETRY_BASE_SECONDS = float(env.get("INBOX_RETRY_BASE_SECONDS") or 2)
         self.SWEEP_INTERVAL_SECONDS = float(env.get("SWEEP_INTERVAL_SECONDS") or 10)
+        # After a coordinator's action, how long the page waits for a worker to process its event,
+        # so that the list they land on shows the task it completed.
+        self.ACTION_WAIT_SECONDS = float(env.get("ACTION_WAIT_SECONDS") or 3)
         self.MAX_CONTENT_LENGTH = 1024 * 1024
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

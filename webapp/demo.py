@@ -9,9 +9,23 @@ from pathlib import Path
 from .config import VAR
 from .db import database
 from .inbox import accept
-from .models import Account, AccountCreator, Application, Attendee, Candidate, Event, Job, Room, Stage, User, utcnow
+from .models import (
+    Account,
+    AccountCreator,
+    Application,
+    Attendee,
+    Candidate,
+    Event,
+    Integration,
+    Job,
+    Room,
+    Stage,
+    User,
+    utcnow,
+)
 
 DEMO_ACCOUNT = "Acme Demo"
+LEVER_FAILURE = "Lever refused the API key (401): the key was revoked"
 CREDENTIALS_FILE = VAR / "demo-credentials.txt"
 
 COORDINATORS = [
@@ -50,8 +64,8 @@ def _envelope(event_id, etype, occurred_at, **data):
     }
 
 
-def demo_events(coordinators, now=None):
-    """The demo's story as envelopes, oldest first."""
+def demo_events(coordinators, now=None, integration=None):
+    """The demo's story as envelopes, oldest first; `integration` (a record) is the one that breaks."""
     rng = random.Random(7)
     now = now or dt.datetime.now(dt.UTC)
     t = now - dt.timedelta(days=3)
@@ -100,15 +114,16 @@ def demo_events(coordinators, now=None):
                 stage={"id": stage_id, "name": stages[stage_index]},
             )
         )
-    events.append(
-        _envelope(
-            "demo-integration-1",
-            "integration.failed",
-            at(15),
-            integration={"id": "google-calendar", "kind": "calendar", "provider": "google", "name": "Google Calendar"},
-            error={"code": "invalid_grant", "message": "Google no longer accepts Docket's credentials for acme.test"},
+    if integration is not None:
+        events.append(
+            _envelope(
+                "demo-integration-1",
+                "integration.failed",
+                at(15),
+                integration=integration,
+                error={"code": "http_401", "message": LEVER_FAILURE},
+            )
         )
-    )
     return events
 
 
@@ -145,7 +160,18 @@ def load_demo(credentials_file=CREDENTIALS_FILE):
                     configured=True,
                     updated_at=utcnow(),
                 )
-    events = demo_events(COORDINATORS)
+        # Lever's API refused its key: a real (failing) integration, so that its task's action
+        # lands on its failure. Lever's key is only used for look-ups when its webhooks come.
+        lever = Integration.create(
+            account=account,
+            provider="lever",
+            webhook_secret=secrets.token_urlsafe(16),
+            api_key=secrets.token_urlsafe(16),
+            status=Integration.FAILING,
+            last_error=LEVER_FAILURE,
+            owner_email=COORDINATORS[0][0],
+        )
+    events = demo_events(COORDINATORS, integration=lever.as_record())
     for envelope in events:
         accept(account, "docket", envelope["id"], envelope, type=envelope["type"], occurred_at=envelope["occurred_at"])
     _book_demo_schedules(account, events)

@@ -13,8 +13,9 @@ saw): its event commits or rolls back with the rest of its work, on its own conn
 
 import os
 import threading
+import time
 
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from .db import database, is_sqlite, retry_if_dropped, web_writing
 from .models import Event, insert_row, to_utc
@@ -46,6 +47,19 @@ def accept(account, source, external_id, payload, type="", occurred_at=None):
         return row, False
     request_drain()
     return row, True
+
+
+def wait_processed(account, seconds, step=0.05):
+    """Wait up to `seconds` for the account's events received so far to be processed (by a
+    worker: the inbox is never processed in a web request); True when none is left pending."""
+    last = Event.select(fn.MAX(Event.id)).where(Event.account == account).scalar() or 0
+    pending = Event.select(Event.id).where(Event.account == account, Event.status == Event.PENDING, Event.id <= last)
+    deadline = time.monotonic() + seconds
+    while pending.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
 
 
 def _store_one(values):

@@ -25,12 +25,16 @@ from peewee import (
     NodeList,
     TextField,
     Tuple,
+    prefetch,
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import database, is_postgres, prebuilt_sql
 
 PRIORITIES = ("urgent", "high", "normal", "low")
+
+# Whose tasks a listing shows besides one person's: nobody's (unassigned), or everyone's (None).
+UNASSIGNED = "unassigned"
 
 
 def utcnow():
@@ -563,6 +567,30 @@ class Schedule(BaseModel):
         """The account's schedule with this (Docket) id, or None."""
         return cls.get_or_none(cls.account == account, cls.external_id == str(external_id))
 
+    @classmethod
+    def of_candidate(cls, account, candidate):
+        """The candidate's schedules (any of their applications), newest first, each with its
+        interviews (in time order) and their attendees read in: three queries."""
+        schedules = list(
+            cls.select(cls, Stage)
+            .join(Application, on=(cls.application == Application.id))
+            .join_from(cls, Stage, JOIN.LEFT_OUTER, on=(cls.stage == Stage.id), attr="stage")
+            .where(cls.account == account, Application.candidate == candidate)
+            .order_by(cls.created_at.desc(), cls.id.desc())
+        )
+        interviews = (
+            ScheduledInterview.select()
+            .where(ScheduledInterview.schedule.in_([s.id for s in schedules]))
+            .order_by(ScheduledInterview.starts_at, ScheduledInterview.id)
+        )
+        attendees = Attendee.select().order_by(Attendee.kind, Attendee.name, Attendee.email)
+        by_schedule = {s.id: [] for s in schedules}
+        for interview in prefetch(interviews, attendees) if schedules else []:
+            by_schedule[interview.schedule_id].append(interview)
+        for schedule in schedules:
+            schedule.interview_list = by_schedule[schedule.id]
+        return schedules
+
 
 class ScheduledInterview(BaseModel):
     """One interview of a schedule: its time, room and calendar event."""
@@ -687,6 +715,19 @@ class Event(BaseModel):
         return problems
 
     @classmethod
+    def docket_cancellation_of(cls, schedule):
+        """The inbox row of the schedule's latest cancellation made in Docket (among the account's
+        last 50), or None."""
+        rows = (
+            cls.select()
+            .where(cls.account == schedule.account_id, cls.source == "docket", cls.type == "schedule.cancelled")
+            .order_by(cls.id.desc())
+            .limit(50)
+        )
+        named = (row for row in rows if (row.payload["data"].get("schedule") or {}).get("id") == schedule.external_id)
+        return next(named, None)
+
+    @classmethod
     def latest_of(cls, account, limit):
         """The account's last `limit` inbox rows that were processed, oldest first, for a replay."""
         query = (
@@ -790,6 +831,34 @@ class Task(BaseModel):
             TaskHistory.create(account=user.account_id, task=task, kind="reassigned", note=note)
         return len(orphans)
 
+    @classmethod
+    def assigned_to(cls, assignee):
+        """The condition for a listing's assignee: a User, UNASSIGNED (nobody), or None (everyone)."""
+        if assignee is None:
+            return cls.id.is_null(False)
+        if assignee == UNASSIGNED:
+            return cls.assignee.is_null()
+        return cls.assignee == assignee
+
+    @classmethod
+    def open_broken_integrations(cls, account):
+        """The account's open Broken Integration tasks by the integration's id: {id: task}. Each was
+        opened by its outage's first failure, so it says since when the integration fails."""
+        tasks = cls.select(cls.id, cls.subjects, cls.created_at).where(
+            cls.account == account, cls.rule_id == "broken_integration", cls.status == cls.OPEN
+        )
+        return {str(((t.subjects or {}).get("integration") or {}).get("id")): t for t in tasks.order_by(cls.id)}
+
+    @classmethod
+    def next_open(cls, account, assignee, after):
+        """The open task that follows `after` (a task) in the assignee's list, else their first one, or None:
+        where a coordinator goes on after finishing a task."""
+        base = cls.select(cls.id).where(cls.account == account, cls.status == cls.OPEN, cls.assigned_to(assignee))
+        base = base.where(cls.id != after.id).order_by(cls.priority_rank, cls.created_at, cls.id)
+        since = Tuple(after.priority_rank, cls.created_at.db_value(after.created_at), after.id)
+        following = base.where(Tuple(cls.priority_rank, cls.created_at, cls.id) > since).first()
+        return following or base.first()
+
     @property
     def key_values(self):
         return json.loads(self.key)
@@ -827,8 +896,7 @@ class Task(BaseModel):
                 )
                 .where(cls.account == account, cls.status == part)
             )
-            if assignee is not None:
-                query = query.where(cls.assignee == assignee)
+            query = query.where(cls.assigned_to(assignee))
             if category:
                 query = query.where(cls.rule_id == category)
             if after is not None and after[0] == part:
@@ -845,8 +913,8 @@ class Task(BaseModel):
         """The account's task with this id, or None (another account's task is not found)."""
         return cls.get_or_none(cls.account == account, cls.id == task_id)
 
-    def complete_by(self, user, on_behalf_of=None):
-        """Complete by hand; on a colleague's list, record whose list it was."""
+    def complete_by(self, user, on_behalf_of=None, note=None):
+        """Complete by hand; on a colleague's list, record whose list it was (and why, when given)."""
         if self.status == self.COMPLETED:
             return False
         with database.atomic():
@@ -858,13 +926,14 @@ class Task(BaseModel):
             self.completed_on_behalf_of = behalf if behalf and behalf.id != user.id else None
             self.completion_reason = None
             self.save()
-            note = f"on behalf of {self.completed_on_behalf_of.display_name}" if self.completed_on_behalf_of else ""
+            behalf = self.completed_on_behalf_of
+            note = "; ".join(part for part in (note, behalf and f"on behalf of {behalf.display_name}") if part)
             TaskHistory.create(account=self.account_id, task=self, kind="completed", user=user, note=note)
         return True
 
-    def reopen_by(self, user):
-        """Reopen a completed task; raises AlreadyOpen when a task for the same rule and key has been
-        opened since (the database keeps one open task per key)."""
+    def reopen_by(self, user, note=None):
+        """Reopen a completed task (saying why, when given); raises AlreadyOpen when a task for the
+        same rule and key has been opened since (the database keeps one open task per key)."""
         if self.status == self.OPEN:
             return False
         try:
@@ -876,7 +945,7 @@ class Task(BaseModel):
                 self.completed_on_behalf_of = None
                 self.completion_reason = None
                 self.save()
-                TaskHistory.create(account=self.account_id, task=self, kind="reopened", user=user)
+                TaskHistory.create(account=self.account_id, task=self, kind="reopened", user=user, note=note or "")
         except IntegrityError:
             fresh = Task.get_by_id(self.id)
             self.__data__ = dict(fresh.__data__)  # as it is stored: still completed
@@ -954,7 +1023,7 @@ class Task(BaseModel):
                 fn.SUM(cls.id).alias("id_sum"),
                 fn.MAX(cls.id).alias("id_max"),
             )
-            .where(cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN)
+            .where(cls.account == account, cls.assigned_to(assignee), cls.status == cls.OPEN)
             .group_by(cls.rule_id)
             .tuples()
         )
@@ -967,14 +1036,14 @@ class Task(BaseModel):
         every person shown on a row joined in."""
 
         def base():
-            query = cls._with_people_joined().where(cls.account == account, cls.assignee == assignee)
+            query = cls._with_people_joined().where(cls.account == account, cls.assigned_to(assignee))
             return query.where(cls.rule_id == category) if category else query
 
         # Open tasks have no completer, and their assignee is the one asked for: no joins, only the
         # columns a row shows, so that 500 rows stay cheap to build.
         shown = (cls.id, cls.rule_id, cls.category, cls.title, cls.recommended_action, cls.priority, cls.status)
         open_query = cls.select(*shown, cls.subjects, cls.created_at, cls.assignee).where(
-            cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN
+            cls.account == account, cls.assigned_to(assignee), cls.status == cls.OPEN
         )
         if category:
             open_query = open_query.where(cls.rule_id == category)
@@ -1003,7 +1072,7 @@ class Task(BaseModel):
         """The coordinator's open tasks with an id above after_id: new since a page was drawn."""
         return list(
             cls.select(cls.id, cls.title)
-            .where(cls.account == account, cls.assignee == assignee, cls.status == cls.OPEN, cls.id > after_id)
+            .where(cls.account == account, cls.assigned_to(assignee), cls.status == cls.OPEN, cls.id > after_id)
             .order_by(cls.id)
         )
 

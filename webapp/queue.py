@@ -10,7 +10,7 @@ import os
 
 import redis
 from flask import current_app
-from rq import Queue
+from rq import Queue, Worker
 
 log = logging.getLogger(__name__)
 
@@ -62,3 +62,11 @@ def request_drain(connection=None, force=False):
 def clear_drain_flag(connection):
     """Called as a drain starts, so that events arriving during it schedule another."""
     connection.delete(_flag_key())
+
+
+def has_workers(connection=None):
+    """True when some worker listens on the queue; False too when Redis cannot be reached."""
+    try:
+        return Worker.count(queue=get_queue(connection or redis_connection())) > 0
+    except redis.RedisError:
+        return False

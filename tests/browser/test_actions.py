@@ -78,12 +78,15 @@ def follow_task(page, title):
     row.get_by_role("link", name=re.compile(r"^Do it")).click()
 
 
-def expect_completed(page, reason):
-    """Process what the action emitted, then see the task completed automatically, saying why."""
+def expect_completed(page, reason, title=None):
+    """Back on the list with a notice; process what the action emitted, then see the task (the
+    one with this title, when given) completed automatically, saying why, among everyone's."""
+    expect(page).to_have_url(re.compile(r"/tasks(\?|$)"))
     expect(page.locator("#notice")).not_to_be_empty()
     drain()
-    page.reload()
-    expect(page.locator(".task-completion")).to_contain_text(f"Completed automatically: {reason}")
+    page.goto("/tasks?assignee=all&completed=1")
+    rows = page.locator("#task-rows tr.is-completed", has_text=title) if title else page.locator("#task-rows")
+    expect(rows.locator(".task-completion", has_text=f"Completed automatically: {reason}").first).to_be_visible()
 
 
 def book(handle, application_id="app-1", start=(10, 0), end=(11, 0), interviewers=None, room=None):
@@ -129,7 +132,6 @@ def test_ready_to_schedule_schedule_the_candidate(page, acme, screenshot):
     fill_interview(page, start=(10, 0), end=(11, 0), interviewers=[acme.dana, acme.sam], room=acme.room_4a)
     screenshot("schedule-form")
     page.get_by_role("button", name="Schedule and send invites").click()
-    expect(page).to_have_url(re.compile(r"/tasks/\d+$"))
     expect_completed(page, "Casey Coordinator scheduled Jordan Lee for the onsite")
     assert Schedule.select().count() == 1
 
@@ -143,7 +145,7 @@ def test_schedule_cancelled_schedule_again(page, acme):
     follow_task(page, "Jordan Lee — Onsite (cancelled)")
     fill_interview(page, start=(14, 0), end=(15, 0), interviewers=[acme.sam])
     page.get_by_role("button", name="Schedule and send invites").click()
-    expect_completed(page, "Casey Coordinator scheduled Jordan Lee for the onsite")
+    expect_completed(page, "Casey Coordinator scheduled Jordan Lee for the onsite", "Jordan Lee — Onsite (cancelled)")
 
 
 @pytest.mark.parametrize(
@@ -183,7 +185,8 @@ def test_interviewer_declined_cancel_the_schedule(page, acme):
     trigger(acme, declined(acme, ev.INTERVIEWER, schedule))
     sign_in(page, acme.user.email)
     follow_task(page, "Jordan Lee — Dana Wu declined")
-    page.get_by_role("button", name="Cancel the schedule").click()
+    page.get_by_role("link", name="Cancel the schedule…").click()
+    page.get_by_role("button", name="Yes, cancel the schedule").click()
     expect_completed(page, "Casey Coordinator cancelled the onsite")
 
 
@@ -235,7 +238,10 @@ def test_broken_integration_reconnect(page, app, acme):
 
     sign_in(page, acme.user.email)
     follow_task(page, "Greenhouse integration is broken")
-    expect(page).to_have_url(re.compile(r"/admin/integrations$"))
+    expect(page).to_have_url(re.compile(r"/admin/integrations#integration-greenhouse$"))
+    expect(page.locator("#failure-greenhouse")).to_contain_text(
+        "Greenhouse refused the Harvest API key (401): Invalid Basic Auth credentials"
+    )
     section = page.locator("section.integration", has=page.locator("#integration-greenhouse"))
     section.get_by_label("API key").fill("the-new-key")
     section.get_by_role("button", name="Save").click()
@@ -278,7 +284,7 @@ def test_conflict_warning_shows_before_saving(page, acme, screenshot):
     expect(page.get_by_role("button", name="Book anyway")).to_be_visible()
     assert Schedule.select().count() == 1
     page.get_by_role("button", name="Book anyway").click()
-    expect(page).to_have_url(re.compile(r"/tasks/\d+$"))
+    expect(page).to_have_url(re.compile(r"/tasks(\?|$)"))
     assert Schedule.select().count() == 2
 
 

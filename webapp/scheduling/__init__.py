@@ -7,15 +7,17 @@ from .booking import CalendarRefused
 from .checks import check
 from .form import slots_from_form
 from .slots import Slot
-from .writing import cancel_schedule, create_schedule, emit, update_schedule
+from .writing import TooLateToUndo, cancel_schedule, create_schedule, emit, restore_schedule, update_schedule
 
 __all__ = [
     "CalendarRefused",
     "Slot",
+    "TooLateToUndo",
     "cancel_schedule",
     "check",
     "create_schedule",
     "emit",
+    "restore_schedule",
     "slots_from_form",
     "update_schedule",
 ]

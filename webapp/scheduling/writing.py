@@ -11,7 +11,7 @@ from .. import schedule_changes
 from ..calendars import CalendarError, calendar_for
 from ..db import database
 from ..inbox import accept
-from ..models import Attendee, Schedule, ScheduledInterview, utcnow
+from ..models import AlreadyOpen, Attendee, Event, Schedule, ScheduledInterview, Task, utcnow
 from .booking import calendar_event, cancel_quietly, refused
 from .checks import check
 from .slots import slots_of
@@ -165,6 +165,62 @@ def cancel_schedule(account, actor, schedule):
         raise refused(exc) from exc
     _emit(account, "schedule.cancelled", schedule, actor, {"summary": f"cancelled the {_stage_name(schedule.stage)}"})
     return True
+
+
+# How long a cancellation made in Docket can be undone (the Undo of the notice that follows it).
+UNDO_SECONDS = 30
+
+
+class TooLateToUndo(Exception):
+    """The cancellation cannot be undone any more (or not yet: its event is still being processed)."""
+
+
+def restore_schedule(account, actor, schedule):
+    """Undo a cancellation made a moment ago: the interviews go back on the calendar (everyone is
+    invited again) and the tasks the cancellation changed go back as they were, in their history:
+    what it completed is reopened, the Schedule Cancelled task it opened is completed.
+    Raises TooLateToUndo after UNDO_SECONDS, or while its event waits to be processed."""
+    row = Event.docket_cancellation_of(schedule)
+    if schedule.status != "cancelled" or schedule.source or row is None:
+        raise TooLateToUndo("this schedule is not a cancellation made in Docket")
+    if (utcnow() - schedule.updated_at).total_seconds() > UNDO_SECONDS:
+        raise TooLateToUndo(f"a cancellation can be undone for {UNDO_SECONDS} seconds")
+    if row.status == Event.PENDING:
+        raise TooLateToUndo("the cancellation is still being processed: try again in a moment")
+    calendar = calendar_for(account)
+    organizer = schedule.organizer or actor
+    candidate = _candidate_of(schedule)
+    slots = check(account, slots_of(schedule), schedule).slots
+    interviews = list(schedule.interviews.order_by(ScheduledInterview.starts_at, ScheduledInterview.id))
+    made = []
+    try:
+        with database.atomic():
+            for si, slot in zip(interviews, slots, strict=True):
+                si.calendar_event_id = calendar.create_event(calendar_event(schedule, si, slot, candidate, organizer))
+                made.append(si.calendar_event_id)
+                si.save()
+            schedule.status = "scheduled"
+            schedule.updated_at = utcnow()
+            schedule.save()
+            _restore_tasks(row, actor)
+    except CalendarError as exc:
+        cancel_quietly(calendar, made, organizer.email)
+        raise refused(exc) from exc
+    return schedule
+
+
+def _restore_tasks(row, actor):
+    """Put back the tasks the cancellation's row changed (see restore_schedule)."""
+    note = "the cancellation was undone"
+    for task in Task.select().where(Task.account == row.account_id, Task.completed_by_event == row.id):
+        try:
+            task.reopen_by(actor, note=note)
+        except AlreadyOpen:
+            pass  # the same work has an open task again: nothing to put back
+    for task in Task.select().where(
+        Task.account == row.account_id, Task.raised_by_event == row.id, Task.status == Task.OPEN
+    ):
+        task.complete_by(actor, note=note)
 
 
 def _emit(account, etype, schedule, actor, changes):

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from ..forms import CalendarForm, IntegrationForm
 from ..integrations.cli import save_integration
 from ..integrations.sync import SYNCS, enqueue_sync
-from ..models import Integration
+from ..models import Integration, Task
 
 bp = Blueprint("admin_integrations", __name__, url_prefix="/admin/integrations")
 
@@ -29,9 +29,15 @@ def _admins_only():
         abort(403)
 
 
-def _rows(posted=None):
+def _failures():
+    """The open Broken Integration task of each integration, to say since when it fails."""
+    return Task.open_broken_integrations(current_user.account_id)
+
+
+def _rows(posted=None, failures=None):
     """Each ATS with its form: the one just posted (with its errors) or a blank one."""
     connected = Integration.connected(current_user.account_id)
+    failures = _failures() if failures is None else failures
     return [
         {
             "provider": provider,
@@ -40,6 +46,7 @@ def _rows(posted=None):
             else IntegrationForm(provider, provider in connected, formdata=None),
             "name": provider.capitalize(),
             "integration": connected.get(provider),
+            "failure": failures.get(str(connected[provider].id)) if provider in connected else None,
             "webhook_url": url_for(
                 "webhooks.receive", provider=provider, key=current_user.account.webhook_key, _external=True
             ),
@@ -54,7 +61,8 @@ def _rows(posted=None):
 @bp.get("")
 def index():
     """The account's ATS integrations."""
-    return render_template("admin/integrations.html", rows=_rows(), calendars=_calendar_rows())
+    failures = _failures()
+    return render_template("admin/integrations.html", rows=_rows(failures=failures), calendars=_calendar_rows(failures))
 
 
 @bp.post("/<provider>")
@@ -88,15 +96,19 @@ def sync_now(provider):
 # -- Calendars: Google Calendar and Microsoft 365 ------------------------------------------------
 
 
-def _calendar_rows():
+def _calendar_rows(failures=None):
     from ..models import CALENDAR_NAMES, CalendarWatch
 
     connected = Integration.connected(current_user.account_id)
+    failures = _failures() if failures is None else failures
     rows = []
     for provider, name in CALENDAR_NAMES.items():
         integration = connected.get(provider)
         watched = CalendarWatch.select().where(CalendarWatch.integration == integration).count() if integration else 0
-        rows.append({"provider": provider, "name": name, "integration": integration, "watched": watched})
+        failure = failures.get(str(integration.id)) if integration else None
+        rows.append(
+            {"provider": provider, "name": name, "integration": integration, "watched": watched, "failure": failure}
+        )
     return rows
 
 

@@ -13,7 +13,7 @@ from ..db import database
 from ..envelope import EnvelopeError, validate
 from ..inbound import InboundError, read_object
 from ..inbox import accept
-from ..models import AlreadyOpen, Event, Task, User
+from ..models import UNASSIGNED, AlreadyOpen, Event, Task, User
 from ..queue import get_queue, redis_connection
 from .errors import json_error
 
@@ -127,7 +127,7 @@ def _page_size(value):
 @bp.get("/tasks")
 @token_required
 def list_tasks():
-    """A page of the account's tasks: ?assignee=me|EMAIL|all, ?status=open|completed|all,
+    """A page of the account's tasks: ?assignee=me|EMAIL|all|unassigned, ?status=open|completed|all,
     ?category=RULE_ID, ?limit=1..200 and the ?cursor of the previous page's `next` link."""
     who = request.args.get("assignee", "me")
     status = request.args.get("status", "open")
@@ -147,6 +147,8 @@ def list_tasks():
         assignee = g.user
     elif who == "all":
         assignee = None
+    elif who == UNASSIGNED:
+        assignee = UNASSIGNED
     else:
         assignee = User.get_or_none(User.account == g.account, User.email == who.strip().lower())
         if assignee is None:

@@ -46,7 +46,7 @@ def _docket_action_urls(tasks, admin=True):
         rule = task.rule_id
         if rule == "broken_integration":
             if admin:
-                urls[task.id] = built.setdefault(rule, url_for("admin_integrations.index"))
+                urls[task.id] = _integration_url(task, built)
             continue
         if rule not in forms:
             continue
@@ -66,6 +66,17 @@ def _docket_action_urls(tasks, admin=True):
                 url = url.replace(placeholder, value)
             urls[task.id] = url
     return urls
+
+
+def _integration_url(task, built):
+    """The integrations page at the broken integration's section (an ATS's or a calendar's)."""
+    integration = (task.subjects or {}).get("integration") or {}
+    provider = str(integration.get("provider") or "")
+    if not provider.isalnum():
+        return built.setdefault("broken_integration", url_for("admin_integrations.index"))
+    prefix = "calendar" if integration.get("kind") == "calendar" else "integration"
+    page = built.setdefault("broken_integration", url_for("admin_integrations.index"))
+    return f"{page}#{prefix}-{provider}"
 
 
 def _ats_action_urls(account, tasks):

@@ -1,22 +1,26 @@
-"""Scheduling pages: schedule a candidate for a stage, edit or cancel a schedule, and the conflict
-check the form asks for as its fields change."""
+"""Scheduling pages: schedule a candidate for a stage, edit or cancel a schedule (and undo a
+cancellation), a candidate's schedules, and the conflict check the form asks for as its fields change."""
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from .. import live
 from ..htmx import page_or_fragment
-from ..models import Application, Room, Schedule, Stage, User
+from ..inbox import wait_processed
+from ..models import Application, Candidate, Room, Schedule, ScheduledInterview, Stage, User
+from ..queue import has_workers
 from ..scheduling.booking import CalendarRefused
 from ..scheduling.checks import check as check_plan
 from ..scheduling.form import ScheduleForm
 from ..scheduling.slots import slots_for_stage, slots_of
-from ..scheduling.writing import cancel_schedule, create_schedule, update_schedule
+from ..scheduling.writing import TooLateToUndo, cancel_schedule, create_schedule, restore_schedule, update_schedule
 from .forms import (
     account_id,
     actor,
     done_url,
     finish,
     form_page,
+    list_of,
     of_account_or_404,
     signed_in_only,
     task_from_request,
@@ -134,19 +138,72 @@ def edit(external_id):
     )
 
 
-@bp.post("/<external_id>/cancel")
+@bp.route("/<external_id>/cancel", methods=["GET", "POST"])
 def cancel(external_id):
-    """Cancel a schedule: its calendar events are cancelled and everyone invited is told."""
+    """Cancel a schedule, once confirmed (GET asks): its calendar events are cancelled and everyone
+    invited is told; for a short while the notice that follows can undo it."""
     schedule = _schedule_or_404(external_id)
+    task = task_from_request()
     if schedule.source:
         flash(f"This schedule was made in {schedule.source.capitalize()}: cancel it there.", "info")
         return redirect(url_for("schedules.edit", external_id=external_id), 303)
+    if request.method == "GET":
+        return render_template("schedules/cancel.html", **_schedule_page(schedule, task))
     try:
         cancel_schedule(_account_row(), actor(), schedule)
     except CalendarRefused as exc:
         flash(f"The calendar did not cancel the schedule: {exc}", "info")
         return redirect(url_for("schedules.edit", external_id=external_id), 303)
-    return finish("The schedule is cancelled; everyone invited is told.", task_from_request())
+    undo_url = url_for("schedules.restore", external_id=external_id, task=task.id if task else None)
+    message = "The schedule is cancelled; everyone invited is told."
+    if task is None:
+        return finish(message, None, location=url_for("schedules.of_candidate", external_id=_candidate_id(schedule)))
+    return finish(message, task, undo_url=undo_url)
+
+
+@bp.post("/<external_id>/restore")
+def restore(external_id):
+    """Undo a cancellation made a moment ago (the Undo of its notice): see restore_schedule."""
+    schedule = _schedule_or_404(external_id)
+    task = task_from_request()
+    if has_workers():
+        wait_processed(account_id(), current_app.config["ACTION_WAIT_SECONDS"])
+    try:
+        restore_schedule(_account_row(), actor(), schedule)
+    except (TooLateToUndo, CalendarRefused) as exc:
+        flash(f"The cancellation was not undone: {exc}.", "info")
+        return redirect(done_url(task), 303)
+    live.publish_changes([account_id()])
+    flash("The cancellation is undone: the schedule is back, and everyone invited is invited again.", "info")
+    if task is None:
+        return redirect(url_for("schedules.of_candidate", external_id=_candidate_id(schedule)), 303)
+    return redirect(list_of(task, focus=task), 303)
+
+
+def _schedule_page(schedule, task):
+    application = schedule.application if schedule.application_id else None
+    return {
+        "schedule": schedule,
+        "task": task,
+        "candidate": application.candidate if application is not None and application.candidate_id else None,
+        "stage": schedule.stage if schedule.stage_id else None,
+        "interviews": list(schedule.interviews.order_by(ScheduledInterview.starts_at, ScheduledInterview.id)),
+        "back_url": url_for("schedules.edit", external_id=schedule.external_id, task=task.id if task else None),
+    }
+
+
+def _candidate_id(schedule):
+    page = _schedule_page(schedule, None)
+    return page["candidate"].external_id if page["candidate"] is not None else abort(404)
+
+
+@bp.get("/candidate/<external_id>")
+def of_candidate(external_id):
+    """A candidate's schedules, current and past: their interviews, times, attendees and status."""
+    candidate = of_account_or_404(Candidate, external_id)
+    return render_template(
+        "schedules/candidate.html", candidate=candidate, schedules=Schedule.of_candidate(account_id(), candidate)
+    )
 
 
 @bp.post("/check")

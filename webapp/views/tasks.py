@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 
 from .. import live
 from ..htmx import is_fragment_request, page_or_fragment, redirect_or_fragment, render_block
-from ..models import AlreadyOpen, Event, Task, TaskHistory, User
-from ..row_events import rulebook_events
+from ..models import UNASSIGNED, AlreadyOpen, Candidate, Event, Task, TaskHistory, User, to_utc
+from ..row_events import enriched_events
 from ..rulebook import rulebook_for, rulebook_of_version
 from . import links
 
@@ -32,31 +32,70 @@ DENSITY_COOKIE = "docket_density"
 DENSITIES = ("compact", "comfortable")
 
 
+# The "Assigned to" choices besides a person: everyone's tasks, and those nobody is named for.
+EVERYONE = "all"
+
+
 @dataclass(frozen=True)
 class ListFilters:
-    """What the list shows: whose tasks, which category, and whether completed ones too."""
+    """What the list shows: whose tasks (a User, UNASSIGNED, or None for everyone's), which
+    category, and whether completed ones too."""
 
-    assignee: User
+    assignee: User | str | None
     category: str | None
     completed: bool
     shown: int = OPEN_SHOWN_STEP  # how many open tasks are drawn
+    me: User | None = None
 
     @classmethod
     def parse(cls, values, coordinators, me):
         """Filters from a query string or form; an unknown coordinator is a 404."""
         email = (values.get("assignee") or "").strip().lower()
         assignee = me
-        if email and email != me.email:
+        if email == EVERYONE:
+            assignee = None
+        elif email == UNASSIGNED:
+            assignee = UNASSIGNED
+        elif email and email != me.email:
             assignee = next((u for u in coordinators if u.email == email), None) or abort(404)
         category = (values.get("category") or "").strip() or None
         shown = str(values.get("shown") or "").strip()
         shown = min(max(int(shown), OPEN_SHOWN_STEP), OPEN_SHOWN_MAX) if shown.isdigit() else OPEN_SHOWN_STEP
-        return cls(assignee, category, values.get("completed") in ("1", "on", "true"), shown)
+        return cls(assignee, category, values.get("completed") in ("1", "on", "true"), shown, me)
+
+    @property
+    def person(self):
+        """The one coordinator whose list this is, or None for everyone's or the unassigned tasks."""
+        return self.assignee if isinstance(self.assignee, User) else None
+
+    @property
+    def assignee_value(self):
+        """The `assignee` parameter that names this list."""
+        if self.assignee is None:
+            return EVERYONE
+        return self.person.email if self.person else UNASSIGNED
+
+    @property
+    def mine(self):
+        return self.person is not None and self.me is not None and self.person.id == self.me.id
+
+    @property
+    def covering(self):
+        """A colleague's own list: what the signed-in user completes there is on their behalf."""
+        return self.person is not None and not self.mine
+
+    @property
+    def heading(self):
+        if self.mine:
+            return "My tasks"
+        if self.person is not None:
+            return f"{self.person.display_name}’s tasks"
+        return "Everyone’s tasks" if self.assignee is None else "Unassigned tasks"
 
     def params(self, **changes):
         """The query string's parameters, with some changed (None drops one)."""
         values = {
-            "assignee": self.assignee.email,
+            "assignee": self.assignee_value,
             "category": self.category,
             "completed": "1" if self.completed else None,
             "shown": str(self.shown) if self.shown != OPEN_SHOWN_STEP else None,
@@ -123,7 +162,7 @@ def _fingerprint(counts):
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def _list_context(filters, coordinators, counts=None, fresh_after=None):
+def _list_context(filters, coordinators, counts=None, fresh_after=None, focus=None):
     """Everything the list's template needs, in a fixed number of queries."""
     account = current_user.account_id
     counts = Task.open_counts(account, filters.assignee) if counts is None else counts
@@ -151,6 +190,8 @@ def _list_context(filters, coordinators, counts=None, fresh_after=None):
         "category_name": _category_name(filters.category, counts),
         "urls": TaskUrls(),
         "density": _density(),
+        "names": {person.id: person.display_name for person in coordinators},
+        "focus": focus,
     }
 
 
@@ -179,7 +220,8 @@ def index():
     """A coordinator's tasks (?assignee=EMAIL, ?category=RULE_ID, ?completed=1): page, or its list region."""
     coordinators = _coordinators()
     filters = ListFilters.parse(request.args, coordinators, current_user)
-    return page_or_fragment("tasks/list.html", "region", **_list_context(filters, coordinators))
+    focus = request.args.get("focus", type=int)  # the task to go on with, after an action
+    return page_or_fragment("tasks/list.html", "region", **_list_context(filters, coordinators, focus=focus))
 
 
 @bp.get("/tasks/updates")
@@ -256,8 +298,21 @@ def _back_to_list(notice, coordinators=None):
 def complete(task_id):
     """Complete a task by hand; on a colleague's list, on their behalf."""
     task = _task_or_404(task_id)
-    task.complete_by(current_user._get_current_object())
+    if not task.complete_by(current_user._get_current_object()):
+        # Done already (by a colleague, or by the ATS or a calendar) while this list was open: say by whom.
+        return _after_change(task, f"Already {_completion_in_words(task)}", undo=False)
     return _after_change(task, "Completed", undo=True)
+
+
+def _completion_in_words(task):
+    """ "completed by Sam Rivera 5 minutes ago", "completed automatically just now" (a notice's words)."""
+    if task.completed_by_user_id:
+        who = "you" if task.completed_by_user_id == current_user.id else task.completed_by_user.display_name
+        by = f"completed by {who}"
+    else:
+        by = "completed automatically"
+    when = ago(task.completed_at) if task.completed_at else None
+    return f"{by} {when} ago" if when and when != "just now" else f"{by} {when or ''}".strip()
 
 
 @bp.post("/tasks/<int:task_id>/reopen")
@@ -392,27 +447,51 @@ def _detail_context(task_id):
     task = _task_or_404(task_id)
     rule = _rulebook().rule(task.rule_id)
     event = Event.get_or_none(Event.id == task.raised_by_event_id) if task.raised_by_event_id else None
+    envelope = _envelope_of(event)
+    data = (envelope or {}).get("data") or {}
     return {
         "task": task,
         "rule_description": rule.description if rule else task.description,
         "event": event,
-        "envelope": _envelope_of(event),
+        "envelope": envelope,
+        "interviews": _interviews_concerned(data),
+        "schedules_url": _schedules_url(task),
         "history": TaskHistory.history_of(task),
         "action_url": links.action_urls(current_user.account_id, [task], current_user.is_admin).get(task.id),
-        "back_url": url_for("tasks.index", **({"assignee": task.assignee.email} if task.assignee_id else {})),
+        "back_url": url_for("tasks.index", assignee=task.assignee.email if task.assignee_id else UNASSIGNED),
     }
 
 
 def _envelope_of(event):
-    """The raising event as a Docket envelope (vendor payloads go through their adapter), or None."""
+    """The raising event as a Docket envelope (vendor payloads go through their adapter), its
+    records completed from the mirror: a calendar's decline names only the schedule and the
+    attendee, and an ATS's webhook often only ids, but the page names people and things. Or None."""
     if event is None:
         return None
     try:
-        envelopes = rulebook_events(event)
+        envelopes = enriched_events(event)
     except (LookupError, TypeError, ValueError) as exc:
         log.warning("event %s cannot be described: %s", event.id, exc)
         return None
     return envelopes[0] if envelopes else None
+
+
+def _interviews_concerned(data):
+    """The schedule's interviews an event is about, with their times: the attendee's, else all."""
+    schedule = data.get("schedule") if isinstance(data.get("schedule"), dict) else {}
+    interviews = [i for i in schedule.get("interviews") or () if isinstance(i, dict)]
+    attendee = data.get("attendee") if isinstance(data.get("attendee"), dict) else {}
+    email = str(attendee.get("email") or "").strip().lower()
+    theirs = [i for i in interviews if any(str(a.get("email", "")).lower() == email for a in i.get("attendees") or ())]
+    return [dict(i, starts_at=to_utc(i["starts_at"]), ends_at=to_utc(i["ends_at"])) for i in theirs or interviews]
+
+
+def _schedules_url(task):
+    """The candidate's schedules page, for a task about a candidate the mirror knows, else None."""
+    candidate_id = ((task.subjects or {}).get("candidate") or {}).get("id")
+    if candidate_id is None or Candidate.by_external_id(current_user.account_id, str(candidate_id)) is None:
+        return None
+    return url_for("schedules.of_candidate", external_id=str(candidate_id))
 
 
 def _detail_fragment(task_id):
