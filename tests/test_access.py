@@ -14,6 +14,8 @@ PAGE_ROUTES = [
     ("get", "/tasks/1"),
     ("post", "/tasks/1/complete"),
     ("post", "/tasks/1/reopen"),
+    ("post", "/tasks/bulk"),
+    ("post", "/tasks/view"),
     ("get", "/schedules/new"),
     ("post", "/schedules/new"),
     ("post", "/schedules/check"),
