@@ -108,6 +108,8 @@
         CM.EditorState.tabSize.of(2),
         CM.yaml(),
         CM.lintGutter(),
+        // Long lines wrap: the editor never scrolls sideways, on a phone neither.
+        CM.EditorView.lineWrapping,
         theme(CM),
         CM.EditorView.contentAttributes.of({ "aria-label": "Rulebook (YAML)" }),
         CM.EditorView.updateListener.of(function (update) {

@@ -196,7 +196,10 @@ def test_an_old_version_is_restored_from_the_history(page, admin, screenshot):
     save_version(admin.account, urgent_new_jobs(), author=admin.user, message="New jobs are urgent")
     save_version(admin.account, DEFAULT, author=admin.user, message="Back to normal")
     page.goto("/admin/rules/history")
-    expect(page.locator("#version-2 .diff")).to_contain_text("-    priority: urgent")
+    removed = page.locator("#version-2 .diff tr.diff-row").filter(has=page.locator("del"))
+    expect(removed).to_have_count(1)
+    expect(removed.locator("del")).to_have_text("    priority: urgent")
+    expect(removed.locator("td.diff-sign").first).to_have_text("−removed")
     screenshot("rules-history")
 
     page.get_by_role("button", name="Restore version 1").first.click()
