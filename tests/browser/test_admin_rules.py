@@ -79,9 +79,9 @@ def test_with_javascript_the_rulebook_is_edited_in_codemirror_and_bad_yaml_is_ma
     page.get_by_role("button", name="Check").click()
 
     line = bad_yaml().splitlines().index("   oops: 1") + 1
-    expected_refusal(page, 422)
     # The problem's place in the report takes the cursor there.
     page.locator(".problems").get_by_role("link", name=f"line {line}:4").click()
+    expected_refusal(page, 422)
     marked = page.locator(".cm-line").filter(has=page.locator(".cm-lintRange-error"))
     expect(marked).to_have_count(1)
     expect(marked).to_have_text("   oops: 1")
@@ -112,7 +112,6 @@ def test_without_javascript_the_plain_textarea_posts_and_notes_the_mistake_besid
     expect(page.locator("#rules-gutter li")).to_have_count(len(DEFAULT.split("\n")))
     page.locator("#rules-text").fill(broken())
     page.get_by_role("button", name="Check").click()
-    expected_refusal(page, 422)
 
     note = page.locator(f'#rules-notes li[data-line="{line}"]')
     expect(note).to_contain_text(f"{line}:12")
@@ -122,6 +121,7 @@ def test_without_javascript_the_plain_textarea_posts_and_notes_the_mistake_besid
     # The note sits beside its line: level with the line number in the gutter.
     gutter_box, note_box = page.locator(f"#line-{line}").bounding_box(), note.bounding_box()
     assert abs(gutter_box["y"] - note_box["y"]) < 2
+    expected_refusal(page, 422)  # the page answering Check, once it has loaded
     page.screenshot(path=str(SCREENSHOTS / "rules-check-problem-no-js.png"), full_page=True)
 
     page.locator("#rules-text").fill(urgent_new_jobs())
