@@ -1,6 +1,6 @@
 """Every main page, as a user sees it: the admin and set-up pages fit a 375 px phone without
 sideways scrolling, and axe-core (from the repository's own npm install) finds no accessibility
-violation on any page, signed out (sign-in) or signed in as an admin."""
+violation on any page, signed out (sign-in) or signed in as an admin, on a desktop or a phone."""
 
 import pytest
 from playwright.sync_api import expect
@@ -89,12 +89,13 @@ def axe_violations(page):
     return {rule: (impact, help_, nodes) for rule, impact, help_, nodes in found}
 
 
-@pytest.fixture
-def axe_page(open_page):
-    """A page on which axe-core can be injected: the CSP (which forbids inline scripts, as Playwright
-    injects it) is bypassed here; the other browser tests hold the pages to it."""
+@pytest.fixture(params=["desktop", "phone"])
+def axe_page(request, open_page):
+    """A page, at a desktop's or a phone's width, on which axe-core can be injected: the CSP (which
+    forbids inline scripts, as Playwright injects it) is bypassed here; other tests hold pages to it."""
     assert AXE.exists(), f"{AXE.relative_to(ROOT)} is missing: `make setup` installs axe-core from npm"
-    return open_page(bypass_csp=True)
+    viewport = PHONE if request.param == "phone" else {"width": 1280, "height": 860}
+    return open_page(bypass_csp=True, viewport=viewport)
 
 
 def test_the_sign_in_page_has_no_accessibility_violations(axe_page):
