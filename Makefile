@@ -21,15 +21,20 @@ $(BIN)/activate: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(BIN)/activate
 
-VENDOR := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.min.js
+VENDOR := static/vendor/htmx.min.js static/vendor/htmx-ext-sse.min.js static/vendor/codemirror.js
 
-$(VENDOR) &: package.json package-lock.json
+# CodeMirror 6 ships as ES modules: esbuild (pinned in package.json) bundles the parts the rulebook
+# editor imports in static/js/codemirror-entry.js into one script. axe-core stays in node_modules,
+# where the browser tests read it.
+$(VENDOR) &: package.json package-lock.json static/js/codemirror-entry.js
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
 	cp node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/htmx-ext-sse.min.js
+	node_modules/.bin/esbuild static/js/codemirror-entry.js --bundle --minify --format=iife \
+		--global-name=DocketCodeMirror --target=es2020 --log-level=warning --outfile=static/vendor/codemirror.js
 
-setup: $(BIN)/activate $(VENDOR) ## create .venv, install pinned dependencies, htmx and its SSE extension, create or migrate the database
+setup: $(BIN)/activate $(VENDOR) ## create .venv, install pinned dependencies, htmx, its SSE extension and CodeMirror, create or migrate the database
 	$(FLASK) init-db
 
 run: setup ## everything on the embedded defaults (SQLite, embedded Redis, demo data) at http://127.0.0.1:5000

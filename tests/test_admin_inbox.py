@@ -75,7 +75,7 @@ def test_explain_gives_every_rules_verdict_like_the_cli(client, admin, runner, t
     # The CLI explains the same envelope (as enriched by the worker) with the same reasons.
     explained = client.get(f"/admin/inbox/{row.id}", headers=HTMX).get_data(as_text=True)
     assert "<html" not in explained and 'id="explain"' in explained
-    enriched = json.loads(unescape(html.split('<pre class="payload">')[1].split("</pre>")[0]))
+    enriched = json.loads(unescape(html.split('<pre class="payload" tabindex="0">')[1].split("</pre>")[0]))
     path = tmp_path / "event.json"
     path.write_text(json.dumps(enriched))
     result = runner.invoke(args=["rules", "explain", str(path)])

@@ -147,8 +147,8 @@ def test_history_shows_diffs_and_an_old_version_can_be_restored(client, admin):
     post(client, admin, "/admin/rules/save", urgent_new_jobs(), message="urgent")
     post(client, admin, "/admin/rules/save", DEFAULT, message="normal again")
     html = client.get("/admin/rules/history").get_data(as_text=True)
-    assert '<span class="diff-add">+    priority: urgent</span>' in html
-    assert '<span class="diff-remove">-    priority: urgent</span>' in html
+    assert '<td class="diff-code diff-add"><ins>    priority: urgent</ins>' in html
+    assert '<td class="diff-code diff-remove"><del>    priority: urgent</del>' in html
 
     response = client.post("/admin/rules/versions/1/restore", data={"csrf_token": admin.csrf})
 
@@ -185,3 +185,42 @@ def test_posts_without_the_csrf_token_are_refused(client, admin):
     response = client.post("/admin/rules/save", data={"text": urgent_new_jobs()})
     assert response.status_code == 400
     assert RulebookVersion.select().count() == 0
+
+
+def diff_rows(html):
+    """The side-by-side diff's rows as text: (old line, old sign, old text, new line, new sign, new text)."""
+    rows = re.findall(r'<tr class="diff-row">(.*?)</tr>', html, flags=re.S)
+    cell = re.compile(r"<td[^>]*>(.*?)</td>", flags=re.S)
+    return [tuple(re.sub(r"<[^>]+>", "", c) for c in cell.findall(row)) for row in rows]
+
+
+def test_a_version_is_shown_side_by_side_with_the_one_before_escaped_with_its_changes_marked(client, admin):
+    text = urgent_new_jobs()
+    post(client, admin, "/admin/rules/save", text, message="urgent")
+    hostile = text.replace("# Docket's default rulebook", "# <script>alert(1)</script> & Docket's rulebook")
+    post(client, admin, "/admin/rules/save", hostile, message="comment")
+
+    html = client.get("/admin/rules/versions/2").get_data(as_text=True)
+
+    assert "Version 1 → Version 2" in html
+    rows = diff_rows(html)
+    old_first = "# Docket's default rulebook: which events open a task for a coordinator, and which complete it."
+    new_first = old_first.replace(
+        "# Docket's default rulebook", "# &lt;script&gt;alert(1)&lt;/script&gt; &amp; Docket's rulebook"
+    )
+    # One row: the old line, marked removed, beside its new text, marked added.
+    assert ("1", "−removed", old_first.replace("'", "&#39;"), "1", "+added", new_first.replace("'", "&#39;")) in rows
+    assert "<script>alert(1)" not in html
+    assert rows[1][:5] == (
+        "2",
+        "",
+        "# Rule ids are stable: tasks store them. Never reuse an id for a different rule.",
+        "2",
+        "",
+    )
+
+    against_default = client.get("/admin/rules/versions/2?against=0").get_data(as_text=True)
+    assert "Default rulebook → Version 2" in against_default
+    added = [r for r in diff_rows(against_default) if r[4] == "+added"]
+    assert [r[5] for r in added] == [new_first.replace("'", "&#39;"), "    priority: urgent"]
+    assert client.get("/admin/rules/versions/2?against=7").status_code == 404

@@ -20,6 +20,7 @@ from webapp.rulebook import (
     rulebook_for,
     save_version,
 )
+from webapp.rulebook.versions import side_by_side
 from webapp.rules.timeline import load_test_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,8 +152,33 @@ def test_an_old_version_is_restored_as_a_new_version_with_diffs_in_the_history(m
     assert rulebook_for(acme.account).rule("new_job").priority == "urgent"
     entries = history(acme.account)
     assert [e["version"].number for e in entries] == [3, 2, 1]
-    assert ("add", "+    priority: urgent") in entries[0]["diff"]
-    assert ("remove", "-    priority: urgent") in entries[1]["diff"]
+    added, removed = changed_lines(entries[0]["diff"]), changed_lines(entries[1]["diff"])
+    assert added == {"old": [], "new": ["    priority: urgent"]}
+    assert removed == {"old": ["    priority: urgent"], "new": []}
+    assert (entries[0]["diff"]["old_name"], entries[0]["diff"]["new_name"]) == ("Version 2", "Version 3")
+    assert entries[-1]["diff"]["old_name"] == "Default rulebook"
+
+
+def changed_lines(compared):
+    """The removed (old) and added (new) lines of a side-by-side diff."""
+    rows = [row for hunk in compared["hunks"] for row in hunk["rows"]]
+    return {side: [row[side][1] for row in rows if row[side] and row[side][2] != "same"] for side in ("old", "new")}
+
+
+def test_a_side_by_side_diff_pairs_an_edited_line_with_its_new_text_and_numbers_both_sides():
+    old = "a\nb\nc\nd\ne\nf\ng\nh\n"
+    new = "a\nb\nc\nD\ne\nf\ng\nh\ni\n"
+    first, second = side_by_side(old, new, context=1)
+    assert first["rows"] == [
+        {"old": (3, "c", "same"), "new": (3, "c", "same")},
+        {"old": (4, "d", "remove"), "new": (4, "D", "add")},
+        {"old": (5, "e", "same"), "new": (5, "e", "same")},
+    ]
+    assert second["rows"] == [
+        {"old": (8, "h", "same"), "new": (8, "h", "same")},
+        {"old": None, "new": (9, "i", "add")},
+    ]
+    assert side_by_side(old, old) == []
 
 
 def test_a_preview_replays_recent_events_through_both_rulebooks(make_account, app):

@@ -79,3 +79,36 @@ def screenshot(page):
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
     return take
+
+
+# Pages set up otherwise than `page`: without JavaScript, at a phone's width, or with the CSP bypassed
+# so that a test can inject axe-core; each fails its test on the same problems as `page`.
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """open_page(**context_options) -> a fresh page on the live server in a context of its own."""
+    opened = []
+
+    def open_(**options):
+        options = {"viewport": {"width": 1280, "height": 860}, **options}
+        context = browser.new_context(base_url=live_server, **options)
+        if not options.get("bypass_csp"):
+            context.add_init_script(REPORT_CSP_VIOLATIONS)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.problems = PageProblems()
+        page.on(
+            "console",
+            lambda msg: page.problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
+        )
+        page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
+        opened.append((context, page))
+        return page
+
+    yield open_
+    for context, _page in opened:
+        context.close()
+    problems = [problem for _, page in opened for problem in page.problems]
+    assert not problems, "\n".join(problems)

@@ -1,5 +1,6 @@
-"""An admin shapes the rulebook in a real browser: a mistake is shown at its line and cannot be
-saved, a preview shows a real difference in tasks, a saved version is used by a running worker
+"""An admin shapes the rulebook in a real browser: in CodeMirror, a mistake is marked where the
+server found it; without JavaScript the plain textarea posts and the mistake is noted beside its
+line; a mistake cannot be saved; a preview shows a real difference in tasks, a saved version is used by a running worker
 without a restart, an old version is restored; coordinators who are not admins get 403."""
 
 import re
@@ -11,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import events as ev
-from tests.browser.conftest import ROOT
+from tests.browser.conftest import ROOT, SCREENSHOTS
 from tests.test_admin_rules import ADMIN_ROUTES
 from tests.test_rulebook_versions import DEFAULT, broken, urgent_new_jobs
 from webapp.db import database
@@ -44,9 +45,70 @@ def admin(page, make_account):
     return handle
 
 
-def test_an_edit_with_a_mistake_shows_the_error_at_its_line_and_cannot_be_saved(page, admin, screenshot):
+def write_rules(page, text):
+    """Replace the rulebook's text in the editor as an admin would: select all, delete, type.
+    (Typing over a selection of highlighted lines makes Chromium's own editing add a style
+    attribute, which the CSP refuses, harmlessly: CodeMirror redraws from its model.)"""
+    page.locator(".rules-codemirror .cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Backspace")
+    page.keyboard.insert_text(text)
+
+
+def bad_yaml():
+    """The default rulebook with a line indented one space short: YAML cannot parse it."""
+    return DEFAULT.replace("    priority: high\n", "    priority: high\n   oops: 1\n", 1)
+
+
+def test_with_javascript_the_rulebook_is_edited_in_codemirror_and_bad_yaml_is_marked_at_its_line(
+    page, admin, screenshot
+):
+    page.goto("/admin/rules")
+    content = page.locator(".rules-codemirror .cm-content")
+    expect(content).to_be_visible()
+    expect(page.locator("#rules-text")).to_be_hidden()
+    expect(page.get_by_role("textbox", name="Rulebook (YAML)")).to_be_visible()
+    # YAML highlighting: a key is a token of its own, in a colour of its own.
+    rule = content.locator(".cm-line").filter(has_text="- id: ready_to_schedule")
+    key = rule.locator("span", has_text="id")
+    expect(key).to_have_text("id")
+    colour = "(e) => getComputedStyle(e).color"
+    assert key.evaluate(colour) != rule.evaluate(colour)
+
+    write_rules(page, bad_yaml())
+    page.get_by_role("button", name="Check").click()
+
+    line = bad_yaml().splitlines().index("   oops: 1") + 1
+    # The problem's place in the report takes the cursor there.
+    page.locator(".problems").get_by_role("link", name=f"line {line}:4").click()
+    expected_refusal(page, 422)
+    marked = page.locator(".cm-line").filter(has=page.locator(".cm-lintRange-error"))
+    expect(marked).to_have_count(1)
+    expect(marked).to_have_text("   oops: 1")
+    expect(marked.locator(".cm-lintRange-error")).to_have_text("oops:")
+    expect(page.locator(".cm-gutter-lint .cm-lint-marker-error")).to_have_count(1)
+    expect(page.locator(".cm-activeLine")).to_have_text("   oops: 1")
+    # What the editor shows is what the form posts.
+    assert page.locator("#rules-text").input_value() == bad_yaml()
+    marked.locator(".cm-lintRange-error").hover()
+    expect(page.locator(".cm-tooltip-lint")).to_contain_text("YAML syntax error")
+    screenshot("rules-codemirror-problem")
+
+    page.get_by_label("Message").fill("typo")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".report-refused")).to_contain_text("Not saved: the rulebook has problems")
+    expected_refusal(page, 422)
+    expect(page.locator(".cm-line").filter(has=page.locator(".cm-lintRange-error"))).to_have_text("   oops: 1")
+    assert RulebookVersion.select().count() == 0
+
+
+def test_without_javascript_the_plain_textarea_posts_and_notes_the_mistake_beside_its_line(open_page, make_account):
+    page = open_page(java_script_enabled=False)
+    acme = make_account("Acme")
+    sign_in(page, acme.user.email)
     line = DEFAULT.splitlines().index("    event: job.created") + 1
     page.goto("/admin/rules")
+    expect(page.locator(".cm-editor")).to_have_count(0)
     expect(page.locator("#rules-gutter li")).to_have_count(len(DEFAULT.split("\n")))
     page.locator("#rules-text").fill(broken())
     page.get_by_role("button", name="Check").click()
@@ -59,14 +121,14 @@ def test_an_edit_with_a_mistake_shows_the_error_at_its_line_and_cannot_be_saved(
     # The note sits beside its line: level with the line number in the gutter.
     gutter_box, note_box = page.locator(f"#line-{line}").bounding_box(), note.bounding_box()
     assert abs(gutter_box["y"] - note_box["y"]) < 2
-    screenshot("rules-check-problem")
+    expected_refusal(page, 422)  # the page answering Check, once it has loaded
+    page.screenshot(path=str(SCREENSHOTS / "rules-check-problem-no-js.png"), full_page=True)
 
-    page.get_by_label("Message").fill("typo")
+    page.locator("#rules-text").fill(urgent_new_jobs())
+    page.get_by_label("Message").fill("New jobs are urgent")
     page.get_by_role("button", name="Save").click()
-    expect(page.locator(".report-refused")).to_contain_text("Not saved: the rulebook has problems")
-    expected_refusal(page, 422)
-    expect(page.locator(f'#rules-notes li[data-line="{line}"]')).to_contain_text("job.createdd")
-    assert RulebookVersion.select().count() == 0
+    expect(page.locator("#notice")).to_contain_text("Saved version 1")
+    assert "priority: urgent" in RulebookVersion.latest(acme.account).text
 
 
 def test_a_preview_shows_a_real_difference_in_tasks(page, admin, screenshot):
@@ -74,7 +136,7 @@ def test_a_preview_shows_a_real_difference_in_tasks(page, admin, screenshot):
     admin.post_event(ev.stage_changed())
     drain()
     page.goto("/admin/rules")
-    page.locator("#rules-text").fill(urgent_new_jobs())
+    write_rules(page, urgent_new_jobs())
     page.get_by_role("button", name="Preview").click()
 
     rows = page.locator("tr.difference")
@@ -118,7 +180,7 @@ def test_after_saving_a_running_worker_handles_the_next_event_with_the_new_versi
     assert wait_for_task("job-a").priority == "normal"
 
     page.goto("/admin/rules")
-    page.locator("#rules-text").fill(urgent_new_jobs())
+    write_rules(page, urgent_new_jobs())
     page.get_by_label("Message").fill("New jobs are urgent")
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#notice")).to_contain_text("Saved version 1")
@@ -134,7 +196,10 @@ def test_an_old_version_is_restored_from_the_history(page, admin, screenshot):
     save_version(admin.account, urgent_new_jobs(), author=admin.user, message="New jobs are urgent")
     save_version(admin.account, DEFAULT, author=admin.user, message="Back to normal")
     page.goto("/admin/rules/history")
-    expect(page.locator("#version-2 .diff")).to_contain_text("-    priority: urgent")
+    removed = page.locator("#version-2 .diff tr.diff-row").filter(has=page.locator("del"))
+    expect(removed).to_have_count(1)
+    expect(removed.locator("del")).to_have_text("    priority: urgent")
+    expect(removed.locator("td.diff-sign").first).to_have_text("−removed")
     screenshot("rules-history")
 
     page.get_by_role("button", name="Restore version 1").first.click()

@@ -9,13 +9,14 @@ from .current import current_rulebook, in_force, rulebook_for, rulebook_of_versi
 from .drafts import assess
 from .explain import explain_row
 from .preview import DEFAULT_REPLAY_EVENTS, replay
-from .versions import REMOVAL_CHOICES, SaveRefused, history, restore_version, save_version
+from .versions import REMOVAL_CHOICES, SaveRefused, compared, history, restore_version, save_version
 
 __all__ = [
     "DEFAULT_REPLAY_EVENTS",
     "REMOVAL_CHOICES",
     "SaveRefused",
     "assess",
+    "compared",
     "current_rulebook",
     "explain_row",
     "history",

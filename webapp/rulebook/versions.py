@@ -102,15 +102,46 @@ def restore_version(account, number, author=None, choices=None, message=""):
 # -- history ---------------------------------------------------------------------------------------
 
 
-def diff_lines(old, new, old_name, new_name):
-    """A unified diff of two rulebook texts, as (kind, line) pairs: kind is add, remove, hunk or same."""
-    lines = []
-    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), old_name, new_name, lineterm="", n=2):
-        if line.startswith(("+++", "---")):
-            continue
-        kind = {"+": "add", "-": "remove", "@": "hunk"}.get(line[:1], "same")
-        lines.append((kind, line))
-    return lines
+def side_by_side(old, new, context=2):
+    """The changes between two rulebook texts as hunks of side-by-side rows, for the history.
+
+    Each hunk is {"old_start", "new_start", "rows"}; each row pairs an old line with a new one:
+    {"old": (number, text, kind) or None, "new": (number, text, kind) or None}, kind being
+    same, remove or add. Replaced lines are paired in order, so an edit reads across one row."""
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    hunks = []
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for group in matcher.get_grouped_opcodes(context):
+        rows = []
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                rows += [
+                    {"old": (i + 1, old_lines[i], "same"), "new": (j + 1, new_lines[j], "same")}
+                    for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+                ]
+                continue
+            for k in range(max(i2 - i1, j2 - j1)):
+                i, j = i1 + k, j1 + k
+                rows.append(
+                    {
+                        "old": (i + 1, old_lines[i], "remove") if i < i2 else None,
+                        "new": (j + 1, new_lines[j], "add") if j < j2 else None,
+                    }
+                )
+        hunks.append({"old_start": group[0][1] + 1, "new_start": group[0][3] + 1, "rows": rows})
+    return hunks
+
+
+def compared(version, before):
+    """What the history shows for `version` against `before` (an older version, or None for the
+    default rulebook): the two names and the side-by-side hunks."""
+    old_text = before.text if before else default_text()
+    old_name = f"Version {before.number}" if before else "Default rulebook"
+    return {
+        "old_name": old_name,
+        "new_name": f"Version {version.number}",
+        "hunks": side_by_side(old_text, version.text),
+    }
 
 
 def history(account):
@@ -119,9 +150,5 @@ def history(account):
     entries = []
     for index, version in enumerate(versions):
         before = versions[index + 1] if index + 1 < len(versions) else None
-        old_text = before.text if before else default_text()
-        old_name = f"version {before.number}" if before else "default rulebook"
-        entries.append(
-            {"version": version, "diff": diff_lines(old_text, version.text, old_name, f"version {version.number}")}
-        )
+        entries.append({"version": version, "diff": compared(version, before)})
     return entries

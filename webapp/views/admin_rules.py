@@ -118,11 +118,28 @@ def history():
 
 @bp.get("/versions/<int:number>")
 def version(number):
-    """One saved version's text and tests."""
-    found = RulebookVersion.of_account(current_user.account_id, number)
+    """One saved version's text and tests, side by side with another version (`against`: a version
+    number, 0 for the default rulebook; by default the version before it)."""
+    versions = RulebookVersion.history(current_user.account_id)
+    found = next((v for v in versions if v.number == number), None)
     if found is None:
         abort(404)
-    return render_template("admin/rules_version.html", version=found)
+    against = request.args.get("against", type=int)
+    if against is None:
+        before = next((v for v in versions if v.number < number), None)
+    elif against == 0:
+        before = None
+    else:
+        before = next((v for v in versions if v.number == against), None)
+        if before is None:
+            abort(404)
+    return render_template(
+        "admin/rules_version.html",
+        version=found,
+        others=[v for v in versions if v.number != number],
+        against=before.number if before else 0,
+        compared=rulebook.compared(found, before),
+    )
 
 
 @bp.post("/versions/<int:number>/restore")
