@@ -193,7 +193,7 @@ def test_a_broken_integrations_action_lands_on_its_failure(client, acme):
     failure = _text(
         re.search(r'<p class="form-error" role="alert" id="failure-greenhouse">.*?</p>', page, re.S).group(0)
     )
-    assert "not connected" not in page.split('id="integration-greenhouse"')[1].split("</h2>")[0]
+    assert "not connected" not in page.split('id="integration-greenhouse"')[1].split("</h3>")[0]
     assert f"Failing since {task.created_at.strftime('%d %b %Y, %H:%M UTC')} : {message}" in failure
     assert message in task.recommended_action  # the same failure the task names
 
