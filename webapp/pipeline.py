@@ -230,7 +230,7 @@ def _envelopes_of_batch(rows, accounts):
     by_account = {}
     for row in rows:
         by_account.setdefault(row.account_id, []).extend(envelopes.get(row.id, ()))
-    for account_id, named in by_account.items():
+    for account_id, named in sorted(by_account.items()):  # shared rows locked in one order (mirror.preload)
         mirror.preload(account_id, named)
     return envelopes
 
