@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -149,6 +150,72 @@ def test_two_concurrent_batches_never_take_one_partition_and_each_takes_its_earl
     assert process_batch(4) == 4  # released: cand-a's and cand-b's earliest rows
     left = Event.select().where(Event.status == Event.PENDING).order_by(Event.id)
     assert [row.id for row in left] == sorted(rows[2] for rows in ids.values())
+
+
+@pg_only
+def test_two_batches_creating_the_same_new_jobs_in_opposite_orders_do_not_deadlock(app, make_account):
+    """Jobs are shared by partitions: one batch creates job-a then job-b while another has events
+    naming job-b then job-a. The second waits, before writing anything, for the first to commit."""
+    from webapp import mirror
+    from webapp.models import Job
+
+    app.config["INBOX_BATCH_SECONDS"] = 60
+    acme = make_account()
+    job_a, job_b = {"id": "job-a", "name": "A"}, {"id": "job-b", "name": "B"}  # no coordinator: nothing else shared
+    first = [ev.job_event("updated", job=job) for job in (job_a, job_b)]
+    for n, job in enumerate((job_b, job_a)):
+        records = dict(candidate=dict(ev.CANDIDATE, id=f"cand-{n}"), application={"id": f"app-{n}"}, stage=ev.ONSITE)
+        assert acme.post_event(ev.envelope("application.stage_changed", job=job, **records)).status_code == 202
+    created_a, go_on, errors = threading.Event(), threading.Event(), []
+
+    def the_other_batch():
+        with app.app_context():
+            database.connect(reuse_if_open=True)
+            try:
+                with database.atomic(), mirror.batch():
+                    mirror.preload(acme.account.id, first)
+                    mirror.apply(acme.account, first[0])
+                    created_a.set()
+                    go_on.wait(30)
+                    mirror.apply(acme.account, first[1])
+            except Exception as exc:
+                errors.append(exc)
+            finally:
+                created_a.set()
+                database.close()
+
+    other = threading.Thread(target=the_other_batch)
+    other.start()
+    assert created_a.wait(30)
+    batch = threading.Thread(target=lambda: _in_app(app, lambda: process_batch(10)))
+    batch.start()
+    assert _waits_for_a_lock(), "the batch should wait for the other one"  # without the fix: job-b made, job-a awaited
+    go_on.set()
+    other.join(30)
+    batch.join(30)
+    assert errors == []
+    assert [(row.status, row.attempts) for row in Event.select()] == [(Event.PROCESSED, 1)] * 2
+    assert sorted(job.external_id for job in Job.select()) == ["job-a", "job-b"]
+
+
+def _waits_for_a_lock(seconds=30):
+    """True once some session of this database waits for a lock."""
+    deadline = time.monotonic() + seconds
+    sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    while time.monotonic() < deadline:
+        if database.execute_sql(sql).fetchone()[0]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _in_app(app, work):
+    with app.app_context():
+        database.connect(reuse_if_open=True)
+        try:
+            return work()
+        finally:
+            database.close()
 
 
 def _load(account, envelopes):
