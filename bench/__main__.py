@@ -1,9 +1,13 @@
 """`make bench`: every benchmark, one after the other, each printing its figures beside the
-baselines it measured in the same run."""
+baselines it measured in the same run. `python -m bench pg`: only the workers on PostgreSQL."""
+
+import sys
 
 from bench import bench_tasks_page, live_updates, throughput, webhooks
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[1:] == ["pg"]:
+    throughput.main_postgres()
+elif __name__ == "__main__":
     throughput.main()
     print()
     webhooks.main()

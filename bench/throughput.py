@@ -57,6 +57,7 @@ def make_app(database_url, redis_url, queue):
 
 def load_inbox(app, envelopes):
     """A fresh account and the envelopes as pending inbox rows, as POST /api/events stores them."""
+    from webapp.claims import key_for
     from webapp.db import database, is_sqlite, migrate
     from webapp.models import Account, Event, User, to_utc
 
@@ -72,6 +73,7 @@ def load_inbox(app, envelopes):
                 "type": e["type"],
                 "payload": e,
                 "occurred_at": to_utc(e["occurred_at"]),
+                "claim_key": key_for([e]),
             }
             for e in envelopes
         ]
@@ -342,6 +344,23 @@ def main(events=None):
     report(lite, noop_simple, noop_forking, pg, pg_hot)
 
 
+def main_postgres():
+    """`python -m bench pg`: only the PostgreSQL figures (both mixes), without the SQLite part."""
+    pg_events = int(os.environ.get("BENCH_PG_EVENTS", "4000"))
+    if not postgres_available():
+        report_postgres(None, None)
+        return
+    with tempfile.TemporaryDirectory(prefix="docket-bench-") as tmp:
+        # BENCH_LOG_DIR keeps the workers' logs (PostgreSQL's deadlock details are in them).
+        folder = Path(os.environ.get("BENCH_LOG_DIR") or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        print(f"workers on PostgreSQL: {pg_events} pending events, 1, 2 and 4 workers…", flush=True)
+        pg = postgres_figures(folder, pg_events)
+        print("… and the same on hot rows (three jobs, every application on their first stage)…", flush=True)
+        pg_hot = postgres_figures(folder, pg_events, hot=True)
+    report_postgres(pg, pg_hot)
+
+
 def _rate(events, seconds):
     return events / seconds if seconds else float("nan")
 
@@ -375,6 +394,10 @@ def report(lite, noop_simple, noop_forking, pg, pg_hot):
         f"tasks and history as in this process: {'yes' if lite['same_as_in_process'] else 'NO'}"
     )
     print(f"  worker process wall time {lite['worker_wall_seconds']:.1f} s (start-up included)")
+    report_postgres(pg, pg_hot)
+
+
+def report_postgres(pg, pg_hot):
     for title, runs in (("PostgreSQL, the mix", pg), ("PostgreSQL, hot rows", pg_hot)):
         print()
         if runs is None:

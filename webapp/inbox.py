@@ -17,14 +17,17 @@ import time
 
 from peewee import IntegrityError, fn
 
+from . import claims
 from .db import database, is_sqlite, retry_if_dropped, web_writing
 from .models import Event, insert_row, to_utc
 from .queue import request_drain
 
 
-def accept(account, source, external_id, payload, type="", occurred_at=None):
+def accept(account, source, external_id, payload, type="", occurred_at=None, claim_key=None):
     """Store an event in the inbox (once per source and id) and wake a worker.
 
+    claim_key: the row's partition (webapp/claims.py); by default read from the payload as a
+    Docket envelope (a vendor's webhook passes what its adapter reads in the payload).
     Returns (event row, created); a redelivery returns the first row and False.
     """
     values = dict(
@@ -34,6 +37,7 @@ def accept(account, source, external_id, payload, type="", occurred_at=None):
         type=type,
         payload=payload,
         occurred_at=to_utc(occurred_at) if occurred_at else None,
+        claim_key=claims.key_for([payload]) if claim_key is None else claim_key,
     )
     if is_sqlite() and not database.in_transaction():
         row = _group().store(values)

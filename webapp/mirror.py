@@ -9,7 +9,9 @@ the same job, stage or coordinator is not fetched again for every event.
 import collections
 import contextlib
 import contextvars
+import hashlib
 
+from .db import database, is_postgres
 from .models import (
     Application,
     ApplicationMove,
@@ -152,6 +154,8 @@ def preload(account_id, envelopes):
                 known.users_by_email[(account_id, email)] = known.remember(found[email])
             else:
                 known.no_user.add((account_id, email))
+    if is_postgres():
+        _claim_shared(known, account_id, ids, wanted)
     for model, wanted in linked.items():
         wanted = {w for w in wanted if (model, w) not in known.by_id}
         if wanted:
@@ -163,6 +167,49 @@ def preload(account_id, envelopes):
             )
             for row in query:
                 known.remember(row)
+
+
+# Mirror rows that events of many partitions name (webapp/claims.py): two batches on PostgreSQL
+# that both create some of them would otherwise wait for each other's inserts in opposite orders.
+_SHARED = (Job, Stage, Interview)
+
+
+def _claim_shared(known, account_id, ids, emails):
+    """Before a batch on PostgreSQL creates the shared rows it names that the mirror lacks (jobs,
+    stages, interviews, users), take a lock for each, waiting, in one order for every batch; then
+    read them again, since another batch may have created them meanwhile. Rows that exist are not
+    locked: a batch only writes them when they change."""
+    missing = {}
+    for model in _SHARED:
+        for external_id in ids.get(model, ()):
+            if known.by_external_id.get((model, account_id, external_id), False) is None:
+                missing[_shared_lock(account_id, model, external_id)] = (model, external_id)
+    for email in emails:
+        if (account_id, email) in known.no_user:
+            missing[_shared_lock(account_id, User, email)] = (User, email)
+    if not missing:
+        return
+    locks = sorted(missing)
+    database.execute_sql(
+        "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(k, n) ORDER BY n", (locks,)
+    )
+    for model, external_id in missing.values():
+        if model is User:
+            user = User.get_or_none((User.account == account_id) & (User.email == external_id))
+            if user is not None:
+                known.no_user.discard((account_id, external_id))
+                known.users_by_email[(account_id, external_id)] = known.remember(user)
+        else:
+            row = model.by_external_id(account_id, external_id)
+            if row is not None:
+                known.remember(row)
+
+
+def _shared_lock(account_id, model, name):
+    """A shared row's advisory lock: one signed 64-bit integer (the partitions' locks take two
+    32-bit ones, a space of their own)."""
+    digest = hashlib.blake2b(f"{account_id}:{model._meta.table_name}:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def forget():

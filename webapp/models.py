@@ -668,11 +668,16 @@ class Event(BaseModel):
     # What the vendor's API said about the row's ids (Lever's opportunity, its owner and stage), looked
     # up before the worker's transaction; the adapter reads it instead of calling the vendor.
     lookups = JSONField(null=True)
+    # The row's partition within its account (webapp/claims.py): "candidate:<id>", "job:<id>" or
+    # "" (the account alone). Workers on PostgreSQL never process two rows of one partition at
+    # once, and take a partition's rows in order.
+    claim_key = CharField(default="")
 
     class Meta:
         indexes = (
             (("account", "source", "external_id"), True),
             (("status", "next_attempt_at"), False),
+            (("account", "claim_key"), False),
         )
 
     @classmethod

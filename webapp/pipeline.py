@@ -12,7 +12,7 @@ import traceback
 from flask import current_app
 from peewee import IntegrityError, fn
 
-from . import ats_schedules, erasure, live, metrics, mirror
+from . import ats_schedules, claims, erasure, live, metrics, mirror
 from .db import database, is_postgres, is_sqlite, web_waiting
 from .integrations import prepare, preparing_sources
 from .models import (
@@ -121,12 +121,15 @@ def _due_of(account_id):
     return due if account_id is None else due & (Event.account_id == account_id)
 
 
-def prepare_batch(batch_size, account_id=None):
-    """Vendor look-ups the next batch needs (Harvest's users, say), made before its transaction."""
+def prepare_batch(batch_size, account_id=None, planned=None):
+    """Vendor look-ups the next batch needs (Harvest's users, say), made before its transaction:
+    for the rows its plan means to take, on PostgreSQL (claims.plan), not every worker's."""
     sources = preparing_sources()
     if not sources:
         return
     query = Event.select().where(_due_of(account_id) & Event.source.in_(sources))
+    if planned is not None:
+        query = query.where(Event.id.in_(planned.row_ids))
     for row in query.order_by(Event.id).limit(batch_size):
         try:
             prepare(row, Integration.of(row.account_id, row.source))
@@ -142,16 +145,21 @@ def process_batch(batch_size, account_id=None):
     whole batch again: processed once in effect. No vendor call is made inside
     the transaction: what the adapters need from a vendor is looked up first.
     A batch that has run INBOX_BATCH_SECONDS leaves the rest of its rows, untouched, to the next.
+    On PostgreSQL a batch takes whole partitions no other worker holds (webapp/claims.py), each
+    from its earliest due row; on SQLite, with one writer, the earliest due rows.
     """
-    prepare_batch(batch_size, account_id)
+    planned = claims.plan(_due_of(account_id), batch_size) if is_postgres() else None
+    if planned is not None and not planned.keys:
+        return 0  # every due row is in a partition another worker holds
+    prepare_batch(batch_size, account_id, planned)
     budget = current_app.config.get("INBOX_BATCH_SECONDS", DEFAULT_BATCH_SECONDS)
     deadline = time.monotonic() + budget
     failed = set()
     with database.atomic():
-        query = Event.select().where(_due_of(account_id)).order_by(Event.id).limit(batch_size)
-        if is_postgres():
-            query = query.for_update(skip_locked=True)
-        rows = list(query)
+        if planned is not None:
+            rows = claims.claim(_due_of(account_id), planned, batch_size)
+        else:
+            rows = list(Event.select().where(_due_of(account_id)).order_by(Event.id).limit(batch_size))
         # Each account's rulebook in force, looked up once per batch: a saved version applies
         # from the next batch on, without restarting the worker.
         rulebooks = rulebooks_for({row.account_id for row in rows})
@@ -261,7 +269,7 @@ def _envelopes_of_batch(rows, accounts):
     by_account = {}
     for row in rows:
         by_account.setdefault(row.account_id, []).extend(envelopes.get(row.id, ()))
-    for account_id, named in by_account.items():
+    for account_id, named in sorted(by_account.items()):  # shared rows locked in one order (mirror.preload)
         mirror.preload(account_id, named)
     return envelopes
 

@@ -1,5 +1,7 @@
 """Vendor adapters: each turns what its system sent into Docket's normalised events."""
 
+from ..claims import key_for
+from ..models import Event, utcnow
 from .base import VENDORS, Vendor
 
 # Sources whose payload is already a Docket envelope (calendar syncs store envelopes they made).
@@ -16,6 +18,17 @@ def normalise(event_row, integration=None):
     if vendor is None:
         raise LookupError(f"no adapter for source {event_row.source!r}")
     return vendor.normalise(event_row, vendor.lookups(event_row, integration))
+
+
+def claim_key(source, external_id, payload):
+    """A vendor delivery's partition in the inbox (webapp/claims.py), read in the envelopes its
+    adapter makes of the payload alone, before any look-up; one no adapter reads is its account's."""
+    row = Event(source=source, external_id=str(external_id), payload=payload, received_at=utcnow())
+    try:
+        envelopes = normalise(row)
+    except Exception:  # the pipeline records why, when it processes the row
+        envelopes = []
+    return key_for(envelopes)
 
 
 def preparing_sources():

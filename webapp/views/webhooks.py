@@ -10,6 +10,7 @@ from flask import Blueprint
 from ..db import database, prebuilt_sql
 from ..inbound import InboundError, check_id, read_json
 from ..inbox import accept
+from ..integrations import claim_key
 from ..integrations.base import VENDORS, SignatureError
 from ..models import Account, Integration
 from .errors import json_answer
@@ -76,7 +77,8 @@ def receive(provider, key):
         return json_answer(401, error="bad_signature", message=str(exc))
     except InboundError as exc:
         return json_answer(400, error=exc.error, message=exc.message)
-    row, created = accept(integration.account, provider, event_id, payload, type=action)
+    claimed = claim_key(provider, event_id, payload)
+    row, created = accept(integration.account, provider, event_id, payload, type=action, claim_key=claimed)
     return json_answer(200, ok=True, event=row.id, duplicate=not created)
 
 
