@@ -138,8 +138,8 @@ def prepare_batch(batch_size, account_id=None, planned=None):
 
 
 def process_batch(batch_size, account_id=None):
-    """Process one batch of due rows (of one account, when given) in one transaction; each row in a
-    savepoint of its own; returns how many were processed.
+    """Process one batch of due rows (of one account, when given) in one transaction (each row in a
+    savepoint of its own only once a row has failed); returns how many were processed.
 
     A worker that dies mid-batch commits nothing, so the next one does the
     whole batch again: processed once in effect. No vendor call is made inside
