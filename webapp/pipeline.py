@@ -606,5 +606,7 @@ class TaskStore:
             subjects=subjects_of(event.data),
             candidate_external_id=_candidate_id(event.data),
             last_triggered_at=event.occurred_at,
+            waiting_since=event.occurred_at,
+            due_at=trigger.due_at,
             raised_by_event=self.event_row,
         )
