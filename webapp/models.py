@@ -710,7 +710,7 @@ class Task(BaseModel):
     completion_reason = TextField(null=True)
     # When the rule's `due:` says the task is due (None: no due time), and when the event that raised
     # it happened: how long the candidate or interviewer has been waiting.
-    due_at = DueField(default=None)
+    due_at = DueField(default=lambda: None)  # a callable: peewee fills a None default in no insert
     waiting_since = UTCDateTimeField(null=True)
 
     class Meta:

@@ -42,7 +42,7 @@ SUBJECT_FIELDS = {
     "job": ("id", "name"),
     "stage": ("id", "name"),
     "interview": ("id", "name"),
-    "schedule": ("id",),
+    "schedule": ("id", "starts_at"),
     "attendee": ("email", "name", "kind"),
     "integration": ("id", "name", "kind", "provider"),
 }

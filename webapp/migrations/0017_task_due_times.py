@@ -20,7 +20,8 @@ NEW = (
 
 def up(migrator, db):
     migrator.migrate(
-        migrator.add_column("task", "due_at", DateTimeField(default=NO_DUE)),
+        # A database default too, so that rows written without a due time (raw SQL) have none.
+        migrator.add_column("task", "due_at", DateTimeField(default=NO_DUE, constraints=[SQL(f"DEFAULT '{NO_DUE}'")])),
         migrator.add_column("task", "waiting_since", DateTimeField(null=True)),
     )
     # Tasks opened before this migration wait since the event that raised them (or since they were

@@ -1,5 +1,6 @@
 """The coordinator's task list: filters, inline completion and undo, live updates, task detail."""
 
+import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from flask_login import current_user, login_required
 
 from .. import live
 from ..htmx import is_fragment_request, page_or_fragment, redirect_or_fragment, render_block
-from ..models import AlreadyOpen, Event, Task, TaskHistory, User
+from ..models import AlreadyOpen, Event, Task, TaskHistory, User, to_utc
 from ..row_events import rulebook_events
 from ..rulebook import rulebook_for, rulebook_of_version
 from . import links
@@ -293,6 +294,51 @@ def _utcnow():
     from ..models import utcnow
 
     return utcnow()
+
+
+# A task turns amber this long before it is due, and red once it is overdue.
+DUE_SOON = dt.timedelta(hours=4)
+
+
+@dataclass(frozen=True)
+class Urgency:
+    """What a row says of time: how soon the interview or the due time is, how long someone has
+    waited, and `level` (none, later, soon, overdue) for the colour that turns grey, amber, red."""
+
+    label: str
+    waiting: str
+    level: str
+
+
+def span(delta):
+    """A length of time as a row says it: "45 min", "2 h", "3 days"."""
+    minutes = int(abs(delta).total_seconds() // 60)
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // 1440} days"
+
+
+@bp.app_template_global("urgency")
+def urgency(task, now):
+    """A task's Urgency at `now`: "interview in 2 h" when it is about a scheduled interview, else
+    "due in 5 h" / "overdue 3 h"; "waiting 3 days" since the event that raised it happened."""
+    due = task.due_at
+    level = "none" if due is None else "overdue" if due <= now else "soon" if due - now <= DUE_SOON else "later"
+    starts_at = ((task.subjects or {}).get("schedule") or {}).get("starts_at")
+    if starts_at:
+        starts = to_utc(starts_at)
+        label = f"interview in {span(starts - now)}" if starts > now else f"interview began {span(now - starts)} ago"
+    elif due is not None:
+        label = f"overdue {span(now - due)}" if level == "overdue" else f"due in {span(due - now)}"
+    else:
+        label = ""
+    waited = now - (task.waiting_since or task.created_at)
+    waiting = "waiting under a minute" if waited < dt.timedelta(minutes=1) else f"waiting {span(waited)}"
+    return Urgency(label, waiting, level)
 
 
 @bp.app_template_filter("ago")
