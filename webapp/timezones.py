@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import current_app, g, has_request_context
+from flask import current_app, has_request_context
 from flask_login import current_user
 
 # The working day the schedule form proposes its first interview in: weekdays, 9:00 to 17:00.
@@ -55,12 +55,10 @@ def zone_of(user):
 
 
 def current_zone():
-    """The signed-in person's zone (the default for anyone else), looked up once per request."""
-    if not has_request_context():
-        return ZoneInfo(default_zone_name())
-    if "time_zone" not in g:
-        g.time_zone = zone_of(current_user) if current_user.is_authenticated else ZoneInfo(default_zone_name())
-    return g.time_zone
+    """The signed-in person's zone (the default for anyone else). Cheap: ZoneInfo keeps each zone it loads."""
+    if has_request_context() and current_user.is_authenticated:
+        return zone_of(current_user)
+    return ZoneInfo(default_zone_name())
 
 
 def localtime(moment, style="datetime", zone=None):

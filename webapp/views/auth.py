@@ -171,6 +171,8 @@ def profile_post():
     if not is_zone(name):
         errors = {"time_zone": "Choose a time zone from the list."}
         return render_template("auth/profile.html", zones=zone_names(), zone=name, errors=errors), 422
-    User.update(time_zone=name).where(User.id == current_user.id).execute()
+    user = current_user._get_current_object()
+    user.time_zone = name
+    user.save(only=[User.time_zone])
     flash(f"Times are shown in {name} now.", "info")
     return redirect(url_for("auth.profile"), 303)

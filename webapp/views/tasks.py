@@ -254,8 +254,11 @@ def _detail_context(task_id):
     task = _task_or_404(task_id)
     rule = _rulebook().rule(task.rule_id)
     event = Event.get_or_none(Event.id == task.raised_by_event_id) if task.raised_by_event_id else None
+    interview_at, people = _interview_of(task)
     return {
         "task": task,
+        "interview_at": interview_at,
+        "interview_people": people,
         "rule_description": rule.description if rule else task.description,
         "event": event,
         "envelope": _envelope_of(event),
@@ -263,6 +266,18 @@ def _detail_context(task_id):
         "action_url": links.action_urls(current_user.account_id, [task], current_user.is_admin).get(task.id),
         "back_url": url_for("tasks.index", **({"assignee": task.assignee.email} if task.assignee_id else {})),
     }
+
+
+def _interview_of(task):
+    """When the interview a task is about starts, and the people on it whose clocks are worth showing
+    (the attendee who declined, when they are one of the account's people): (None, []) without one."""
+    subjects = task.subjects or {}
+    starts_at = (subjects.get("schedule") or {}).get("starts_at")
+    if not starts_at:
+        return None, []
+    email = (subjects.get("attendee") or {}).get("email")
+    person = User.get_or_none(User.account == task.account_id, User.email == email.lower()) if email else None
+    return to_utc(starts_at), [person] if person else []
 
 
 def _envelope_of(event):
