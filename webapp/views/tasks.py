@@ -326,15 +326,15 @@ class Urgency:
 
 
 def span(delta):
-    """A length of time as a row says it: "45 min", "2 h", "3 days"."""
-    minutes = int(abs(delta).total_seconds() // 60)
+    """A length of time as a row says it, to the nearest unit: "45 min", "3 h", "2 days"."""
+    minutes = round(abs(delta).total_seconds() / 60)
     if minutes < 1:
         return "under a minute"
     if minutes < 60:
         return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // 1440} days"
+    if minutes < 47.5 * 60:
+        return f"{round(minutes / 60)} h"
+    return f"{round(minutes / 1440)} days"
 
 
 @bp.app_template_global("urgency")
