@@ -13,7 +13,6 @@ from tests.helpers import process, sign_in
 from tests.test_api_task_pages import MINE, _add_tasks, _assert_read_in_index_order, _plan, _statements
 from webapp.models import Task, User, utcnow
 
-NOW = utcnow()
 PAT = ev.PAT
 
 
@@ -22,12 +21,12 @@ def _at(envelope, moment):
     return dict(envelope, occurred_at=moment.isoformat().replace("+00:00", "Z"))
 
 
-def _declined(schedule_id, starts_in, name):
+def _declined(now, schedule_id, starts_in, name):
     """An interviewer declining, now, an interview that starts `starts_in` from now."""
-    starts_at = (NOW + starts_in).isoformat().replace("+00:00", "Z")
+    starts_at = (now + starts_in).isoformat().replace("+00:00", "Z")
     attendee = {"email": f"{name.lower()}@acme.test", "name": name, "kind": "interviewer"}
     envelope = ev.responded(attendee, "declined", schedule={"id": schedule_id, "starts_at": starts_at})
-    return _at(envelope, NOW)
+    return _at(envelope, now)
 
 
 @pytest.fixture
@@ -35,16 +34,17 @@ def day(make_account, client):
     """Pat's day: a candidate waiting 3 days (overdue), two declines (interviews in 3 h and 10 h), a
     candidate who moved just now (due tomorrow) and a new job (no due time)."""
     acme = make_account("Acme")
+    acme.now = now = utcnow()
     app_2 = {"id": "app-2"}
     jordan_2 = dict(ev.CANDIDATE, id="cand-2", name="Alex Moss")
     job = {"id": "job-9", "name": "Data Engineer", "coordinator": PAT}
     process(
         acme,
-        _at(ev.stage_changed(), NOW - dt.timedelta(days=3)),
-        _declined("sched-late", dt.timedelta(hours=10), "Lee"),
-        _declined("sched-soon", dt.timedelta(hours=3), "Dana"),
-        _at(ev.stage_changed(application=app_2, candidate=jordan_2), NOW - dt.timedelta(minutes=5)),
-        _at(ev.job_event("created", job=job), NOW - dt.timedelta(hours=1)),
+        _at(ev.stage_changed(), now - dt.timedelta(days=3)),
+        _declined(now, "sched-late", dt.timedelta(hours=10), "Lee"),
+        _declined(now, "sched-soon", dt.timedelta(hours=3), "Dana"),
+        _at(ev.stage_changed(application=app_2, candidate=jordan_2), now - dt.timedelta(minutes=5)),
+        _at(ev.job_event("created", job=job), now - dt.timedelta(hours=1)),
     )
     acme.pat = User.get(User.email == PAT["email"])
     acme.pat.set_password("correct horse battery")
@@ -65,11 +65,12 @@ def test_due_times_come_from_the_rules_and_the_api_lists_overdue_then_soonest_th
     tasks = day.tasks(assignee=PAT["email"], status="open", limit=2)
     assert [t["title"] for t in tasks] == ORDER
     due = [t["due_at"] and dt.datetime.fromisoformat(t["due_at"]) for t in tasks]
-    assert abs(due[0] - (NOW - dt.timedelta(days=2))) < dt.timedelta(seconds=1)
-    assert abs(due[1] - (NOW + dt.timedelta(hours=2))) < dt.timedelta(seconds=1)
+    now = day.now
+    assert abs(due[0] - (now - dt.timedelta(days=2))) < dt.timedelta(seconds=1)
+    assert abs(due[1] - (now + dt.timedelta(hours=2))) < dt.timedelta(seconds=1)
     assert due[4] is None
     waited = dt.datetime.fromisoformat(tasks[0]["waiting_since"])
-    assert abs(waited - (NOW - dt.timedelta(days=3))) < dt.timedelta(seconds=1)  # since the move, not the write
+    assert abs(waited - (now - dt.timedelta(days=3))) < dt.timedelta(seconds=1)  # since the move, not the write
 
 
 def _rows(page):
@@ -104,7 +105,7 @@ def test_the_lists_order_is_read_from_an_index_without_a_sort(app, day):
     _assert_read_in_index_order(_plan(*listing[0]), MINE)
     shown, _ = Task.page_listing(day.account, day.pat, open_limit=50)
     dues = [t.due_at for t in shown]
-    assert dues == sorted(dues, key=lambda due: (due is None, due or NOW))
+    assert dues == sorted(dues, key=lambda due: (due is None, due or day.now))
 
 
 def test_the_upgrade_keeps_when_old_tasks_waited_since_and_gives_them_no_due_time(tmp_path, settings):
