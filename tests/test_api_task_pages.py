@@ -205,8 +205,8 @@ def _assert_read_in_index_order(plan, index):
         assert "SCAN t" not in plan and "TEMP B-TREE" not in plan, plan
 
 
-MINE = "task_account_id_assignee_id_status_due_at_priority_rank__909b9a7"
-EVERYONES = "task_account_id_status_due_at_priority_rank_created_at_id"
+MINE = "task_listing_assignee_due"
+EVERYONES = "task_listing_due"
 
 
 @pytest.mark.parametrize(

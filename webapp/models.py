@@ -716,7 +716,8 @@ class Task(BaseModel):
     class Meta:
         indexes = (
             # A coordinator's list and everyone's, read in their order (id last, so that PostgreSQL
-            # sorts nothing either), and "Show completed", newest first: migrations 0014 and 0017.
+            # sorts nothing either; task_listing_assignee_due and task_listing_due), and "Show
+            # completed", newest first: migrations 0014 and 0017.
             (("account", "assignee", "status", "due_at", "priority_rank", "created_at", "id"), False),
             (("account", "status", "due_at", "priority_rank", "created_at", "id"), False),
             (("account", "assignee", "status", "completed_at", "id"), False),

@@ -12,10 +12,11 @@ OLD = (
     ("account_id", "assignee_id", "status", "priority_rank", "created_at", "id"),
     ("account_id", "status", "priority_rank", "created_at", "id"),
 )
-NEW = (
-    ("account_id", "assignee_id", "status", "due_at", "priority_rank", "created_at", "id"),
-    ("account_id", "status", "due_at", "priority_rank", "created_at", "id"),
-)
+# Named, since the generated name of the first is longer than PostgreSQL keeps (63 characters).
+NEW = {
+    "task_listing_assignee_due": ("account_id", "assignee_id", "status", "due_at", "priority_rank", "created_at", "id"),
+    "task_listing_due": ("account_id", "status", "due_at", "priority_rank", "created_at", "id"),
+}
 
 
 def up(migrator, db):
@@ -30,11 +31,11 @@ def up(migrator, db):
         "UPDATE task SET waiting_since = COALESCE("
         "(SELECT occurred_at FROM event WHERE event.id = task.raised_by_event_id), created_at)"
     )
-    migrator.migrate(*(migrator.add_index("task", columns, False) for columns in NEW))
+    migrator.migrate(*(migrator.add_index("task", columns, False, name=name) for name, columns in NEW.items()))
     migrator.migrate(*(migrator.drop_index("task", make_index_name("task", c)) for c in OLD))
 
 
 def down(migrator, db):
     migrator.migrate(*(migrator.add_index("task", columns, False) for columns in OLD))
-    migrator.migrate(*(migrator.drop_index("task", make_index_name("task", c)) for c in NEW))
+    migrator.migrate(*(migrator.drop_index("task", name) for name in NEW))
     migrator.migrate(migrator.drop_column("task", "due_at"), migrator.drop_column("task", "waiting_since"))
