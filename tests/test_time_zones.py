@@ -125,3 +125,17 @@ def test_the_schedule_form_proposes_and_takes_times_in_the_persons_zone_and_stor
     booked = ScheduledInterview.get()
     assert booked.starts_at == dt.datetime.combine(day, dt.time(10), NEW_YORK).astimezone(dt.UTC)
     assert booked.starts_at.hour in (15, 14)  # stored in UTC: 10:00 in New York is 15:00 (14:00 in summer)
+
+
+def test_other_peoples_clocks_are_shown_only_where_known_and_different():
+    from types import SimpleNamespace
+
+    from webapp.timezones import elsewhere
+
+    def person(name, zone):
+        return SimpleNamespace(display_name=name, time_zone=zone)
+
+    moment = dt.datetime(2026, 12, 8, 23, 0, tzinfo=NEW_YORK)  # Tuesday 23:00 in New York
+    people = [person("Dana Wu", "Europe/London"), person("Sam Lee", "America/Toronto"), person("Kim", "")]
+    people.append(person("Lee Park", "Not/AZone"))
+    assert elsewhere(moment, people, NEW_YORK) == ["04:00 Wed for Dana Wu (Europe/London)"]

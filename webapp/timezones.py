@@ -99,18 +99,18 @@ def next_working_slot(now, zone):
 
 
 def elsewhere(moment, people, zone=None):
-    """ "16:00 for Lee Park" for each person (a User) whose known zone shows `moment` at another
-    wall-clock time than `zone` (the viewer's) does; people whose zone is not known are left out."""
-    zone = zone or current_zone()
-    mine = moment.astimezone(zone).strftime("%H:%M %a")
+    """ "16:00 for Lee Park (Europe/London)" for each person (a User) whose known zone's clock differs
+    from `zone`'s (the viewer's) at `moment`, with the weekday when it is another day there; people
+    whose zone is not known are left out."""
+    mine = moment.astimezone(zone or current_zone())
     notes = []
     for person in people:
         name = getattr(person, "time_zone", "") or ""
         if not is_zone(name):
             continue
         theirs = moment.astimezone(ZoneInfo(name))
-        if theirs.strftime("%H:%M %a") != mine:
-            day = "" if theirs.date() == moment.astimezone(zone).date() else theirs.strftime(" %a")
+        if theirs.utcoffset() != mine.utcoffset():
+            day = "" if theirs.date() == mine.date() else theirs.strftime(" %a")
             notes.append(f"{theirs:%H:%M}{day} for {person.display_name} ({name})")
     return notes
 
