@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import events as ev
-from tests.browser.conftest import REPORT_CSP_VIOLATIONS
+from tests.browser.conftest import REPORT_CSP_VIOLATIONS, SCREENSHOTS
 from webapp.models import ScheduledInterview, Task, User, utcnow
 from webapp.pipeline import drain
 
@@ -50,6 +50,12 @@ def acme(make_account):
     return handle
 
 
+def screenshot(page, name):
+    """Save the page under var/screenshots/ for people to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
 def sign_in(page, email):
     page.goto("/login")
     page.get_by_label("E-mail").fill(email)
@@ -58,7 +64,7 @@ def sign_in(page, email):
     expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
 
 
-def test_a_new_yorker_signs_in_and_reads_and_enters_new_york_times_stored_in_utc(new_york_page, acme, screenshot):
+def test_a_new_yorker_signs_in_and_reads_and_enters_new_york_times_stored_in_utc(new_york_page, acme):
     page = new_york_page
     sign_in(page, acme.user.email)
     assert User.get_by_id(acme.user.id).time_zone == "America/New_York"  # from the browser, on first sign-in
@@ -78,14 +84,14 @@ def test_a_new_yorker_signs_in_and_reads_and_enters_new_york_times_stored_in_utc
     page.get_by_label("Ends").fill(f"{day}T11:00")
     page.get_by_label("Interviewers").select_option(label="Dana Wu (dana.wu@acme.test)")
     expect(page.locator("#conflicts")).to_contain_text("10:00 your time · 15:00 for Dana Wu (Europe/London)")
-    screenshot("schedule-new-york")
+    screenshot(page, "schedule-new-york")
     page.get_by_role("button", name=re.compile("^Schedule")).click()
     expect(page.get_by_text("is scheduled for Onsite")).to_be_visible()
     booked = ScheduledInterview.get()
     assert booked.starts_at == dt.datetime.combine(day, dt.time(10), NEW_YORK).astimezone(dt.UTC)
 
 
-def test_rows_say_how_soon_and_how_long_and_the_title_counts_open_tasks_live(new_york_page, acme, screenshot):
+def test_rows_say_how_soon_and_how_long_and_the_title_counts_open_tasks_live(new_york_page, acme):
     page = new_york_page
     sign_in(page, acme.user.email)
     expect(page).to_have_title("(1) My tasks · Docket")
@@ -105,4 +111,4 @@ def test_rows_say_how_soon_and_how_long_and_the_title_counts_open_tasks_live(new
     decline_row = page.locator("#task-rows tr.task", has_text="Dana Wu declined")
     expect(decline_row.locator(".due")).to_have_text("interview in 3 h")
     expect(decline_row.locator(".due")).to_have_class(re.compile(r"\bdue-soon\b"))  # due in 2 h: amber
-    screenshot("rows-due")
+    screenshot(page, "rows-due")
