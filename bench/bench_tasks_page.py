@@ -1,6 +1,6 @@
 """How fast /tasks answers for a coordinator with 500 open tasks in a database of 100,000 tasks,
 and how many SQL queries one page takes (it must not grow with the number of tasks). The page
-draws the 50 most urgent open tasks and a "Show more"; the figure with all 500 drawn is printed too.
+draws the 50 open tasks due soonest and a "Show more"; the figure with all 500 drawn is printed too.
 
 Then /api/tasks, page after page by its `next` links: pages of 50 and of 200 for a coordinator
 with 500 open tasks, for one with 5,000, and `assignee=all` in an account of 50 coordinators
@@ -39,6 +39,9 @@ RULES = [
     ("broken_integration", "Broken Integration", "urgent"),
 ]
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+# When each rule's tasks fall due after the event, as rules.yaml says (None: no due time); a
+# decline's is an hour before its interview, here one to five days after the decline.
+DUE_AFTER = {"ready_to_schedule": 86400, "broken_integration": 0, "interviewer_declined": None}
 ACCOUNTS = 20
 PEOPLE_PER_ACCOUNT = 10
 
@@ -51,6 +54,10 @@ def _rows(account, assignees, event, count, rng, open_share, prefix):
         created = now.timestamp() - rng.randint(60, 60 * 86400)
         created_at = utcnow().fromtimestamp(created, now.tzinfo)
         key = f"{prefix}-{i}"
+        due = DUE_AFTER.get(rule_id, -1)
+        if due is None:
+            due = rng.randint(1, 5) * 86400 - 3600
+        due_at = utcnow().fromtimestamp(created + due, now.tzinfo) if due >= 0 else None
         yield {
             "account": account,
             "rule_id": rule_id,
@@ -66,6 +73,8 @@ def _rows(account, assignees, event, count, rng, open_share, prefix):
             "subjects": {"candidate": {"id": f"cand-{key}", "name": f"Candidate {i}"}, "application": {"id": key}},
             "created_at": created_at,
             "last_triggered_at": created_at,
+            "waiting_since": created_at,
+            "due_at": due_at,
             "completed_at": None if is_open else now,
             "completion_reason": None if is_open else "the candidate was scheduled",
             "raised_by_event": event,

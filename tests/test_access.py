@@ -36,6 +36,8 @@ PAGE_ROUTES = [
     ("post", "/logout"),
     ("get", "/account/password"),
     ("post", "/account/password"),
+    ("get", "/account/profile"),
+    ("post", "/account/profile"),
     *ADMIN_ROUTES,
 ]
 API_ROUTES = [

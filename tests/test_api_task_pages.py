@@ -13,9 +13,19 @@ PRIORITIES = [("urgent", 0), ("high", 1), ("normal", 2)]
 RULES = ["ready_to_schedule", "new_job", "broken_integration"]
 
 
+def _due(i, now):
+    """Every fifth task overdue, every fifth due soon (later the larger i), the rest with no due time."""
+    if i % 5 == 0:
+        return now - dt.timedelta(hours=i % 7 + 1)
+    if i % 5 == 1:
+        return now + dt.timedelta(minutes=(i * 37) % 600)
+    return None
+
+
 def _add_tasks(account, assignees, count, status="open", prefix="t"):
-    """`count` tasks spread over the assignees, priorities and rules, created a minute apart."""
-    start = utcnow() - dt.timedelta(days=30)
+    """`count` tasks spread over the assignees, priorities, rules and due times, created a minute apart."""
+    now = utcnow()
+    start = now - dt.timedelta(days=30)
     rows = []
     for i in range(count):
         priority, rank = PRIORITIES[i % 3]
@@ -35,6 +45,7 @@ def _add_tasks(account, assignees, count, status="open", prefix="t"):
                 "status": status,
                 "created_at": created,
                 "last_triggered_at": created,
+                "due_at": _due(i, now),
                 "completed_at": created + dt.timedelta(hours=i) if status == Task.COMPLETED else None,
             }
         )
@@ -46,7 +57,7 @@ def _expected_order(account, **where):
     query = Task.select(Task.id).where(Task.account == account.account)
     for name, value in where.items():
         query = query.where(getattr(Task, name) == value)
-    return [t.id for t in query.order_by(Task.status.desc(), Task.priority_rank, Task.created_at, Task.id)]
+    return [t.id for t in query.order_by(Task.status.desc(), *Task.listing_order())]
 
 
 @pytest.fixture
@@ -99,6 +110,17 @@ def test_the_next_link_keeps_the_filters(acme):
     assert "category=new_job" in pages[0]["next"] and "limit=3" in pages[0]["next"]
 
 
+def test_pages_list_overdue_tasks_first_then_the_soonest_due_then_those_without(acme):
+    tasks = [t for p in _pages(acme, limit=7) for t in p["tasks"]]
+    dues = [t["due_at"] for t in tasks]
+    now = utcnow().isoformat()
+    overdue = [d for d in dues if d and d < now]
+    soon = [d for d in dues if d and d >= now]
+    assert overdue and soon and None in dues
+    assert dues == overdue + soon + [None] * dues.count(None)
+    assert overdue == sorted(overdue) and soon == sorted(soon)
+
+
 def test_a_page_as_large_as_200_and_no_larger(acme):
     assert len(acme.get("/api/tasks", query_string={"assignee": "all", "limit": 200}).get_json()["tasks"]) == 130
     for bad in ("0", "201", "ten", "-1", "1.5", "", "²", "9" * 5000):
@@ -112,7 +134,8 @@ CURSORS_NOT_GIVEN = [
     "e30",  # {}
     "WyJvcGVuIiwxXQ",  # ["open",1]
     "WyJsYXRlciIsMCwiMjAyNi0wMS0wMSIsMV0",  # ["later",0,"2026-01-01",1]
-    "WyJvcGVuIiwwLCIyMDI2LTAxLTAxIiwxOTk5OTk5OTk5OTk5OTk5OTk5OTk5XQ",  # an id no database holds
+    "WyJvcGVuIixudWxsLDAsIjIwMjYtMDEtMDEiLDE5OTk5OTk5OTk5OTk5OTk5OTk5OTld",  # an id no database holds
+    "WyJvcGVuIiwwLCIyMDI2LTAxLTAxIiwxXQ",  # ["open",0,"2026-01-01",1]: before tasks were due
 ]
 
 
@@ -126,13 +149,14 @@ def test_a_cursor_the_api_did_not_give_is_a_400(acme, cursor):
 def test_the_cursor_is_stable_when_tasks_are_added_before_and_after_it(acme):
     first = acme.get("/api/tasks", query_string={"limit": 20}).get_json()
     seen = [t["id"] for t in first["tasks"]]
-    # An urgent task sorts before the cursor, a low one after it: the next page skips and repeats nothing.
+    # A long overdue task sorts before the cursor, a low one due never after it: the next page skips
+    # and repeats nothing.
     _add_tasks(acme.account, [acme.user], 1, prefix="urgent-late")
     late = Task.get(Task.key_head == "urgent-late-0")
-    late.priority_rank, late.created_at = -1, utcnow()
+    late.due_at, late.created_at = utcnow() - dt.timedelta(days=60), utcnow()
     late.save()
     _add_tasks(acme.account, [acme.user], 1, prefix="low-late")
-    Task.update(priority_rank=9).where(Task.key_head == "low-late-0").execute()
+    Task.update(priority_rank=9, due_at=None).where(Task.key_head == "low-late-0").execute()
     rest = [t["id"] for p in _pages_from(acme, first["next"]) for t in p["tasks"]]
     assert seen + rest == [i for i in _expected_order(acme, assignee=acme.user, status="open") if i != late.id]
 
@@ -181,8 +205,8 @@ def _assert_read_in_index_order(plan, index):
         assert "SCAN t" not in plan and "TEMP B-TREE" not in plan, plan
 
 
-MINE = "task_account_id_assignee_id_status_priority_rank_created_at_id"
-EVERYONES = "task_account_id_status_priority_rank_created_at_id"
+MINE = "task_listing_assignee_due"
+EVERYONES = "task_listing_due"
 
 
 @pytest.mark.parametrize(

@@ -76,6 +76,6 @@ def test_the_upgrade_fills_in_the_candidate_of_the_tasks_there_are(tmp_path, set
                 " VALUES (1, 'r', 'c', ?, 't', 'a', '', ?, '2026-01-01', '2026-01-01', 'normal', 2, 'open')",
                 (f"key-{n}", json.dumps(subjects)),
             )
-        assert migrate() == ["0013_task_candidate", "0014_task_listing_indexes", "0015_event_claim_key"]
+        assert migrate()[:2] == ["0013_task_candidate", "0014_task_listing_indexes"]  # and those since
         assert [t.candidate_external_id for t in Task.select().order_by(Task.id)] == ["42", None]
         assert Task.open_about_candidate(1, 42) == [Task.get(Task.key == "key-0")]

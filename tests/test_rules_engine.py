@@ -372,3 +372,41 @@ def test_a_template_renders_once_per_distinct_values_and_each_text_matches_its_o
         "2026-01-02 00:00:00+00:00 — X"
     )
     assert len(jinja_renders) == 6
+
+
+def declined(starts_at="2026-11-30T15:00:00Z", minutes=0):
+    schedule = {"id": "sch1", **({"starts_at": starts_at} if starts_at else {})}
+    return {
+        "id": f"declined-{minutes}",
+        "source": "test",
+        "type": "attendee.responded",
+        "occurred_at": (T0 + timedelta(minutes=minutes)).isoformat(),
+        "data": {
+            "schedule": schedule,
+            "application": {"id": "a1"},
+            "candidate": CANDIDATE,
+            "job": JOB,
+            "stage": stage("s2"),
+            "attendee": {"email": "lee@acme.test", "kind": "interviewer"},
+            "response": "declined",
+            "account": ACCOUNT,
+        },
+    }
+
+
+def test_a_task_is_due_when_its_rule_says():
+    store = MemoryStore()
+    apply_event(RULEBOOK, stage_changed(minutes=30), store)
+    apply_event(RULEBOOK, declined(), store)
+    due = {task.rule_id: task.due_at for task in store.open_tasks()}
+    # A day after the candidate moved; an hour before the interview the interviewer declined.
+    assert due == {
+        "ready_to_schedule": T0 + timedelta(minutes=30, days=1),
+        "interviewer_declined": datetime(2026, 11, 30, 14, 0, tzinfo=UTC),
+    }
+
+
+def test_a_decline_of_an_interview_whose_time_is_unknown_has_no_due_time():
+    store = MemoryStore()
+    apply_event(RULEBOOK, declined(starts_at=None), store)
+    assert [task.due_at for task in store.open_tasks()] == [None]

@@ -258,3 +258,79 @@ def test_in_and_contains_need_a_list():
     assert "'contains' needs a list, and changes.summary of schedule.updated events is not one" in only_problem(text)
     text = DECLINE_RULE.replace("changes.removed_attendees}}", "changes.removed_atendees}}")
     assert "(did you mean 'changes.removed_attendees'?)" in only_problem(text)
+
+
+DUE_RULE = """\
+version: 1
+rules:
+  - id: interviewer_declined
+    category: Interviewer Declined
+    event: attendee.responded
+    key: [schedule.id, attendee.email]
+    assignee: [candidate.coordinator]
+    due: {before: schedule.starts_at, by: 1h}
+    title: "{{ attendee.email }} declined"
+    action: "Replace them"
+"""
+
+
+def test_due_is_a_duration_after_the_event_a_time_of_the_event_or_a_while_before_one():
+    from datetime import timedelta
+
+    from webapp.rules.model import Due
+
+    assert load_rulebook(DUE_RULE).rules[0].due == Due(-timedelta(hours=1), "schedule.starts_at")
+    assert load_rulebook(DUE_RULE.replace("{before: schedule.starts_at, by: 1h}", "schedule.starts_at")).rules[
+        0
+    ].due == Due(timedelta(0), "schedule.starts_at")
+    for text, offset in (("1d", timedelta(days=1)), ("30m", timedelta(minutes=30)), ("0m", timedelta(0))):
+        rule = load_rulebook(VALID_RULE.replace("    title:", f"    due: {text}\n    title:")).rules[0]
+        assert rule.due == Due(offset)
+    assert load_rulebook(VALID_RULE).rules[0].due is None
+
+
+@pytest.mark.parametrize(
+    "due, problem",
+    [
+        ("1 day", "rules.yaml:9:10: rules[0].due: expected a duration such as 30m, 2h or 1d, got '1 day'"),
+        ("30", "rules.yaml:9:10: rules[0].due: expected a duration such as 30m, 2h or 1d, got '30'"),
+        ("1h before", "rules.yaml:9:10: rules[0].due: expected a duration such as 30m, 2h or 1d, got '1h before'"),
+        (
+            "stage.name",
+            "rules.yaml:9:10: rules[0].due: 'stage.name' is not a time of application.stage_changed events; "
+            "they have none; use a duration such as 1d",
+        ),
+        ("[1d]", "rules.yaml:9:10: rules[0].due: expected a string, got a list"),
+    ],
+)
+def test_bad_due_values_are_errors_at_their_line_and_column(due, problem):
+    assert only_problem(VALID_RULE.replace("    title:", f"    due: {due}\n    title:")) == problem
+
+
+@pytest.mark.parametrize(
+    "due, problem",
+    [
+        ("{before: schedule.starts_at}", "rules.yaml:8:10: rules[0].due: missing required key 'by'"),
+        (
+            "{before: schedule.starts_at, by: soon}",
+            "rules.yaml:8:43: rules[0].due.by: expected a duration such as 30m, 2h or 1d, got 'soon'",
+        ),
+        (
+            "{before: schedule.start, by: 1h}",
+            "rules.yaml:8:19: rules[0].due.before: 'schedule.start' is not a time of attendee.responded events; "
+            "use schedule.starts_at",
+        ),
+        ("{after: schedule.starts_at, by: 1h}", "rules.yaml:8:11: rules[0].due: unknown key 'after'"),
+    ],
+)
+def test_bad_due_mappings_are_errors_at_their_line_and_column(due, problem):
+    text = DUE_RULE.replace("{before: schedule.starts_at, by: 1h}", due)
+    problems = problems_of(text)
+    assert problem in problems, problems
+
+
+def test_due_times_of_the_shipped_rulebook():
+    due = {rule.id: rule.due for rule in load_rulebook_file(SHIPPED_RULES).rules}
+    assert due["interviewer_declined"].path == "schedule.starts_at"
+    assert due["ready_to_schedule"].path is None and due["ready_to_schedule"].offset.days == 1
+    assert due["new_job"] is None

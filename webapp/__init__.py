@@ -20,8 +20,8 @@ def create_app(config=None):
     if not app.config["SECRET_KEY"]:
         raise RuntimeError(f"SECRET_KEY must be set outside development (DOCKET_ENV={app.config['ENV']})")
 
-    from . import auth, cli, db, extensions, security, views
+    from . import auth, cli, db, extensions, security, timezones, views
 
-    for part in (db, extensions, auth, views, cli, security):
+    for part in (db, extensions, auth, timezones, views, cli, security):
         part.init_app(app)
     return app

@@ -61,6 +61,8 @@ class Config:
         # Seconds a remember-me cookie lasts, and the longest any sign-in lasts: auth.py refuses an
         # older one even when a copied cookie is replayed past its Expires.
         self.REMEMBER_COOKIE_DURATION = int(env.get("REMEMBER_COOKIE_DURATION") or 30 * 24 * 3600)
+        # The time zone (IANA name) of people who have not said theirs: see webapp/timezones.py.
+        self.DEFAULT_TIME_ZONE = env.get("DEFAULT_TIME_ZONE") or "UTC"
         self.WTF_CSRF_TIME_LIMIT = None
         self.TESTING = self.ENV == "test"
 

@@ -10,6 +10,8 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, Field, FieldList, FormField, StringField
 from wtforms.validators import AnyOf, DataRequired, NumberRange, ValidationError
 
+from .timezones import from_local, to_local
+
 # Interview lengths a coordinator may set, in minutes.
 MIN_MINUTES, MAX_MINUTES = 5, 8 * 60
 
@@ -40,8 +42,9 @@ class IdListField(Field):
         self.data = [int(v) for v in valuelist if v.isdigit()]
 
 
-class UtcDateTimeField(Field):
-    """A datetime-local value, taken as UTC as the forms say; None when empty or malformed."""
+class LocalDateTimeField(Field):
+    """A datetime-local value, entered in the signed-in person's time zone and held as UTC; None
+    when empty or malformed. Shown again in their zone."""
 
     def process_formdata(self, valuelist):
         text = valuelist[0].strip() if valuelist else ""
@@ -50,11 +53,11 @@ class UtcDateTimeField(Field):
         except ValueError:
             moment = None
         if moment is not None:
-            moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+            moment = from_local(moment) if moment.tzinfo is None else moment.astimezone(dt.UTC)
         self.data = moment
 
     def _value(self):
-        return self.data.strftime("%Y-%m-%dT%H:%M") if self.data else ""
+        return to_local(self.data).strftime("%Y-%m-%dT%H:%M") if self.data else ""
 
 
 def inputs(fields):

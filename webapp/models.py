@@ -64,6 +64,20 @@ class UTCDateTimeField(DateTimeField):
         return to_utc(value) if isinstance(value, dt.datetime) else value
 
 
+class DueField(UTCDateTimeField):
+    """A due time, or None for none: stored as a far-future time (NO_DUE), so that tasks without
+    one sort last on SQLite and PostgreSQL alike and a listing's cursor compares plain values."""
+
+    NO_DUE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+
+    def db_value(self, value):
+        return super().db_value(self.NO_DUE if value is None else value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        return None if value == self.NO_DUE else value
+
+
 class JSONField(TextField):
     """JSON kept as text, so SQLite and PostgreSQL store it alike."""
 
@@ -229,6 +243,8 @@ class User(UserMixin, BaseModel):
     last_login_at = UTCDateTimeField(null=True)
     session_token = CharField(default=new_session_token)
     disabled_at = UTCDateTimeField(null=True)
+    # An IANA name (America/New_York); empty: not known yet, the app's default is used (timezones.py).
+    time_zone = CharField(default="")
 
     class Meta:
         indexes = ((("account", "email"), True),)
@@ -788,13 +804,18 @@ class Task(BaseModel):
     # A colleague's task completed by hand: whose list it was on.
     completed_on_behalf_of = ForeignKeyField(User, null=True, on_delete="SET NULL")
     completion_reason = TextField(null=True)
+    # When the rule's `due:` says the task is due (None: no due time), and when the event that raised
+    # it happened: how long the candidate or interviewer has been waiting.
+    due_at = DueField(default=lambda: None)  # a callable: peewee fills a None default in no insert
+    waiting_since = UTCDateTimeField(null=True)
 
     class Meta:
         indexes = (
             # A coordinator's list and everyone's, read in their order (id last, so that PostgreSQL
-            # sorts nothing either), and "Show completed", newest first: migration 0014.
-            (("account", "assignee", "status", "priority_rank", "created_at", "id"), False),
-            (("account", "status", "priority_rank", "created_at", "id"), False),
+            # sorts nothing either; task_listing_assignee_due and task_listing_due), and "Show
+            # completed", newest first: migrations 0014 and 0017.
+            (("account", "assignee", "status", "due_at", "priority_rank", "created_at", "id"), False),
+            (("account", "status", "due_at", "priority_rank", "created_at", "id"), False),
             (("account", "assignee", "status", "completed_at", "id"), False),
             (("account", "rule_id", "status", "key_head"), False),
             (("account", "status", "category"), False),
@@ -870,12 +891,18 @@ class Task(BaseModel):
 
     @property
     def sort_key(self):
-        """Where the task stands in a listing: (status, priority_rank, created_at, id)."""
-        return (self.status, self.priority_rank, self.created_at, self.id)
+        """Where the task stands in a listing: (status, due_at, priority_rank, created_at, id)."""
+        return (self.status, self.due_at, self.priority_rank, self.created_at, self.id)
+
+    @classmethod
+    def listing_order(cls):
+        """The listings' order, that of their indexes: soonest due first (overdue ones are the
+        soonest), those without a due time last, then most urgent, then oldest."""
+        return (cls.due_at, cls.priority_rank, cls.created_at, cls.id)
 
     @classmethod
     def listing(cls, account, assignee=None, status="open", category=None, after=None, limit=50):
-        """A page of an account's tasks, open before completed, each most urgent then oldest first,
+        """A page of an account's tasks, open before completed, each in listing_order,
         with the people on them joined in; returns (tasks, whether more follow).
 
         assignee: a User, or None for everyone's; status: open, completed or all; after: the
@@ -905,10 +932,10 @@ class Task(BaseModel):
             if category:
                 query = query.where(cls.rule_id == category)
             if after is not None and after[0] == part:
-                _, rank, created_at, task_id = after
-                since = Tuple(rank, cls.created_at.db_value(created_at), task_id)
-                query = query.where(Tuple(cls.priority_rank, cls.created_at, cls.id) > since)
-            tasks.extend(query.order_by(cls.priority_rank, cls.created_at, cls.id).limit(limit + 1 - len(tasks)))
+                _, due_at, rank, created_at, task_id = after
+                since = Tuple(cls.due_at.db_value(due_at), rank, cls.created_at.db_value(created_at), task_id)
+                query = query.where(Tuple(*cls.listing_order()) > since)
+            tasks.extend(query.order_by(*cls.listing_order()).limit(limit + 1 - len(tasks)))
             if len(tasks) > limit:
                 break
         return tasks[:limit], len(tasks) > limit
@@ -1036,7 +1063,7 @@ class Task(BaseModel):
 
     @classmethod
     def page_listing(cls, account, assignee, category=None, completed_limit=0, open_limit=None):
-        """A coordinator's open tasks (most urgent, then oldest first, as read-only rows; the first
+        """A coordinator's open tasks (in listing_order, as read-only rows; the first
         open_limit of them) and, with completed_limit, their most recently completed ones, with
         every person shown on a row joined in."""
 
@@ -1047,13 +1074,14 @@ class Task(BaseModel):
         # Open tasks have no completer, and their assignee is the one asked for: no joins, only the
         # columns a row shows, so that 500 rows stay cheap to build.
         shown = (cls.id, cls.rule_id, cls.category, cls.title, cls.recommended_action, cls.priority, cls.status)
-        open_query = cls.select(*shown, cls.subjects, cls.created_at, cls.assignee).where(
+        times = (cls.created_at, cls.due_at, cls.waiting_since)
+        open_query = cls.select(*shown, cls.subjects, *times, cls.assignee).where(
             cls.account == account, cls.assigned_to(assignee), cls.status == cls.OPEN
         )
         if category:
             open_query = open_query.where(cls.rule_id == category)
         # Light rows (named tuples) rather than model instances: the page only reads them.
-        open_query = open_query.order_by(cls.priority_rank, cls.created_at, cls.id)
+        open_query = open_query.order_by(*cls.listing_order())
         if open_limit:
             open_query = open_query.limit(open_limit)
         open_tasks = list(open_query.namedtuples())

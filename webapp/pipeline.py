@@ -46,7 +46,7 @@ SUBJECT_FIELDS = {
     "job": ("id", "name"),
     "stage": ("id", "name"),
     "interview": ("id", "name"),
-    "schedule": ("id",),
+    "schedule": ("id", "starts_at"),
     "attendee": ("email", "name", "kind"),
     "integration": ("id", "name", "kind", "provider"),
 }
@@ -727,5 +727,7 @@ class TaskStore:
             subjects=subjects_of(event.data),
             candidate_external_id=_candidate_id(event.data),
             last_triggered_at=event.occurred_at,
+            waiting_since=event.occurred_at,
+            due_at=trigger.due_at,
             raised_by_event=self.event_row,
         )

@@ -25,3 +25,17 @@
     lastAsked = Date.now();
   });
 })();
+
+// The tab's title carries the open count, "(12) My tasks · Docket", kept up to date when the list
+// is redrawn (filters, live updates, completions): the count travels in #open-total.
+(function () {
+  "use strict";
+
+  function retitle() {
+    const total = document.getElementById("open-total");
+    if (!total || total.dataset.count === undefined) return;
+    document.title = "(" + total.dataset.count + ") " + document.title.replace(/^\(\d+\) /, "");
+  }
+  document.addEventListener("htmx:afterSettle", retitle);
+  document.addEventListener("htmx:oobAfterSwap", retitle);
+})();

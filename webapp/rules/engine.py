@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from . import vocabulary as vocab
 from .matchers import MISSING, first_failure, lookup
-from .model import ResolveOn, Rule, Rulebook
+from .model import Due, ResolveOn, Rule, Rulebook
 from .templates import TemplateRenderError
 
 
@@ -82,6 +82,8 @@ class Trigger:
     category: str
     # Set when the rule's own resolvers found no one: who got the task instead, or that no one did.
     assignee_note: str | None = None
+    # When the task is due (the rule's `due:`), or None.
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,24 @@ def make_trigger(rule: Rule, event: Event, problems: list[Problem] | None = None
         assignee=assignee,
         category=rule.category,
         assignee_note=note,
+        due_at=due_at(rule.due, event),
     )
+
+
+def due_at(due: Due | None, event: Event) -> datetime | None:
+    """When a task the event opens is due: `due.offset` after the event happened or after the time
+    at `due.path`; None without a `due:`, or when the event lacks that time (a schedule Docket does not know)."""
+    if due is None:
+        return None
+    if due.path is None:
+        return event.occurred_at + due.offset
+    value = lookup(event.data, due.path)
+    if value in (MISSING, None, ""):
+        return None
+    try:
+        return parse_time(value) + due.offset
+    except EventError:
+        return None
 
 
 def _render_or(template, context, what, plain, rule_id, problems):

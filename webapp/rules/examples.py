@@ -57,7 +57,7 @@ def _value(field: str, kind: str, depth: int = 0) -> Any:
         return _LISTS.get(field, ["example"])
     if kind == vocab.ANY:
         return {}
-    if kind == vocab.SCALAR:
+    if kind in (vocab.SCALAR, vocab.TIME):
         return _SCALARS.get(field, f"example {field}")
     fields = vocab.RECORD_FIELDS.get(kind, {})
     return {name: _value(name, sub, depth + 1) for name, sub in fields.items()} if depth < 4 else {}

@@ -6,6 +6,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,13 @@ from . import safe_yaml
 from . import vocabulary as vocab
 from .examples import example_data
 from .matchers import Contains, Matcher, condition_from
-from .model import ResolveOn, Rule, Rulebook, SamePath
+from .model import Due, ResolveOn, Rule, Rulebook, SamePath
 from .templates import Template, TemplateRenderError, compile_template, referenced_paths
 
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# A `due:` duration: a whole number of minutes, hours or days ("30m", "2h", "1d").
+DURATION = re.compile(r"^(\d{1,4})([mhd])$")
+DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 SUPPORTED_VERSION = 1
 DEFAULT_PRIORITY = "normal"
 
@@ -38,7 +42,9 @@ RULE_KEYS = {
     "title": True,
     "action": True,
     "resolve_on": False,
+    "due": False,
 }
+DUE_KEYS = {"before": True, "by": True}
 RESOLVE_KEYS = {"event": True, "match": False, "same": True, "reason": False}
 
 _TAG_NAMES = {
@@ -331,6 +337,7 @@ class _Loader:
         if get("priority"):
             priority = self.priority(get("priority"), f"{path}.priority")
 
+        due = self.due(get("due"), f"{path}.due", events) if get("due") else None
         title = self.template(get("title"), f"{path}.title", events) if get("title") else None
         action = self.template(get("action"), f"{path}.action", events) if get("action") else None
         resolve_on: list[ResolveOn] = []
@@ -352,7 +359,53 @@ class _Loader:
             title=title,
             action=action,
             resolve_on=tuple(resolve_on),
+            due=due,
         )
+
+    def due(self, node: Node, path: str, events: list[str]) -> Due | None:
+        """`due: 1d` (after the event happened), `due: schedule.starts_at` (a time the event has), or
+        `due: {before: schedule.starts_at, by: 1h}`."""
+        if isinstance(node, MappingNode):
+            entries = self.mapping(node, path, DUE_KEYS)
+            if not entries or len(entries) < len(DUE_KEYS):
+                return None
+            time_path = self.due_path(entries["before"][1], f"{path}.before", events)
+            by = self.duration(entries["by"][1], f"{path}.by")
+            return Due(-by, time_path) if time_path and by is not None else None
+        if isinstance(node, ScalarNode) and not _is_string(node):
+            self.duration(node, path)  # reports `due: 30` with what a duration looks like
+            return None
+        value = self.string(node, path)
+        if value is None:
+            return None
+        if value.strip()[:1].isdigit():
+            by = self.duration(node, path)
+            return Due(by) if by is not None else None
+        time_path = self.due_path(node, path, events)
+        return Due(timedelta(0), time_path) if time_path else None
+
+    def duration(self, node: Node, path: str) -> timedelta | None:
+        """A duration such as 30m, 2h or 1d."""
+        text = node.value.strip() if _is_string(node) else None
+        found = DURATION.match(text) if text is not None else None
+        if found is None:
+            shown = repr(node.value) if isinstance(node, ScalarNode) else describe(node)
+            self.problem(node, path, f"expected a duration such as 30m, 2h or 1d, got {shown}")
+            return None
+        return timedelta(**{DURATION_UNITS[found[2]]: int(found[1])})
+
+    def due_path(self, node: Node, path: str, events: list[str]) -> str | None:
+        """A path that is a time in every event type of the rule."""
+        data_path = self.string(node, path)
+        if data_path is None:
+            return None
+        for event_type in events:
+            if vocab.path_kind(event_type, data_path) != vocab.TIME:
+                times = [p for p in vocab.known_paths(event_type) if vocab.path_kind(event_type, p) == vocab.TIME]
+                use = f"use {' or '.join(times)}" if times else "they have none; use a duration such as 1d"
+                self.problem(node, path, f"{data_path!r} is not a time of {event_type} events; {use}")
+                return None
+        return data_path
 
     def rule_id(self, node: Node, path: str) -> str | None:
         value = self.string(node, path)

@@ -29,6 +29,7 @@ class MemoryTask:
     status: str = OPEN
     completed_at: datetime | None = None
     completion_reason: str | None = None
+    due_at: datetime | None = None
     history: list[tuple[datetime, str, str]] = field(default_factory=list)
 
     @property
@@ -97,6 +98,7 @@ class MemoryStore:
             assignee=trigger.assignee,
             opened_at=event.occurred_at,
             last_triggered_at=event.occurred_at,
+            due_at=trigger.due_at,
         )
         task.history.append((event.occurred_at, "opened", f"{event.type} {event.id}"))
         self.tasks.append(task)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from .matchers import Matcher
 from .templates import Template
@@ -31,6 +32,15 @@ class ResolveOn:
 
 
 @dataclass(frozen=True)
+class Due:
+    """When a rule's task is due: `offset` after the event happened (`due: 1d`), or, with `path`, at
+    the time the event has there (`due: schedule.starts_at`), `offset` earlier with `{before: path, by: 1h}`."""
+
+    offset: timedelta
+    path: str | None = None
+
+
+@dataclass(frozen=True)
 class Rule:
     """One rule: which events open a task, for whom, saying what, and which events complete it."""
 
@@ -47,6 +57,8 @@ class Rule:
     resolve_on: tuple[ResolveOn, ...]
     # The rulebook's default resolvers the rule's own do not name, tried when theirs find no one.
     fallback: tuple[str, ...] = ()
+    # None: the rule's tasks have no due time and list after those that have one.
+    due: Due | None = None
 
 
 @dataclass(frozen=True)

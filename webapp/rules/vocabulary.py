@@ -10,6 +10,8 @@ SCALAR = "scalar"
 BOOL = "bool"
 LIST = "list"
 ANY = "any"
+# An ISO-8601 time: what a rule's `due:` may name.
+TIME = "time"
 
 RECORD_FIELDS: dict[str, dict[str, str]] = {
     "person": {"email": SCALAR, "name": SCALAR},
@@ -49,7 +51,7 @@ RECORD_FIELDS: dict[str, dict[str, str]] = {
         "organizer": "person",
         "interviews": LIST,
         "room": "room",
-        "starts_at": SCALAR,
+        "starts_at": TIME,
     },
     "attendee": {"email": SCALAR, "name": SCALAR, "kind": SCALAR},
     "integration": {

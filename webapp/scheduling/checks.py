@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..models import Interview, Room, ScheduledInterview, User
+from ..timezones import localtime
 from .slots import Slot
 
 
@@ -88,7 +89,8 @@ def _room_booked_twice(plan):
 
 
 def _when(start, end):
-    return f"{start:%a %d %b, %H:%M}–{end:%H:%M} UTC"
+    """An interview's time in the coordinator's zone: "Tue 01 Dec, 10:00–11:00 EST"."""
+    return f"{localtime(start, 'day')}–{localtime(end, '%H:%M %Z')}"
 
 
 def conflicts(account, slots, schedule=None):

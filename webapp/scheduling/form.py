@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from wtforms import BooleanField, FieldList, Form, FormField, StringField
 
-from ..forms import ActionForm, IdListField, UtcDateTimeField, WholeNumberField, stripped
+from ..forms import ActionForm, IdListField, LocalDateTimeField, WholeNumberField, stripped
 from .checks import check
 from .slots import Slot
 
@@ -20,8 +20,8 @@ class InterviewForm(Form):
 
     interview = WholeNumberField()
     name = StringField(filters=[stripped])
-    starts_at = UtcDateTimeField()
-    ends_at = UtcDateTimeField()
+    starts_at = LocalDateTimeField()
+    ends_at = LocalDateTimeField()
     interviewers = IdListField()
     room = WholeNumberField()
     invite_candidate = BooleanField(default=True)

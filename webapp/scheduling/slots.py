@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from ..calendars import Invitee
 from ..models import Interview, InterviewTemplate, JobDefaults, Room, ScheduledInterview, User, utcnow
+from ..timezones import next_working_slot
 
 # How long an interview lasts when neither its template nor its job says.
 DEFAULT_DURATION_MINUTES = 60
@@ -46,9 +47,10 @@ class Slot:
         return invited
 
 
-def slots_for_stage(account, stage, start=None):
+def slots_for_stage(account, stage, start=None, zone=dt.UTC):
     """A first draft for scheduling a stage: one interview per interview of the stage (or one for the
-    stage itself), back to back from the next round hour tomorrow, with templates' and job's defaults."""
+    stage itself), back to back from the next working-hours slot in the coordinator's `zone` (see
+    timezones.next_working_slot), with templates' and job's defaults."""
     interviews = (
         list(Interview.select().where(Interview.stage == stage, ~Interview.deleted).order_by(Interview.id))
         if stage is not None
@@ -56,7 +58,7 @@ def slots_for_stage(account, stage, start=None):
     )
     templates = InterviewTemplate.for_interviews(interviews)
     defaults = JobDefaults.of_job(stage.job_id) if stage is not None and stage.job_id else None
-    start = start or (utcnow() + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    start = start or next_working_slot(utcnow(), zone)
     slots = []
     for interview in interviews or [None]:
         template = templates.get(interview.id) if interview else None

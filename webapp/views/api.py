@@ -50,6 +50,8 @@ def task_json(task):
         "priority": task.priority,
         "status": task.status,
         "created_at": _iso(task.created_at),
+        "due_at": _iso(task.due_at),
+        "waiting_since": _iso(task.waiting_since),
         "completed_at": _iso(task.completed_at),
         "completed_by": completed_by,
         "about": task.subjects,
@@ -98,16 +100,18 @@ def post_event():
 
 def encode_cursor(sort_key):
     """An opaque cursor for the page after the task with this Task.sort_key: base64 JSON."""
-    status, rank, created_at, task_id = sort_key
-    raw = json.dumps([status, rank, created_at.isoformat(), task_id], separators=(",", ":"))
+    status, due_at, rank, created_at, task_id = sort_key
+    due = due_at.isoformat() if due_at else None
+    raw = json.dumps([status, due, rank, created_at.isoformat(), task_id], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor):
     """The Task.sort_key a cursor names; ValueError when it is not one that encode_cursor made."""
     try:
-        status, rank, created_at, task_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        sort_key = (status, rank, dt.datetime.fromisoformat(created_at), task_id)
+        status, due, rank, created_at, task_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        due_at = None if due is None else dt.datetime.fromisoformat(due)
+        sort_key = (status, due_at, rank, dt.datetime.fromisoformat(created_at), task_id)
     except (binascii.Error, UnicodeDecodeError, TypeError, ValueError):
         raise ValueError("not a cursor this API gave") from None
     if status not in (Task.OPEN, Task.COMPLETED) or not all(type(n) is int and abs(n) < 2**63 for n in (rank, task_id)):

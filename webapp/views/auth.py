@@ -13,6 +13,7 @@ from ..extensions import login_manager
 from ..htmx import client_redirect
 from ..models import User
 from ..security import LoginThrottle, client_address, safe_next
+from ..timezones import is_zone, zone_names, zone_of
 
 bp = Blueprint("auth", __name__)
 
@@ -99,7 +100,16 @@ def login_post():
         return render_template("auth/login.html", next=next_path, email=email, error=error), 403
     login_user(user, remember=request.form.get("remember") == "1")
     user.record_login()
+    _zone_from_browser(user, request.form.get("time_zone", ""))
     return redirect(safe_next(next_path, url_for("tasks.index")), 303)
+
+
+def _zone_from_browser(user, name):
+    """A first sign-in takes the browser's zone (the form's hidden field, filled by a script) as the
+    person's own; one they have, chosen or taken before, is kept. Without script, the app's default."""
+    if not user.time_zone and is_zone(name):
+        user.time_zone = name
+        User.update(time_zone=name).where(User.id == user.id).execute()
 
 
 @bp.post("/logout")
@@ -144,3 +154,25 @@ def password_post():
     login_user(user, remember=remembered)
     flash("Your password is changed. Every other place you were signed in is signed out.", "info")
     return redirect(url_for("tasks.index"), 303)
+
+
+@bp.get("/account/profile")
+@login_required
+def profile():
+    """The person's own settings: their time zone."""
+    return render_template("auth/profile.html", zones=zone_names(), zone=zone_of(current_user).key, errors={})
+
+
+@bp.post("/account/profile")
+@login_required
+def profile_post():
+    """Save the person's time zone: every time Docket shows them, and every time they enter, is in it."""
+    name = request.form.get("time_zone", "").strip()
+    if not is_zone(name):
+        errors = {"time_zone": "Choose a time zone from the list."}
+        return render_template("auth/profile.html", zones=zone_names(), zone=name, errors=errors), 422
+    user = current_user._get_current_object()
+    user.time_zone = name
+    user.save(only=[User.time_zone])
+    flash(f"Times are shown in {name} now.", "info")
+    return redirect(url_for("auth.profile"), 303)

@@ -14,6 +14,7 @@ from ..scheduling.checks import check as check_plan
 from ..scheduling.form import ScheduleForm
 from ..scheduling.slots import slots_for_stage, slots_of
 from ..scheduling.writing import TooLateToUndo, cancel_schedule, create_schedule, restore_schedule, update_schedule
+from ..timezones import current_zone
 from .forms import (
     account_id,
     actor,
@@ -95,7 +96,7 @@ def new():
         "stage": stage,
     }
     if request.method == "GET":
-        form = ScheduleForm.of_slots(account_id(), slots_for_stage(account_id(), stage))
+        form = ScheduleForm.of_slots(account_id(), slots_for_stage(account_id(), stage, zone=current_zone()))
         return form_page(TEMPLATE, "form", **_form_context(form, **context_for))
     candidate = application.candidate.name if application.candidate_id else "The candidate"
     return _save_or_redisplay(

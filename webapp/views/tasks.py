@@ -1,5 +1,6 @@
 """The coordinator's task list: filters, inline completion and undo, live updates, task detail."""
 
+import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -449,8 +450,11 @@ def _detail_context(task_id):
     event = Event.get_or_none(Event.id == task.raised_by_event_id) if task.raised_by_event_id else None
     envelope = _envelope_of(event)
     data = (envelope or {}).get("data") or {}
+    interview_at, people = _interview_of(task)
     return {
         "task": task,
+        "interview_at": interview_at,
+        "interview_people": people,
         "rule_description": rule.description if rule else task.description,
         "event": event,
         "envelope": envelope,
@@ -460,6 +464,18 @@ def _detail_context(task_id):
         "action_url": links.action_urls(current_user.account_id, [task], current_user.is_admin).get(task.id),
         "back_url": url_for("tasks.index", assignee=task.assignee.email if task.assignee_id else UNASSIGNED),
     }
+
+
+def _interview_of(task):
+    """When the interview a task is about starts, and the people on it whose clocks are worth showing
+    (the attendee who declined, when they are one of the account's people): (None, []) without one."""
+    subjects = task.subjects or {}
+    starts_at = (subjects.get("schedule") or {}).get("starts_at")
+    if not starts_at:
+        return None, []
+    email = (subjects.get("attendee") or {}).get("email")
+    person = User.get_or_none(User.account == task.account_id, User.email == email.lower()) if email else None
+    return to_utc(starts_at), [person] if person else []
 
 
 def _envelope_of(event):
@@ -511,6 +527,51 @@ def _utcnow():
     from ..models import utcnow
 
     return utcnow()
+
+
+# A task turns amber this long before it is due, and red once it is overdue.
+DUE_SOON = dt.timedelta(hours=4)
+
+
+@dataclass(frozen=True)
+class Urgency:
+    """What a row says of time: how soon the interview or the due time is, how long someone has
+    waited, and `level` (none, later, soon, overdue) for the colour that turns grey, amber, red."""
+
+    label: str
+    waiting: str
+    level: str
+
+
+def span(delta):
+    """A length of time as a row says it, to the nearest unit: "45 min", "3 h", "2 days"."""
+    minutes = round(abs(delta).total_seconds() / 60)
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 47.5 * 60:
+        return f"{round(minutes / 60)} h"
+    return f"{round(minutes / 1440)} days"
+
+
+@bp.app_template_global("urgency")
+def urgency(task, now):
+    """A task's Urgency at `now`: "interview in 2 h" when it is about a scheduled interview, else
+    "due in 5 h" / "overdue 3 h"; "waiting 3 days" since the event that raised it happened."""
+    due = task.due_at
+    level = "none" if due is None else "overdue" if due <= now else "soon" if due - now <= DUE_SOON else "later"
+    starts_at = ((task.subjects or {}).get("schedule") or {}).get("starts_at")
+    if starts_at:
+        starts = to_utc(starts_at)
+        label = f"interview in {span(starts - now)}" if starts > now else f"interview began {span(now - starts)} ago"
+    elif due is not None:
+        label = f"overdue {span(now - due)}" if level == "overdue" else f"due in {span(due - now)}"
+    else:
+        label = ""
+    waited = now - (task.waiting_since or task.created_at)
+    waiting = "waiting under a minute" if waited < dt.timedelta(minutes=1) else f"waiting {span(waited)}"
+    return Urgency(label, waiting, level)
 
 
 @bp.app_template_filter("ago")
