@@ -76,11 +76,13 @@ def test_compact_rows_fit_twice_as_many_tasks_and_the_comfortable_view_is_rememb
     page.set_viewport_size({"width": 1440, "height": 900})
     sign_in(page, day.user.email)
     expect(page.locator("table.tasks")).to_have_class(re.compile(r"\bis-compact\b"))
+    page.wait_for_load_state("load")  # its stylesheet applied: on a busy machine it may come late
     compact = page.evaluate(ROWS_FULLY_VISIBLE)
     screenshot("day-compact", full_page=False)
 
     page.get_by_role("button", name="Comfortable view").click()
     expect(page.locator("table.tasks")).to_have_class(re.compile(r"\bis-comfortable\b"))
+    page.wait_for_load_state("load")
     comfortable = page.evaluate(ROWS_FULLY_VISIBLE)
     screenshot("day-comfortable", full_page=False)
     # Before compact rows, 6 tasks fitted a 1440×900 screen: the comfortable view is that one.

@@ -9,7 +9,7 @@ import pytest
 
 from webapp.calendars import CalendarEvent, Invitee, calendar_for
 from webapp.calendars.sync import maintain, sync_watch
-from webapp.models import Attendee, CalendarWatch, Event, Integration, Task, utcnow
+from webapp.models import Attendee, CalendarWatch, Event, Integration, Schedule, Task, utcnow
 
 from .conftest import (
     CANDIDATE,
@@ -72,7 +72,9 @@ def test_a_decline_notified_by_google_raises_its_category(acme, client, google_h
     assert response_of(email) == "declined"
     (task,) = open_tasks(acme.account)
     assert task.category == category
-    assert task.subjects["schedule"] == {"id": "sch-1"}
+    # The schedule, with when its first interview starts (what the decline's due time counts from).
+    first_start = min(si.starts_at for si in Schedule.get(Schedule.external_id == "sch-1").interviews)
+    assert task.subjects["schedule"] == {"id": "sch-1", "starts_at": first_start.isoformat()}
     assert task.subjects["attendee"]["email"] == email
     # Incremental: the stored sync token was sent, the new one kept.
     method, uri, _ = http.api_requests()[0]
