@@ -60,10 +60,11 @@ def sign_in(page, email):
     expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
 
 
-ROWS_FULLY_VISIBLE = """() => [...document.querySelectorAll('#task-rows tr.task')].filter(row => {
+# Counted at the top of the page, as a coordinator first sees it.
+ROWS_FULLY_VISIBLE = """() => { window.scrollTo(0, 0); return [...document.querySelectorAll('#task-rows tr.task')].filter(row => {
   const box = row.getBoundingClientRect();
   return box.top >= 0 && box.bottom <= window.innerHeight;
-}).length"""
+}).length; }"""
 
 FOCUSED = "() => document.activeElement && (document.activeElement.id || document.activeElement.tagName)"
 
