@@ -61,7 +61,8 @@ def sign_in(page, email):
 
 
 # Counted at the top of the page, as a coordinator first sees it.
-ROWS_FULLY_VISIBLE = """() => { window.scrollTo(0, 0); return [...document.querySelectorAll('#task-rows tr.task')].filter(row => {
+ROWS_FULLY_VISIBLE = """() => { window.scrollTo(0, 0);
+return [...document.querySelectorAll('#task-rows tr.task')].filter(row => {
   const box = row.getBoundingClientRect();
   return box.top >= 0 && box.bottom <= window.innerHeight;
 }).length; }"""
