@@ -47,6 +47,7 @@ def sign_in(page, email):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
+    page.wait_for_load_state("load")  # htmx bound to the page: on a busy machine that can come later
 
 
 def test_sign_in_and_see_my_list(page, acme, screenshot):
