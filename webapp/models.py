@@ -909,26 +909,12 @@ class Task(BaseModel):
         sort_key of the previous page's last task. Each status is read in the order of an index,
         from where the previous page ended, so a page costs the same however many tasks there are.
         """
-        Assignee = User.alias("assignee")
-        Completer = User.alias("completer")
         statuses = [s for s in (cls.OPEN, cls.COMPLETED) if status in (s, "all")]
         if after is not None:
             statuses = statuses[statuses.index(after[0]) :] if after[0] in statuses else []
         tasks = []
         for part in statuses:
-            query = (
-                cls.select(cls, Assignee, Completer)
-                .join_from(cls, Assignee, on=(cls.assignee == Assignee.id), join_type=JOIN.LEFT_OUTER, attr="assignee")
-                .join_from(
-                    cls,
-                    Completer,
-                    on=(cls.completed_by_user == Completer.id),
-                    join_type=JOIN.LEFT_OUTER,
-                    attr="completed_by_user",
-                )
-                .where(cls.account == account, cls.status == part)
-            )
-            query = query.where(cls.assigned_to(assignee))
+            query = cls.select().where(cls.account == account, cls.status == part, cls.assigned_to(assignee))
             if category:
                 query = query.where(cls.rule_id == category)
             if after is not None and after[0] == part:
@@ -938,7 +924,9 @@ class Task(BaseModel):
             tasks.extend(query.order_by(*cls.listing_order()).limit(limit + 1 - len(tasks)))
             if len(tasks) > limit:
                 break
-        return tasks[:limit], len(tasks) > limit
+        more, tasks = len(tasks) > limit, tasks[:limit]
+        cls._with_people(tasks)
+        return tasks, more
 
     @classmethod
     def of_account(cls, account, task_id):
@@ -1020,6 +1008,19 @@ class Task(BaseModel):
             return []
         query = cls._with_people_joined().where(cls.account == account, cls.id.in_(sorted(set(task_ids))))
         return list(query.order_by(cls.priority_rank, cls.created_at, cls.id))
+
+    @staticmethod
+    def _with_people(tasks):
+        """Give the tasks their assignee and completer, read in one query: a page names few people,
+        and peewee builds rows of a joined query several times slower than a table's own."""
+        ids = {t.assignee_id for t in tasks} | {t.completed_by_user_id for t in tasks}
+        ids.discard(None)
+        people = {user.id: user for user in User.select().where(User.id.in_(sorted(ids)))} if ids else {}
+        for task in tasks:
+            if task.assignee_id is not None:
+                task.assignee = people[task.assignee_id]
+            if task.completed_by_user_id is not None:
+                task.completed_by_user = people[task.completed_by_user_id]
 
     @classmethod
     def _with_people_joined(cls):
