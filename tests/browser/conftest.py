@@ -5,7 +5,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
+
+from tests.helpers import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -112,3 +115,13 @@ def open_page(browser, live_server):
         context.close()
     problems = [problem for _, page in opened for problem in page.problems]
     assert not problems, "\n".join(problems)
+
+
+def sign_in(page, email, password=PASSWORD):
+    """Sign in with the form and wait for the task list, htmx bound to it."""
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
+    page.wait_for_load_state("load")

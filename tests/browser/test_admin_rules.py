@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import events as ev
-from tests.browser.conftest import ROOT, SCREENSHOTS
+from tests.browser.conftest import ROOT, SCREENSHOTS, sign_in
 from tests.test_admin_rules import ADMIN_ROUTES
 from tests.test_rulebook_versions import DEFAULT, broken, urgent_new_jobs
 from webapp.db import database
@@ -23,14 +23,6 @@ from webapp.rulebook import save_version
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PASSWORD = "correct horse battery"
-
-
-def sign_in(page, email):
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
 
 
 def expected_refusal(page, status):

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import events as ev
+from tests.browser.conftest import sign_in
 from tests.helpers import PASSWORD, process
 from webapp.models import Event, Task, TaskHistory, User, utcnow
 
@@ -50,14 +51,6 @@ def day(make_account):
     pat.save()
     handle.pat = pat
     return handle
-
-
-def sign_in(page, email):
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
 
 
 # Counted at the top of the page, as a coordinator first sees it.

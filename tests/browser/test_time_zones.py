@@ -10,13 +10,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import events as ev
-from tests.browser.conftest import REPORT_CSP_VIOLATIONS, SCREENSHOTS
+from tests.browser.conftest import REPORT_CSP_VIOLATIONS, SCREENSHOTS, sign_in
 from webapp.models import ScheduledInterview, Task, User, utcnow
 from webapp.pipeline import drain
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PASSWORD = "correct horse battery"
 NEW_YORK = ZoneInfo("America/New_York")
 
 
@@ -54,14 +53,6 @@ def screenshot(page, name):
     """Save the page under var/screenshots/ for people to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page, email):
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="My tasks")).to_be_visible()
 
 
 def test_a_new_yorker_signs_in_and_reads_and_enters_new_york_times_stored_in_utc(new_york_page, acme):
