@@ -38,6 +38,22 @@ def test_an_event_about_a_candidate_is_their_partition_a_job_its_own_else_the_ac
     assert _stored(acme, ev.envelope("integration.failed", integration=ev.INTEGRATION, error={})) == ""
 
 
+def test_an_event_naming_only_an_application_or_a_schedule_is_its_candidates_partition_once_known(app, make_account):
+    acme, other = make_account(), make_account("Globex")
+    # Before the mirror knows the application, its job keys it.
+    only_application = {"application": ev.APPLICATION, "job": ev.JOB}
+    assert _stored(acme, ev.envelope("application.closed", **only_application, reason="hired")) == "job:job-1"
+    acme.post_event(ev.stage_changed())
+    acme.post_event(ev.schedule_event("created"))
+    drain()
+    assert _stored(acme, ev.envelope("application.closed", **only_application, reason="hired")) == "candidate:cand-1"
+    only_schedule = {"schedule": ev.SCHEDULE, "attendee": ev.INTERVIEWER, "response": "declined"}
+    assert _stored(acme, ev.envelope("attendee.responded", **only_schedule)) == "candidate:cand-1"
+    # Another account's mirror is not read: the same ids there are unknown.
+    assert _stored(other, ev.envelope("application.closed", **only_application, reason="hired")) == "job:job-1"
+    assert _stored(other, ev.envelope("attendee.responded", **only_schedule)) == ""
+
+
 def test_a_vendors_delivery_is_keyed_by_what_its_adapter_reads_in_it(app, make_account, client):
     acme = make_account()
     Integration.create(account=acme.account, provider="greenhouse", webhook_secret=SECRET)

@@ -296,6 +296,40 @@ def test_one_failing_event_does_not_hold_back_the_rest_of_its_batch(make_account
     assert [h.kind for h in TaskHistory.select().where(TaskHistory.task == task)] == ["opened"]
 
 
+def test_a_failed_row_holds_back_the_later_rows_of_its_partition_until_it_is_retried(make_account, app, monkeypatch):
+    """The candidate's move into Onsite fails; the schedule for it that followed must not be
+    processed first (its task would open after the schedule that completes it, and stay open)."""
+    acme = make_account()
+    acme.post_event(ev.stage_changed(event_id="move"))
+    acme.post_event(dict(ev.schedule_event("created", minutes=5), id="schedule"))
+    acme.post_event(ev.job_event("created", event_id="other", job=dict(ev.JOB, id="job-2")))
+    from webapp import pipeline
+
+    real_apply = pipeline.mirror.apply
+    broken = {"move"}
+
+    def flaky(account, envelope):
+        if envelope["id"] in broken:
+            raise RuntimeError("the ATS mirror is on fire")
+        return real_apply(account, envelope)
+
+    monkeypatch.setattr(pipeline.mirror, "apply", flaky)
+    process_batch(10)
+    status = {row.external_id: row.status for row in Event.select()}
+    assert status == {"move": "pending", "schedule": "pending", "other": "processed"}
+    assert Event.get(Event.external_id == "schedule").attempts == 0  # untouched, not failed
+    process_batch(10)  # the retry is not due yet: its candidate's schedule still waits
+    assert Event.get(Event.external_id == "schedule").status == "pending"
+
+    broken.clear()
+    Event.update(next_attempt_at=Event.received_at).where(Event.external_id == "move").execute()  # due now
+    drain()
+    assert {row.status for row in Event.select()} == {"processed"}
+    # In order: the move opened Ready to Schedule, the schedule completed it.
+    [ready] = [t for t in acme.tasks(status="all") if t["rule"] == "ready_to_schedule"]
+    assert ready["status"] == "completed"
+
+
 def test_a_batch_reads_back_what_its_earlier_rows_recorded_before_writing_it(make_account, app):
     """A batch writes its rows' history, resolutions and outcomes at its end: a row later in the
     batch still sees the resolution an earlier one recorded."""

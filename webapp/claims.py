@@ -2,7 +2,8 @@
 
 Each inbox row has a claim key within its account, set when it is stored: the candidate its event
 names (the events about one candidate, hence about one application, stay in order, and a
-candidate's hand-overs are theirs), else its job, else none (the account alone). A batch on
+candidate's hand-overs are theirs), or the one the mirror knows for the application or schedule
+it names, else its job, else none (the account alone). A batch on
 PostgreSQL claims whole partitions (account, key): it takes a transaction-scoped advisory lock per
 partition without waiting (`pg_try_advisory_xact_lock`), keeps those it won, then takes the
 earliest due rows of those. A partition another worker holds is left for later. SQLite has one
@@ -14,22 +15,62 @@ import operator
 import zlib
 
 from .db import database
-from .models import Event
+from .models import Application, Candidate, Event, Schedule
 
 # Rows read (ids and keys, no lock) per row a batch takes, to find partitions no one holds.
 CANDIDATES_PER_ROW = 8
 
 
-def key_for(envelopes):
-    """candidate:<id> from the first envelope naming a candidate, else job:<id> from the first
-    naming a job, else "" (the account's partition). Envelopes that are not one are passed over."""
-    for name in ("candidate", "job"):
-        for envelope in envelopes:
-            data = envelope.get("data") if isinstance(envelope, dict) else None
-            record = data.get(name) if isinstance(data, dict) else None
-            if isinstance(record, dict) and record.get("id") not in (None, ""):
-                return f"{name}:{record['id']}"
+def key_for(envelopes, account=None):
+    """candidate:<id> from the first envelope naming a candidate, else (given the account) from the
+    candidate the mirror knows for an application or schedule one names, else job:<id> from the
+    first naming a job, else "" (the account's partition). Envelopes that are not one are passed over.
+
+    An event naming an application whose candidate the mirror does not know yet is keyed by its job:
+    it may run beside a later event about the same candidate (each is still processed once)."""
+    named = [_ids_named(envelope) for envelope in envelopes]
+    for ids in named:
+        if ids.get("candidate"):
+            return f"candidate:{ids['candidate']}"
+    if account is not None:
+        for ids in named:
+            candidate = _known_candidate(getattr(account, "id", account), ids)
+            if candidate:
+                return f"candidate:{candidate}"
+    for ids in named:
+        if ids.get("job"):
+            return f"job:{ids['job']}"
     return ""
+
+
+def _ids_named(envelope):
+    """The ids an envelope's data names, by record: {"candidate": "c-1", "job": "j-1", ...}."""
+    data = envelope.get("data") if isinstance(envelope, dict) else None
+    if not isinstance(data, dict):
+        return {}
+    ids = {}
+    for name in ("candidate", "job", "application", "schedule"):
+        record = data.get(name)
+        if isinstance(record, dict) and record.get("id") not in (None, ""):
+            ids[name] = str(record["id"])
+    return ids
+
+
+def _known_candidate(account_id, ids):
+    """The ATS id of the candidate of the application, else of the schedule, that `ids` names, as
+    the mirror knows it; None when it knows neither."""
+    query = Candidate.select(Candidate.external_id).join(Application, on=Application.candidate == Candidate.id)
+    if ids.get("application"):
+        found = query.where(Application.account == account_id, Application.external_id == ids["application"])
+        candidate = found.scalar()
+        if candidate:
+            return candidate
+    if ids.get("schedule"):
+        found = query.join(Schedule, on=Schedule.application == Application.id).where(
+            Schedule.account == account_id, Schedule.external_id == ids["schedule"]
+        )
+        return found.scalar()
+    return None
 
 
 def lock_of(account_id, key):

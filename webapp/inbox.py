@@ -37,7 +37,7 @@ def accept(account, source, external_id, payload, type="", occurred_at=None, cla
         type=type,
         payload=payload,
         occurred_at=to_utc(occurred_at) if occurred_at else None,
-        claim_key=claims.key_for([payload]) if claim_key is None else claim_key,
+        claim_key=claims.key_for([payload], account) if claim_key is None else claim_key,
     )
     if is_sqlite() and not database.in_transaction():
         row = _group().store(values)

@@ -75,8 +75,25 @@ def _candidate_id(data):
 
 
 def _due_pending():
+    """Rows to process now: pending, not waiting for a retry, and with no earlier row of their
+    partition waiting for one (a candidate's events stay in order: a move that failed is retried
+    before the schedule that followed it is processed). Waiting rows are few, and indexed apart
+    (migration 0022)."""
     now = utcnow()
-    return (Event.status == Event.PENDING) & (Event.next_attempt_at.is_null() | (Event.next_attempt_at <= now))
+    waiting = Event.alias("waiting")
+    earlier_waits = waiting.select(waiting.id).where(
+        (waiting.account == Event.account)
+        & (waiting.claim_key == Event.claim_key)
+        & (waiting.id < Event.id)
+        & waiting.next_attempt_at.is_null(False)
+        & (waiting.next_attempt_at > now)
+        & (waiting.status == Event.PENDING)
+    )
+    return (
+        (Event.status == Event.PENDING)
+        & (Event.next_attempt_at.is_null() | (Event.next_attempt_at <= now))
+        & ~fn.EXISTS(earlier_waits)
+    )
 
 
 def has_due_events():
@@ -99,11 +116,17 @@ def drain(batch_size=None):
         # Looking costs no write lock: only a batch with rows to process takes it.
         accounts = accounts_with_due_events() if has_due_events() else []
         done_in_round = 0
+        round_ends = time.monotonic() + current_app.config.get("INBOX_BATCH_SECONDS", DEFAULT_BATCH_SECONDS)
         for account_id in accounts:
-            done = process_batch(batch_size, account_id)
-            done_in_round += done
-            if is_sqlite():
-                time.sleep(SQLITE_GAP_SECONDS if done >= batch_size else SQLITE_LINGER_SECONDS)
+            while True:
+                done = process_batch(batch_size, account_id)
+                done_in_round += done
+                if is_sqlite():
+                    time.sleep(SQLITE_GAP_SECONDS if done >= batch_size else SQLITE_LINGER_SECONDS)
+                # An account alone in its round goes on with full batches for a round's time:
+                # finding the accounts with due rows reads them all, so it is asked once a round.
+                if len(accounts) > 1 or done < batch_size or time.monotonic() > round_ends:
+                    break
         total += done_in_round
         if done_in_round == 0:
             return total
@@ -127,14 +150,26 @@ def prepare_batch(batch_size, account_id=None, planned=None):
     sources = preparing_sources()
     if not sources:
         return
-    query = Event.select().where(_due_of(account_id) & Event.source.in_(sources))
     if planned is not None:
-        query = query.where(Event.id.in_(planned.row_ids))
-    for row in query.order_by(Event.id).limit(batch_size):
+        ids = planned.row_ids
+    else:  # the rows the batch will take: its account's earliest due ones (an indexed read of a batch)
+        first = _first_due(account_id, batch_size, Event.id, Event.source)
+        ids = [row_id for row_id, source in first if source in sources]
+    if not ids:
+        return
+    query = Event.select().where(_due_of(account_id) & Event.source.in_(sources) & Event.id.in_(ids))
+    for row in query.order_by(Event.id):
         try:
             prepare(row, Integration.of(row.account_id, row.source))
         except Exception:  # a look-up that fails leaves the adapter without the name, never stops the batch
             log.exception("vendor look-ups for event %s failed", row.id)
+
+
+def _first_due(account_id, batch_size, *fields):
+    """The earliest due rows (of one account, when given), oldest first: whole rows, or the fields
+    given as tuples."""
+    query = Event.select(*fields).where(_due_of(account_id)).order_by(Event.id).limit(batch_size)
+    return query.tuples() if fields else query
 
 
 def process_batch(batch_size, account_id=None):
@@ -159,7 +194,7 @@ def process_batch(batch_size, account_id=None):
         if planned is not None:
             rows = claims.claim(_due_of(account_id), planned, batch_size)
         else:
-            rows = list(Event.select().where(_due_of(account_id)).order_by(Event.id).limit(batch_size))
+            rows = list(_first_due(account_id, batch_size))
         # Each account's rulebook in force, looked up once per batch: a saved version applies
         # from the next batch on, without restarting the worker.
         rulebooks = rulebooks_for({row.account_id for row in rows})
@@ -209,6 +244,7 @@ def _run_batch(rows, accounts, rulebooks, envelopes, deadline, failed=None):
     writes = BatchWrites() if cache is not None and failed is None else None
     token = _batch_tasks.set((cache, writes))
     done, erased = 0, False
+    stopped = set()  # partitions (account id, claim key) in which a row failed: their later rows wait
     try:
         for row in rows:
             if done and (time.monotonic() > deadline or web_waiting()):
@@ -216,7 +252,9 @@ def _run_batch(rows, accounts, rulebooks, envelopes, deadline, failed=None):
                 # for the write lock gets it after the row in hand, not after the batch.
                 break
             row.account = accounts[row.account_id]
-            if failed is None:
+            if (row.account_id, row.claim_key) in stopped:
+                row.held_back = True  # left pending, untouched, until the failed row is retried
+            elif failed is None:
                 erased |= _process(row, rulebooks[row.account_id])
             else:
                 try:
@@ -228,6 +266,7 @@ def _run_batch(rows, accounts, rulebooks, envelopes, deadline, failed=None):
                         cache.clear()  # and what the batch knows of tasks and resolutions
                     _record_failure(row, exc)
                     failed.add(row.id)
+                    stopped.add((row.account_id, row.claim_key))
             done += 1
         if writes is not None:
             writes.flush()
@@ -242,6 +281,8 @@ def _record_metrics(rows, failed):
     processed, failures, latencies = collections.Counter(), collections.Counter(), []
     opened = completed = 0
     for row in rows:
+        if getattr(row, "held_back", False):
+            continue
         if row.id in failed:
             failures[row.source] += 1
             continue

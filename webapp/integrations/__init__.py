@@ -20,7 +20,7 @@ def normalise(event_row, integration=None):
     return vendor.normalise(event_row, vendor.lookups(event_row, integration))
 
 
-def claim_key(source, external_id, payload):
+def claim_key(source, external_id, payload, account=None):
     """A vendor delivery's partition in the inbox (webapp/claims.py), read in the envelopes its
     adapter makes of the payload alone, before any look-up; one no adapter reads is its account's."""
     row = Event(source=source, external_id=str(external_id), payload=payload, received_at=utcnow())
@@ -28,7 +28,7 @@ def claim_key(source, external_id, payload):
         envelopes = normalise(row)
     except Exception:  # the pipeline records why, when it processes the row
         envelopes = []
-    return key_for(envelopes)
+    return key_for(envelopes, account)
 
 
 def preparing_sources():

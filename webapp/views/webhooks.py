@@ -77,7 +77,7 @@ def receive(provider, key):
         return json_answer(401, error="bad_signature", message=str(exc))
     except InboundError as exc:
         return json_answer(400, error=exc.error, message=exc.message)
-    claimed = claim_key(provider, event_id, payload)
+    claimed = claim_key(provider, event_id, payload, integration.account_id)
     row, created = accept(integration.account, provider, event_id, payload, type=action, claim_key=claimed)
     return json_answer(200, ok=True, event=row.id, duplicate=not created)
 
