@@ -102,7 +102,7 @@ class BaseModel(Model):
         sql = prebuilt_sql(
             ("by_external_id", cls), lambda: cls.select().where((cls.account == 0) & (cls.external_id == ""))
         )
-        return next(iter(cls.raw(sql, account_id, str(external_id))), None)
+        return next(iter(raw_rows(cls, sql, account_id, str(external_id))), None)
 
 
 def one_of(field):
@@ -120,9 +120,32 @@ def values_of(values):
 
 def rows_in(query_key, build, *params, model=None):
     """The rows of a prebuilt query (its text built once per key, see db.prebuilt_sql) whose
-    placeholders take params in order; a one_of() placeholder takes values_of(...)."""
+    placeholders take params in order; a one_of() placeholder takes values_of(...). Given a model,
+    a list of its instances (raw_rows); else the cursor's tuples."""
     sql = prebuilt_sql(query_key, build)
-    return model.raw(sql, *params) if model is not None else database.execute_sql(sql, params)
+    return raw_rows(model, sql, *params) if model is not None else database.execute_sql(sql, params)
+
+
+def raw_rows(model, sql, *params):
+    """`list(model.raw(sql, *params))` for a statement selecting the model's own columns, built
+    faster: each instance gets its stored values at once, where peewee's raw query sets them one by
+    one through the fields' descriptors (a third of the cost of reading a mirror row in the worker)."""
+    cursor = database.execute_sql(sql, params)
+    by_column, by_name = model._meta.columns, model._meta.fields
+    fields = [by_column[d[0]] if d[0] in by_column else by_name.get(d[0]) for d in cursor.description]
+    if any(field is None for field in fields):  # a column that is no field of the model: peewee's way, which keeps it
+        return list(model.raw(sql, *params))
+    names = [f.name for f in fields]
+    converters = [f.python_value for f in fields]
+    new = model.__new__
+    rows = []
+    for values in cursor:
+        row = new(model)
+        row.__data__ = {name: convert(v) for name, convert, v in zip(names, converters, values, strict=True)}
+        row._dirty = set()
+        row.__rel__ = {}
+        rows.append(row)
+    return rows
 
 
 def insert_row(model, unique=None, **values):
@@ -548,7 +571,7 @@ class ApplicationMove(BaseModel):
             ),
         )
         application_id = getattr(application, "id", application)
-        return next(iter(cls.raw(sql, application_id, cls.occurred_at.db_value(moment), 1)), None)
+        return next(iter(raw_rows(cls, sql, application_id, cls.occurred_at.db_value(moment), 1)), None)
 
     @classmethod
     def after(cls, application, moment):
@@ -558,7 +581,7 @@ class ApplicationMove(BaseModel):
             lambda: cls.select().where((cls.application == 0) & (cls.occurred_at > utcnow())).order_by(cls.occurred_at),
         )
         application_id = getattr(application, "id", application)
-        return next(iter(cls.raw(sql, application_id, cls.occurred_at.db_value(moment))), None)
+        return next(iter(raw_rows(cls, sql, application_id, cls.occurred_at.db_value(moment))), None)
 
 
 class Schedule(BaseModel):
@@ -832,9 +855,9 @@ class Task(BaseModel):
 
         if head is None:
             sql = prebuilt_sql("open_of_rule", open_of_rule)
-            return list(cls.raw(sql, account_id, rule_id, cls.OPEN))
+            return raw_rows(cls, sql, account_id, rule_id, cls.OPEN)
         sql = prebuilt_sql("open_of_rule_by_head", lambda: open_of_rule().where(cls.key_head == ""))
-        return list(cls.raw(sql, account_id, rule_id, cls.OPEN, str(head)))
+        return raw_rows(cls, sql, account_id, rule_id, cls.OPEN, str(head))
 
     @classmethod
     def open_about_candidate(cls, account, candidate_id):
@@ -1196,7 +1219,7 @@ class Resolution(BaseModel):
         sql = prebuilt_sql(
             "resolutions_of_rule", lambda: of_rule().where(cls.key_head == "") + of_rule().where(cls.key_head.is_null())
         )
-        return list(cls.raw(sql, account_id, rule_id, head, account_id, rule_id))
+        return raw_rows(cls, sql, account_id, rule_id, head, account_id, rule_id)
 
 
 CALENDAR_NAMES = {"google": "Google Calendar", "microsoft": "Microsoft 365"}
