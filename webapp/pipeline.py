@@ -218,13 +218,13 @@ def _run_batch(rows, accounts, rulebooks, envelopes, deadline, failed=None, away
                 # for the write lock gets it after the row in hand, not after the batch.
                 break
             row.account = accounts[row.account_id]
-            absent = (away or {}).get(row.account_id)
+            row.absences = (away or {}).get(row.account_id)  # read by _process
             if failed is None:
-                erased |= _process(row, rulebooks[row.account_id], absent)
+                erased |= _process(row, rulebooks[row.account_id])
             else:
                 try:
                     with database.atomic():
-                        erased |= _process(row, rulebooks[row.account_id], absent)
+                        erased |= _process(row, rulebooks[row.account_id])
                 except Exception as exc:  # a failing row must not stop the batch
                     mirror.forget()  # its savepoint rolled back what the mirror remembers
                     if cache is not None:
@@ -277,9 +277,9 @@ def _envelopes_of_batch(rows, accounts):
     return envelopes
 
 
-def _process(row, rulebook, away=None):
-    """Process one inbox row (covering for the people `away`, its account's Absences, says are
-    away); True when it erased a candidate."""
+def _process(row, rulebook):
+    """Process one inbox row; True when it erased a candidate. A task the rules give someone away
+    (row.absences, the account's Absences its batch read) goes to whoever covers for them."""
     account = row.account
     cache, writes = _batch_tasks.get() or (None, None)
     store = TaskStore(account, row, rulebook, cache, writes)
@@ -305,7 +305,7 @@ def _process(row, rulebook, away=None):
                 data = erasure.with_applications(account, data)
                 if writes is not None:
                     writes.flush()  # the erasure scrubs what the batch wrote before it too
-            outcome = apply_event(rulebook, dict(event, data=data), store, absences=away)
+            outcome = apply_event(rulebook, dict(event, data=data), store, absences=getattr(row, "absences", None))
             problems.extend(str(problem) for problem in outcome.problems)
             if erasing:
                 # After the rulebook completed the candidate's tasks; what the batch remembers is stale.
