@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import events as ev
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.browser.test_every_page import axe_violations
 from tests.helpers import PASSWORD
 from webapp.models import Absence, User, utcnow
@@ -17,7 +17,7 @@ from webapp.pipeline import drain
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_a_coordinator_sets_an_absence_and_their_backup_covers_the_next_task(page, open_page, make_account):
+def test_a_coordinator_sets_an_absence_and_their_backup_covers_the_next_task(page, open_page, make_account, screenshot):
     acme = make_account("Acme")
     pat, sam = (
         User.for_email(acme.account, person["email"], person["name"])
@@ -37,6 +37,7 @@ def test_a_coordinator_sets_an_absence_and_their_backup_covers_the_next_task(pag
     expect(page.get_by_text("Out of office saved")).to_be_visible()
     expect(page.locator("table.absences")).to_contain_text("Sam Rivera")
     assert Absence.select().count() == 1
+    screenshot("absence-profile")
 
     event = ev.stage_changed()
     event["occurred_at"] = utcnow().isoformat()
@@ -48,6 +49,7 @@ def test_a_coordinator_sets_an_absence_and_their_backup_covers_the_next_task(pag
     row = backup.locator("tr.task").first
     expect(row).to_contain_text("Jordan Lee")
     expect(row).to_contain_text("covering for Pat Coordinator")
+    backup.screenshot(path=str(SCREENSHOTS / "absence-covering.png"))
 
     axe = open_page(bypass_csp=True)  # axe-core is injected (see tests/browser/test_every_page.py)
     sign_in(axe, pat.email)
