@@ -11,8 +11,9 @@ import pytest
 from tests import events as ev
 from tests.helpers import csrf_from, sign_in, sign_in_coordinator
 from webapp import absences
-from webapp.models import Absence, Task, TaskHistory, User, utcnow
+from webapp.models import Absence, Event, Task, TaskHistory, User, utcnow
 from webapp.pipeline import drain
+from webapp.rulebook.explain import explain_row
 from webapp.rules import load_rulebook_file
 from webapp.rules.cover import Absences, Away
 from webapp.rules.engine import evaluate, explain
@@ -92,6 +93,10 @@ def test_a_task_opened_while_away_goes_down_the_chain_and_says_whom_it_covers(cl
     assert (own.assignee_id, own.covering_for_id) == (acme.pat.id, None)
     [opened] = [h.note for h in TaskHistory.history_of(covered)]
     assert opened.endswith("Kim Lee covering for Pat Coordinator")
+
+    [explained], _ = explain_row(acme.account, Event.get(Event.id == covered.raised_by_event_id))
+    [why] = [e.reason for e in explained.explanations if e.rule_id == "ready_to_schedule"]
+    assert f"{PAT['email']} and {SAM['email']} are away; {KIM['email']} covers" in why  # the inbox's explanation
 
     sign_in(client, acme.kim.email)
     row = client.get("/tasks").get_data(as_text=True)
@@ -185,7 +190,7 @@ def _span(today, first, last):
 def test_absences_are_the_accounts_own_and_others_are_set_by_an_admin(client, acme, make_account):
     globex = make_account("Globex")
     theirs = absence(globex.user, None, utcnow() + HOUR, utcnow() + 2 * HOUR)
-    sam_away = absence(acme.sam, None, utcnow() + HOUR, utcnow() + 2 * HOUR)
+    sam_away = absence(acme.sam, None, utcnow() - HOUR, utcnow() + 2 * HOUR)
     sign_in_coordinator(client, acme.account, email=acme.pat.email, name="Pat Coordinator")
     token = csrf_from(client.get("/account/profile").get_data(as_text=True))
     assert client.get(f"/absences/{theirs.id}/edit").status_code == 404
@@ -196,6 +201,8 @@ def test_absences_are_the_accounts_own_and_others_are_set_by_an_admin(client, ac
 
     sign_in(client, acme.user.email)  # the admin
     assert client.get(f"/admin/people/{globex.user.id}/absences").status_code == 404
+    acme.sam.time_zone = "America/New_York"  # days are the absent person's, in their zone
+    acme.sam.save()
     page = client.get(f"/admin/people/{acme.sam.id}/absences").get_data(as_text=True)
     assert "Out of office: Sam Rivera" in page
     today = utcnow().date()
@@ -208,6 +215,9 @@ def test_absences_are_the_accounts_own_and_others_are_set_by_an_admin(client, ac
     assert client.post(f"/admin/people/{acme.sam.id}/absences", data=form).status_code == 303
     saved = Absence.select().where(Absence.user == acme.sam, Absence.id != sam_away.id).get()
     assert (saved.backup_id, saved.set_by_id, saved.hand_over) == (acme.kim.id, acme.user.id, False)
+    midnight_in_new_york = dt.datetime.combine(today + dt.timedelta(days=3), dt.time(5), dt.UTC)
+    assert (saved.starts_at, saved.ends_at) == (midnight_in_new_york, midnight_in_new_york + dt.timedelta(days=2))
+    assert "away until" in client.get("/admin/people").get_data(as_text=True)  # Sam, away now
     edit = client.get(f"/absences/{saved.id}/edit").get_data(as_text=True)
     assert f'value="{today + dt.timedelta(days=4)}"' in edit  # the last day, as it was entered
     assert Absence.get_by_id(theirs.id).ends_at == theirs.ends_at  # nothing of Globex's changed
