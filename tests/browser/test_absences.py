@@ -1,6 +1,7 @@
 """Out of office in a real browser: a coordinator sets an absence with a backup on their profile
 page, and the backup finds the next task the rules would have given them on their own list,
-"covering for" them; the profile page with an absence listed has no accessibility violation."""
+"covering for" them; the profile page with an absence listed, and the page that changes it, have
+no accessibility violation."""
 
 import datetime as dt
 
@@ -55,4 +56,7 @@ def test_a_coordinator_sets_an_absence_and_their_backup_covers_the_next_task(pag
     sign_in(axe, pat.email)
     axe.goto("/account/profile")
     expect(axe.locator("table.absences")).to_be_visible()
+    assert axe_violations(axe) == {}
+    axe.get_by_role("link", name="Change").click()
+    expect(axe.get_by_label("Backup", exact=True)).to_have_value(str(sam.id))
     assert axe_violations(axe) == {}
