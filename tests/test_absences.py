@@ -12,7 +12,7 @@ from tests import events as ev
 from tests.helpers import csrf_from, sign_in, sign_in_coordinator
 from webapp import absences
 from webapp.models import Absence, Event, Task, TaskHistory, User, utcnow
-from webapp.pipeline import drain
+from webapp.pipeline import TaskStore, drain
 from webapp.rulebook.explain import explain_row
 from webapp.rules import load_rulebook_file
 from webapp.rules.cover import Absences, Away
@@ -221,3 +221,16 @@ def test_absences_are_the_accounts_own_and_others_are_set_by_an_admin(client, ac
     edit = client.get(f"/absences/{saved.id}/edit").get_data(as_text=True)
     assert f'value="{today + dt.timedelta(days=4)}"' in edit  # the last day, as it was entered
     assert Absence.get_by_id(theirs.id).ends_at == theirs.ends_at  # nothing of Globex's changed
+
+
+def test_a_candidate_handed_to_a_coordinator_who_is_away_goes_to_their_backup(app, acme):
+    acme.post_event(ev.stage_changed(candidate=dict(ev.CANDIDATE, coordinator=JO)))
+    drain()
+    absence(acme.pat, acme.sam, utcnow() - HOUR, utcnow() + HOUR)
+    # The ATS names Pat the candidate's coordinator (a Greenhouse or Lever update): as the worker does it.
+    row = Event.get()
+    row.absences = absences.routing_for([acme.account.id])[acme.account.id]
+    TaskStore(acme.account, row, RULEBOOK).hand_over("cand-1", acme.pat)
+    [task] = Task.select()
+    assert (task.assignee_id, task.covering_for_id) == (acme.sam.id, acme.pat.id)
+    assert TaskHistory.history_of(task)[-1].note.endswith("Sam Rivera covering for Pat Coordinator")

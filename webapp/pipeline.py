@@ -590,21 +590,25 @@ class TaskStore:
         event_row.tasks_opened = event_row.tasks_completed = 0
 
     def hand_over(self, candidate_id, coordinator, note=None):
-        """Give the candidate's open tasks to their (new) coordinator, noting each hand-over in the
-        task's history."""
+        """Give the candidate's open tasks to their (new) coordinator, or to whoever covers for
+        them while they are away, noting each hand-over in the task's history."""
         if self.cache is not None:
             self.cache.clear_tasks()  # the tasks it read would save their old assignee
+        assignee, covering_for = coordinator, None
+        away = getattr(self.event_row, "absences", None)
+        cover = away.cover(coordinator.as_person(), utcnow()) if away else None
+        if cover is not None and cover.person is not None:
+            assignee, covering_for = mirror.user_for(self.account, cover.person), coordinator
         for task in Task.open_about_candidate(self.account, candidate_id):
-            if task.assignee_id == coordinator.id:
+            if task.assignee_id == assignee.id:
                 continue
             previous = task.assignee.display_name if task.assignee_id else "nobody"
-            task.assignee = coordinator
+            task.assignee, task.covering_for = assignee, covering_for
             task.save()
-            self._history(
-                task,
-                "reassigned",
-                note or f"{coordinator.display_name} is now the candidate's coordinator (was {previous})",
-            )
+            said = note or f"{coordinator.display_name} is now the candidate's coordinator (was {previous})"
+            if covering_for is not None:
+                said += f" · {assignee.display_name} covering for {coordinator.display_name}"
+            self._history(task, "reassigned", said)
 
     def _history(self, task, kind, note, at=None):
         """Note a change to the task in its history, at once or with the batch's writes."""
