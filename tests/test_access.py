@@ -38,6 +38,11 @@ PAGE_ROUTES = [
     ("post", "/account/password"),
     ("get", "/account/profile"),
     ("post", "/account/profile"),
+    ("post", "/account/absences"),
+    ("get", "/absences/1/edit"),
+    ("post", "/absences/1/edit"),
+    ("post", "/absences/1/end"),
+    ("post", "/absences/1/delete"),
     *ADMIN_ROUTES,
 ]
 API_ROUTES = [

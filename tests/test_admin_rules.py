@@ -45,6 +45,8 @@ ADMIN_ROUTES = [
     ("get", "/admin/people"),
     ("post", "/admin/people/1/disable"),
     ("post", "/admin/people/1/enable"),
+    ("get", "/admin/people/1/absences"),
+    ("post", "/admin/people/1/absences"),
 ]
 
 

@@ -7,8 +7,8 @@ import datetime as dt
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, Field, FieldList, FormField, StringField
-from wtforms.validators import AnyOf, DataRequired, NumberRange, ValidationError
+from wtforms import BooleanField, DateField, Field, FieldList, FormField, StringField, TimeField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from .timezones import from_local, to_local
 
@@ -130,6 +130,43 @@ class RoomForm(ActionForm):
     def validate_email(self, field):
         if "@" not in field.data or field.data.startswith("@") or field.data.endswith("@"):
             raise ValidationError("Enter the room's calendar e-mail address.")
+
+
+class AbsenceForm(ActionForm):
+    """An absence as its person reads it, in their own time zone: the first and last day away, and
+    optionally when on those days it starts and ends; the backup; whether their open tasks go to
+    the backup when it starts."""
+
+    starts_on = DateField(validators=[InputRequired(message="Enter the first day away.")])
+    starts_time = TimeField(validators=[Optional()])
+    ends_on = DateField(validators=[InputRequired(message="Enter the last day away.")])
+    ends_time = TimeField(validators=[Optional()])
+    backup = WholeNumberField()
+    hand_over = BooleanField(default=True)
+
+    def span(self, zone):
+        """(starts_at, ends_at) in UTC: from the first day's start (or time) until the end of the
+        last day (or its time), both in `zone`."""
+        starts = dt.datetime.combine(self.starts_on.data, self.starts_time.data or dt.time(0), zone)
+        if self.ends_time.data is not None:
+            ends = dt.datetime.combine(self.ends_on.data, self.ends_time.data, zone)
+        else:
+            ends = dt.datetime.combine(self.ends_on.data + dt.timedelta(days=1), dt.time(0), zone)
+        return starts.astimezone(dt.UTC), ends.astimezone(dt.UTC)
+
+    @classmethod
+    def of(cls, absence, zone):
+        """The form filled in with a saved absence, as its person reads it in `zone`."""
+        starts, ends = absence.starts_at.astimezone(zone), absence.ends_at.astimezone(zone)
+        whole_day_end = ends.time() == dt.time(0)
+        return cls(
+            starts_on=starts.date(),
+            starts_time=None if starts.time() == dt.time(0) else starts.time(),
+            ends_on=(ends - dt.timedelta(days=1)).date() if whole_day_end else ends.date(),
+            ends_time=None if whole_day_end else ends.time(),
+            backup=absence.backup_id,
+            hand_over=absence.hand_over,
+        )
 
 
 class IntegrationForm(ActionForm):

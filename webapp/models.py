@@ -387,6 +387,108 @@ class AccountCreator(BaseModel):
     at = UTCDateTimeField(default=utcnow)
 
 
+class Absence(BaseModel):
+    """A person away (out of office) from starts_at until ends_at (UTC; the end excluded), and who
+    covers for them meanwhile: the rulebook's resolvers pick `backup` instead of them (see
+    webapp/absences.py). `hand_over`: their open tasks go to the backup when the absence starts;
+    `handed_over_at` and `returned_at` record that the start's hand-over and the return's hand-back
+    were done (each exactly once)."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="absences", on_delete="CASCADE")
+    starts_at = UTCDateTimeField()
+    ends_at = UTCDateTimeField()
+    backup = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    hand_over = BooleanField(default=True)
+    set_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = UTCDateTimeField(default=utcnow)
+    handed_over_at = UTCDateTimeField(null=True)
+    returned_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("account", "user", "ends_at"), False),
+            (("returned_at", "ends_at"), False),
+        )
+
+    @classmethod
+    def of_account(cls, account, absence_id):
+        """The account's absence with this id, or None (another account's is not found)."""
+        return cls.get_or_none(cls.account == account, cls.id == absence_id)
+
+    @classmethod
+    def of_person(cls, user, since):
+        """A person's absences that end after `since` (those not over, with the recently ended), soonest first."""
+        return list(
+            cls.select(cls, User)
+            .join(User, JOIN.LEFT_OUTER, on=(cls.backup == User.id), attr="backup")
+            .where(cls.account == user.account_id, cls.user == user, cls.ends_at > since)
+            .order_by(cls.starts_at, cls.id)
+        )
+
+    @classmethod
+    def away_now(cls, account, now):
+        """{user id: absence} of the account's people away at `now`."""
+        query = cls.select().where(cls.account == account, cls.starts_at <= now, cls.ends_at > now)
+        return {absence.user_id: absence for absence in query}
+
+    @classmethod
+    def overlapping(cls, user, starts_at, ends_at, exclude=None):
+        """The person's first absence that overlaps [starts_at, ends_at), or None."""
+        query = cls.select().where(
+            cls.account == user.account_id, cls.user == user, cls.starts_at < ends_at, cls.ends_at > starts_at
+        )
+        if exclude is not None:
+            query = query.where(cls.id != exclude.id)
+        return query.order_by(cls.starts_at).first()
+
+    @classmethod
+    def routing(cls, account_ids):
+        """The absences that still route tasks (not yet handed back), of some accounts, with the
+        absent person and the backup: [(account id, starts_at, ends_at, the person's e-mail,
+        backup {email, name} or None)]; one query."""
+        if not account_ids:
+            return []
+        Person, Backup = User.alias("person"), User.alias("backup")
+        query = (
+            cls.select(cls.account, cls.starts_at, cls.ends_at, Person.email, Backup.email, Backup.name)
+            .join_from(cls, Person, on=(cls.user == Person.id))
+            .join_from(cls, Backup, JOIN.LEFT_OUTER, on=(cls.backup == Backup.id))
+            .where(cls.account.in_(sorted(account_ids)), cls.returned_at.is_null())
+            .tuples()
+        )
+        return [
+            (account_id, to_utc(s), to_utc(e), email, {"email": b, "name": n} if b else None)
+            for account_id, s, e, email, b, n in query
+        ]
+
+    @classmethod
+    def starting(cls, now):
+        """Absences begun by `now`, not over, whose hand-over at the start is due."""
+        return list(
+            cls.select().where(
+                cls.hand_over == True,  # noqa: E712 (peewee's comparison)
+                cls.handed_over_at.is_null(),
+                cls.starts_at <= now,
+                cls.ends_at > now,
+                cls.returned_at.is_null(),
+            )
+        )
+
+    @classmethod
+    def ended(cls, now):
+        """Absences over by `now` whose hand-back is due."""
+        return list(cls.select().where(cls.returned_at.is_null(), cls.ends_at <= now))
+
+    def claim(self, field, now):
+        """Mark the hand-over (handed_over_at) or hand-back (returned_at) done, if nobody has:
+        True for the one caller that did, so that each happens exactly once."""
+        claimed = type(self).update({field: now}).where(type(self).id == self.id, field.is_null()).execute()
+        if claimed:
+            setattr(self, field.name, now)
+        return bool(claimed)
+
+
 def account_creator(account):
     """The account's creator, or None while nobody has logged in."""
     row = AccountCreator.select(AccountCreator, User).join(User).where(AccountCreator.account == account).first()
@@ -831,6 +933,8 @@ class Task(BaseModel):
     # it happened: how long the candidate or interviewer has been waiting.
     due_at = DueField(default=lambda: None)  # a callable: peewee fills a None default in no insert
     waiting_since = UTCDateTimeField(null=True)
+    # Whom the assignee covers for while they are away (an Absence): theirs again at their return.
+    covering_for = ForeignKeyField(User, null=True, on_delete="SET NULL")
 
     class Meta:
         indexes = (
@@ -1005,6 +1109,23 @@ class Task(BaseModel):
             raise AlreadyOpen(other) from None
         return True
 
+    @classmethod
+    def open_assigned_to(cls, account, user):
+        """The account's open tasks on this person's list, oldest first."""
+        return list(cls.select().where(cls.account == account, cls.status == cls.OPEN, cls.assignee == user))
+
+    @classmethod
+    def open_covering_for(cls, account, user):
+        """The account's open tasks someone covers for this person (away), oldest first."""
+        return list(cls.select().where(cls.account == account, cls.status == cls.OPEN, cls.covering_for == user))
+
+    def move_to(self, coordinator, covering_for, note):
+        """Give the task to `coordinator`, covering for someone away (or None), noting it in its history."""
+        with database.atomic():
+            self.assignee, self.covering_for = coordinator, covering_for
+            self.save(only=[Task.assignee, Task.covering_for])
+            TaskHistory.create(account=self.account_id, task=self, kind="reassigned", note=note)
+
     def hand_to(self, coordinator, user):
         """Give the task to another coordinator by hand, noting in its history who did it and whose
         list it was on; False when it is theirs already."""
@@ -1012,8 +1133,9 @@ class Task(BaseModel):
             return False
         previous = self.assignee.display_name if self.assignee_id else "nobody"
         with database.atomic():
-            self.assignee = coordinator
-            self.save(only=[Task.assignee])
+            # A hand-over by hand is a decision: the task no longer goes back at anyone's return.
+            self.assignee, self.covering_for = coordinator, None
+            self.save(only=[Task.assignee, Task.covering_for])
             note = f"handed to {coordinator.display_name} (was {previous})"
             TaskHistory.create(account=self.account_id, task=self, kind="reassigned", user=user, note=note)
         return True
@@ -1036,7 +1158,11 @@ class Task(BaseModel):
     def _with_people(tasks):
         """Give the tasks their assignee and completer, read in one query: a page names few people,
         and peewee builds rows of a joined query several times slower than a table's own."""
-        ids = {t.assignee_id for t in tasks} | {t.completed_by_user_id for t in tasks}
+        ids = (
+            {t.assignee_id for t in tasks}
+            | {t.completed_by_user_id for t in tasks}
+            | {t.covering_for_id for t in tasks}
+        )
         ids.discard(None)
         people = {user.id: user for user in User.select().where(User.id.in_(sorted(ids)))} if ids else {}
         for task in tasks:
@@ -1044,6 +1170,8 @@ class Task(BaseModel):
                 task.assignee = people[task.assignee_id]
             if task.completed_by_user_id is not None:
                 task.completed_by_user = people[task.completed_by_user_id]
+            if task.covering_for_id is not None:
+                task.covering_for = people[task.covering_for_id]
 
     @classmethod
     def _with_people_joined(cls):
@@ -1051,9 +1179,10 @@ class Task(BaseModel):
         Assignee = User.alias("assignee")
         Completer = User.alias("completer")
         Behalf = User.alias("behalf")
+        Covered = User.alias("covered")
         left = JOIN.LEFT_OUTER
         return (
-            cls.select(cls, Assignee, Completer, Behalf)
+            cls.select(cls, Assignee, Completer, Behalf, Covered)
             .join_from(cls, Assignee, on=(cls.assignee == Assignee.id), join_type=left, attr="assignee")
             .join_from(
                 cls, Completer, on=(cls.completed_by_user == Completer.id), join_type=left, attr="completed_by_user"
@@ -1061,6 +1190,7 @@ class Task(BaseModel):
             .join_from(
                 cls, Behalf, on=(cls.completed_on_behalf_of == Behalf.id), join_type=left, attr="completed_on_behalf_of"
             )
+            .join_from(cls, Covered, on=(cls.covering_for == Covered.id), join_type=left, attr="covering_for")
         )
 
     @classmethod
@@ -1099,7 +1229,7 @@ class Task(BaseModel):
         # columns a row shows, so that 500 rows stay cheap to build.
         shown = (cls.id, cls.rule_id, cls.category, cls.title, cls.recommended_action, cls.priority, cls.status)
         times = (cls.created_at, cls.due_at, cls.waiting_since)
-        open_query = cls.select(*shown, cls.subjects, *times, cls.assignee).where(
+        open_query = cls.select(*shown, cls.subjects, *times, cls.assignee, cls.covering_for).where(
             cls.account == account, cls.assigned_to(assignee), cls.status == cls.OPEN
         )
         if category:
@@ -1475,6 +1605,7 @@ MODELS = [
     Account,
     User,
     AccountCreator,
+    Absence,
     ApiToken,
     Job,
     Stage,

@@ -12,7 +12,7 @@ import traceback
 from flask import current_app
 from peewee import IntegrityError, fn
 
-from . import ats_schedules, claims, erasure, live, metrics, mirror
+from . import absences, ats_schedules, claims, erasure, live, metrics, mirror
 from .db import database, is_postgres, is_sqlite, web_waiting
 from .integrations import prepare, preparing_sources
 from .models import (
@@ -199,6 +199,8 @@ def process_batch(batch_size, account_id=None):
         # from the next batch on, without restarting the worker.
         rulebooks = rulebooks_for({row.account_id for row in rows})
         accounts = {a.id: a for a in Account.select().where(Account.id.in_({row.account_id for row in rows}))}
+        # Who is away, and who covers, read once per batch for all of its accounts.
+        away = absences.routing_for(accounts)
         with mirror.batch():
             envelopes = _envelopes_of_batch(rows, accounts)
             # A batch is first processed as one, without a savepoint per row (two statements an
@@ -211,14 +213,14 @@ def process_batch(batch_size, account_id=None):
             if not careful:
                 try:
                     with database.atomic():
-                        done, erased = _run_batch(rows, accounts, rulebooks, envelopes, deadline)
+                        done, erased = _run_batch(rows, accounts, rulebooks, envelopes, deadline, away=away)
                 except Exception:
                     log.info("a row of a batch of %s failed: processing it row by row", len(rows), exc_info=True)
                     mirror.forget()
                     rows = list(Event.select().where(Event.id.in_([row.id for row in rows])).order_by(Event.id))
                     envelopes = _envelopes_of_batch(rows, accounts)
             if done is None:
-                done, erased = _run_batch(rows, accounts, rulebooks, envelopes, deadline, failed=failed)
+                done, erased = _run_batch(rows, accounts, rulebooks, envelopes, deadline, failed=failed, away=away)
     if erased:
         erasure.checkpoint()  # the erased data's old versions out of the write-ahead log too
     live.publish_changes({row.account_id for row in rows[:done]})  # committed: open lists refresh
@@ -227,9 +229,9 @@ def process_batch(batch_size, account_id=None):
     return done
 
 
-def _run_batch(rows, accounts, rulebooks, envelopes, deadline, failed=None):
+def _run_batch(rows, accounts, rulebooks, envelopes, deadline, failed=None, away=None):
     """Process a batch's rows in order until its deadline; returns how many it processed and
-    whether one erased a candidate.
+    whether one erased a candidate. away: each account's Absences (absences.routing_for).
 
     failed: None to process the rows as one (an exception stops the batch, for the caller to roll
     back), or a set to process each row in a savepoint of its own, adding the ids of those that fail.
@@ -252,6 +254,7 @@ def _run_batch(rows, accounts, rulebooks, envelopes, deadline, failed=None):
                 # for the write lock gets it after the row in hand, not after the batch.
                 break
             row.account = accounts[row.account_id]
+            row.absences = (away or {}).get(row.account_id)  # read by _process
             if (row.account_id, row.claim_key) in stopped:
                 row.held_back = True  # left pending, untouched, until the failed row is retried
             elif failed is None:
@@ -316,7 +319,8 @@ def _envelopes_of_batch(rows, accounts):
 
 
 def _process(row, rulebook):
-    """Process one inbox row; True when it erased a candidate."""
+    """Process one inbox row; True when it erased a candidate. A task the rules give someone away
+    (row.absences, the account's Absences its batch read) goes to whoever covers for them."""
     account = row.account
     cache, writes = _batch_tasks.get() or (None, None)
     store = TaskStore(account, row, rulebook, cache, writes)
@@ -342,7 +346,7 @@ def _process(row, rulebook):
                 data = erasure.with_applications(account, data)
                 if writes is not None:
                     writes.flush()  # the erasure scrubs what the batch wrote before it too
-            outcome = apply_event(rulebook, dict(event, data=data), store)
+            outcome = apply_event(rulebook, dict(event, data=data), store, absences=getattr(row, "absences", None))
             problems.extend(str(problem) for problem in outcome.problems)
             if erasing:
                 # After the rulebook completed the candidate's tasks; what the batch remembers is stale.
@@ -627,21 +631,25 @@ class TaskStore:
         event_row.tasks_opened = event_row.tasks_completed = 0
 
     def hand_over(self, candidate_id, coordinator, note=None):
-        """Give the candidate's open tasks to their (new) coordinator, noting each hand-over in the
-        task's history."""
+        """Give the candidate's open tasks to their (new) coordinator, or to whoever covers for
+        them while they are away, noting each hand-over in the task's history."""
         if self.cache is not None:
             self.cache.clear_tasks()  # the tasks it read would save their old assignee
+        assignee, covering_for = coordinator, None
+        away = getattr(self.event_row, "absences", None)
+        cover = away.cover(coordinator.as_person(), utcnow()) if away else None
+        if cover is not None and cover.person is not None:
+            assignee, covering_for = mirror.user_for(self.account, cover.person), coordinator
         for task in Task.open_about_candidate(self.account, candidate_id):
-            if task.assignee_id == coordinator.id:
+            if task.assignee_id == assignee.id:
                 continue
             previous = task.assignee.display_name if task.assignee_id else "nobody"
-            task.assignee = coordinator
+            task.assignee, task.covering_for = assignee, covering_for
             task.save()
-            self._history(
-                task,
-                "reassigned",
-                note or f"{coordinator.display_name} is now the candidate's coordinator (was {previous})",
-            )
+            said = note or f"{coordinator.display_name} is now the candidate's coordinator (was {previous})"
+            if covering_for is not None:
+                said += f" · {assignee.display_name} covering for {coordinator.display_name}"
+            self._history(task, "reassigned", said)
 
     def _history(self, task, kind, note, at=None):
         """Note a change to the task in its history, at once or with the batch's writes."""
@@ -722,19 +730,20 @@ class TaskStore:
     def open(self, trigger, event):
         person = trigger.assignee
         assignee = mirror.user_for(self.account, person)
+        covering_for = mirror.user_for(self.account, trigger.covering_for)
         rule = trigger.rule
         head = self._head(rule.id, trigger.key)
         if self.cache is not None and head is not None and self.cache.knows(self.account.id, rule.id, head):
             # The batch knows every open task of the key (find_open found none) and nobody else
             # writes while it runs: the insert cannot meet another worker's task.
-            task = self._create(trigger, event, assignee)
+            task = self._create(trigger, event, assignee, covering_for)
             self.cache.opened(task)
         else:
             try:
                 # A savepoint of its own: the database keeps one open task per key (migration 0011), so
                 # a worker that opened this key a moment ago makes the insert fail, and that is a dedupe.
                 with database.atomic():
-                    task = self._create(trigger, event, assignee)
+                    task = self._create(trigger, event, assignee, covering_for)
             except IntegrityError:
                 existing = Task.open_of_rule(self.account.id, rule.id, head)
                 same = [task for task in existing if task.key == canonical_key(trigger.key)]
@@ -746,11 +755,14 @@ class TaskStore:
                 return same[0]
             if self.cache is not None and head is not None:
                 self.cache.opened(task)
-        self._history(task, "opened", trigger.title)
+        opened = trigger.title
+        if covering_for is not None and assignee is not None:
+            opened += f" · {assignee.display_name} covering for {covering_for.display_name}"
+        self._history(task, "opened", opened)
         self.event_row.tasks_opened += 1
         return task
 
-    def _create(self, trigger, event, assignee):
+    def _create(self, trigger, event, assignee, covering_for=None):
         rule = trigger.rule
         return insert_row(
             Task,
@@ -771,4 +783,5 @@ class TaskStore:
             waiting_since=event.occurred_at,
             due_at=trigger.due_at,
             raised_by_event=self.event_row,
+            covering_for=covering_for,
         )

@@ -114,7 +114,9 @@ def maintain_calendars(integration_id):
 @job
 def sweep():
     """The periodic round (worker/cron.py): a drain for rows left pending (Redis was down when they
-    came, a worker died, a retry is due), then the ATS syncs and calendar work whose turn has come."""
+    came, a worker died, a retry is due), the hand-overs of absences that have begun or ended, then
+    the ATS syncs and calendar work whose turn has come."""
+    from webapp import absences
     from webapp.calendars.sync import enqueue_due_calendar_work
     from webapp.integrations.sync import enqueue_due_syncs
     from webapp.pipeline import has_due_events
@@ -123,6 +125,7 @@ def sweep():
     with database.connection_context():
         if has_due_events():
             request_drain()
+        absences.sweep()  # out of office: tasks to the backup at the start, back at the return
         enqueue_due_syncs()  # ATS syncs whose turn has come (every few minutes)
         # Calendars: watches to open or renew, reconciliation (every calendar within 15 minutes).
         enqueue_due_calendar_work()

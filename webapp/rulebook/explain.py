@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..absences import routing_for
 from ..row_events import enriched_events
 from ..rules.engine import EventError, explain
 from ..rules.templates import TemplateRenderError
@@ -34,10 +35,11 @@ def explain_row(account, row):
     except Exception as exc:  # shown to the admin: the same error the worker would meet
         return [], f"{type(exc).__name__}: {exc}"
     explained = []
+    away = routing_for([account.id]).get(account.id)  # who covers for whom, as the worker would see it
     for event in events:
         item = ExplainedEnvelope(event)
         try:
-            item.explanations = explain(current, event)
+            item.explanations = explain(current, event, away)
         except (EventError, TemplateRenderError) as exc:
             item.error = str(exc)
         explained.append(item)

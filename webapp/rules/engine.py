@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from . import vocabulary as vocab
+from .cover import Absences
 from .matchers import MISSING, first_failure, lookup
 from .model import Due, ResolveOn, Rule, Rulebook
 from .templates import TemplateRenderError
@@ -84,6 +85,9 @@ class Trigger:
     assignee_note: str | None = None
     # When the task is due (the rule's `due:`), or None.
     due_at: datetime | None = None
+    # Set when the person the resolvers found is away: whom the assignee covers for, and why.
+    covering_for: dict[str, str] | None = None
+    cover_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,15 +158,18 @@ def resolution_failure(entry: ResolveOn, event: Event) -> str | None:
     return None
 
 
-def make_trigger(rule: Rule, event: Event, problems: list[Problem] | None = None) -> Trigger:
-    """The trigger of a rule the event matches (check trigger_failure first).
+def make_trigger(
+    rule: Rule, event: Event, problems: list[Problem] | None = None, absences: Absences | None = None
+) -> Trigger:
+    """The trigger of a rule the event matches (check trigger_failure first); a person `absences`
+    says is away when the event happened is covered for (see assign).
 
     A title or action that fails to render (the rulebook in force predates a check, or the data
     is stranger than the examples) gives the task a plain text instead, and a problem in `problems`:
     the task is still opened and the event never fails for it.
     """
     context = event.data
-    assignee, note = assign(rule, context)
+    assignment = assign(rule, context, absences, event.occurred_at)
     key = {path: str(lookup(context, path)) for path in rule.key}
     plain_title = f"{rule.category}: " + ", ".join(key.values()) if key else rule.category
     return Trigger(
@@ -171,10 +178,12 @@ def make_trigger(rule: Rule, event: Event, problems: list[Problem] | None = None
         title=_render_or(rule.title, context, f"{rule.id}.title", plain_title, rule.id, problems),
         action=_render_or(rule.action, context, f"{rule.id}.action", "", rule.id, problems),
         priority=rule.priority,
-        assignee=assignee,
+        assignee=assignment.person,
         category=rule.category,
-        assignee_note=note,
+        assignee_note=assignment.note,
         due_at=due_at(rule.due, event),
+        covering_for=assignment.covering_for,
+        cover_note=assignment.cover_note,
     )
 
 
@@ -229,25 +238,60 @@ def _person_at(context: Mapping[str, Any], resolver: str) -> dict[str, str] | No
 
 def resolve_assignee(rule: Rule, context: Mapping[str, Any]) -> dict[str, str] | None:
     """The first person the rule's resolvers (then the rulebook's default ones) find, as {email, name}."""
-    return assign(rule, context)[0]
+    return assign(rule, context).person
 
 
-def assign(rule: Rule, context: Mapping[str, Any]) -> tuple[dict[str, str] | None, str | None]:
-    """Who gets the rule's task, and a note when the rule's own resolvers found no one."""
-    for resolver in rule.assignee:
-        person = _person_at(context, resolver)
-        if person is not None:
-            return person, None
+@dataclass(frozen=True)
+class Assignment:
+    """Who gets a rule's task: `note` when the rule's own resolvers named no one; `covering_for`
+    when the person they found is away, and `cover_note` saying who was passed over and why."""
+
+    person: dict[str, str] | None
+    note: str | None = None
+    covering_for: dict[str, str] | None = None
+    cover_note: str | None = None
+
+
+def assign(
+    rule: Rule, context: Mapping[str, Any], absences: Absences | None = None, at: datetime | None = None
+) -> Assignment:
+    """Who gets the rule's task: the first person its resolvers (then the rulebook's default ones)
+    find. One away at `at` is covered by their backup chain (Absences.cover); a chain that ends
+    with nobody passes on to the next resolver, and when everyone found is away and uncovered,
+    the task waits for the first of them."""
     tried = ", ".join(rule.assignee)
-    for resolver in rule.fallback:
+    passed = []  # the Covers of people found away whom nobody covers
+    for resolver in (*rule.assignee, *rule.fallback):
         person = _person_at(context, resolver)
-        if person is not None:
-            return person, f"none of {tried} names a person; the task went to the rulebook's default, {resolver}"
-    return None, f"none of {', '.join((*rule.assignee, *rule.fallback))} names a person; the task waits unassigned"
+        if person is None or any(c.away["email"] == person["email"] for c in passed):
+            continue
+        note = None
+        if resolver not in rule.assignee and not passed:
+            note = f"none of {tried} names a person; the task went to the rulebook's default, {resolver}"
+        cover = absences.cover(person, at) if absences and at is not None else None
+        if cover is not None and cover.person is None:
+            passed.append(cover)
+            continue
+        whys = [c.why for c in passed]
+        if cover is not None:
+            whys.append(cover.why)
+            person = {"email": cover.person["email"], "name": cover.person.get("name") or ""}
+        elif passed:
+            whys.append(f"{resolver} names {person['email']}")
+        if not whys:
+            return Assignment(person, note)
+        covering = (passed[0] if passed else cover).away
+        return Assignment(person, note, dict(covering), "; ".join(whys))
+    if passed:
+        whys = "; ".join(c.why for c in passed)
+        return Assignment(dict(passed[0].away), None, None, f"{whys}; the task waits for {passed[0].away['email']}")
+    everyone = ", ".join((*rule.assignee, *rule.fallback))
+    return Assignment(None, f"none of {everyone} names a person; the task waits unassigned")
 
 
-def evaluate(rulebook: Rulebook, event: Mapping[str, Any] | Event) -> Evaluation:
-    """What the event resolves and triggers under every rule of the rulebook."""
+def evaluate(rulebook: Rulebook, event: Mapping[str, Any] | Event, absences: Absences | None = None) -> Evaluation:
+    """What the event resolves and triggers under every rule of the rulebook (covering for the
+    people `absences` says are away)."""
     event = normalise_event(event)
     evaluation = Evaluation(event)
     for rule in rulebook.rules:
@@ -259,7 +303,7 @@ def evaluate(rulebook: Rulebook, event: Mapping[str, Any] | Event) -> Evaluation
             continue
         failure = trigger_failure(rule, event)
         if failure is None:
-            evaluation.triggers.append(make_trigger(rule, event, evaluation.problems))
+            evaluation.triggers.append(make_trigger(rule, event, evaluation.problems, absences))
         elif first_failure(rule.match, event.data) is None:
             # The event is one the rule is for, but names too little to say which task: said, not dropped.
             evaluation.problems.append(Problem(rule.id, f"no task opened: {failure}"))
@@ -281,13 +325,16 @@ class Explanation:
     resolutions: tuple[Resolution, ...] = ()
 
 
-def explain(rulebook: Rulebook, event: Mapping[str, Any] | Event) -> list[Explanation]:
-    """For every rule, in order: would this event open a task, resolve tasks, and if not why."""
+def explain(
+    rulebook: Rulebook, event: Mapping[str, Any] | Event, absences: Absences | None = None
+) -> list[Explanation]:
+    """For every rule, in order: would this event open a task, resolve tasks, and if not why
+    (and who covers for a person `absences` says is away)."""
     event = normalise_event(event)
-    return [explain_rule(rule, event) for rule in rulebook.rules]
+    return [explain_rule(rule, event, absences) for rule in rulebook.rules]
 
 
-def explain_rule(rule: Rule, event: Event) -> Explanation:
+def explain_rule(rule: Rule, event: Event, absences: Absences | None = None) -> Explanation:
     """One rule's explanation; the reason is the first failure when nothing happens."""
     resolutions, resolve_failures, problems = [], [], []
     for index, entry in enumerate(rule.resolve_on):
@@ -297,13 +344,14 @@ def explain_rule(rule: Rule, event: Event) -> Explanation:
         elif event.type in entry.events:
             resolve_failures.append(f"resolve_on[{index}]: {failure}")
     failure = trigger_failure(rule, event)
-    trigger = make_trigger(rule, event, problems) if failure is None else None
+    trigger = make_trigger(rule, event, problems, absences) if failure is None else None
 
     parts = []
     if trigger:
         key = format_key(trigger.key)
         opens = f"opens a task (key {key}) for {_person(trigger.assignee)}"
-        parts.append(f"{opens} ({trigger.assignee_note})" if trigger.assignee_note else opens)
+        notes = [note for note in (trigger.assignee_note, trigger.cover_note) if note]
+        parts.append(f"{opens} ({'; '.join(notes)})" if notes else opens)
     for resolution in resolutions:
         key = format_key(resolution.partial_key)
         parts.append(f"completes open tasks with {key} ({resolution.reason})")
@@ -390,15 +438,20 @@ class Outcome:
 
 
 def apply_event(
-    rulebook: Rulebook, event: Mapping[str, Any] | Event, store: TaskStore, resolve_only: bool = False
+    rulebook: Rulebook,
+    event: Mapping[str, Any] | Event,
+    store: TaskStore,
+    resolve_only: bool = False,
+    absences: Absences | None = None,
 ) -> Outcome:
     """Resolve, then open or dedupe, the tasks one event affects; the only place task semantics live.
 
     resolve_only: apply only what the event resolves, for events the worker infers
     (a candidate left a stage) rather than ones a source sent.
+    absences: who is away when, so that a task goes to whoever covers (see assign).
     """
     event = normalise_event(event)
-    evaluation = evaluate(rulebook, event)
+    evaluation = evaluate(rulebook, event, absences)
     outcome = Outcome(event, evaluation)
     # Resolve before open, so an event that both moves a candidate out of one stage
     # and into another completes the old task before it opens the new one.

@@ -6,6 +6,7 @@ from ..extensions import csrf
 def init_app(app):
     """Register every area's blueprint; an area whose module sets CSRF_EXEMPT is exempt from CSRF."""
     from . import (
+        absences,
         admin_inbox,
         admin_integrations,
         admin_people,
@@ -31,6 +32,7 @@ def init_app(app):
         admin_rules,
         admin_inbox,
         admin_people,
+        absences,
         ops,
     )
     for area in areas:

@@ -4,7 +4,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ..models import User
+from ..models import Absence, User, utcnow
 
 bp = Blueprint("admin_people", __name__, url_prefix="/admin/people")
 
@@ -22,8 +22,10 @@ def _person_or_404(user_id):
 
 @bp.get("")
 def index():
-    """The account's people, with their last sign-in and whether they may sign in."""
-    return render_template("admin/people.html", people=User.coordinators_of(current_user.account_id))
+    """The account's people, with their last sign-in, whether they may sign in, and who is away."""
+    account = current_user.account_id
+    away = Absence.away_now(account, utcnow())
+    return render_template("admin/people.html", people=User.coordinators_of(account), away=away)
 
 
 @bp.post("/<int:user_id>/disable")

@@ -47,6 +47,7 @@ def task_json(task):
         "title": task.title,
         "recommended_action": task.recommended_action,
         "assignee": _person(task.assignee) if task.assignee_id else None,
+        "covering_for": _person(task.covering_for) if task.covering_for_id else None,
         "priority": task.priority,
         "status": task.status,
         "created_at": _iso(task.created_at),

@@ -14,6 +14,7 @@ from ..htmx import client_redirect
 from ..models import User
 from ..security import LoginThrottle, client_address, safe_next
 from ..timezones import is_zone, zone_names, zone_of
+from . import absences
 
 bp = Blueprint("auth", __name__)
 
@@ -159,8 +160,11 @@ def password_post():
 @bp.get("/account/profile")
 @login_required
 def profile():
-    """The person's own settings: their time zone."""
-    return render_template("auth/profile.html", zones=zone_names(), zone=zone_of(current_user).key, errors={})
+    """The person's own settings: their time zone, and their absences (out of office)."""
+    zone = zone_of(current_user).key
+    return render_template(
+        "auth/profile.html", zones=zone_names(), zone=zone, errors={}, **absences.context(current_user)
+    )
 
 
 @bp.post("/account/profile")
@@ -170,7 +174,10 @@ def profile_post():
     name = request.form.get("time_zone", "").strip()
     if not is_zone(name):
         errors = {"time_zone": "Choose a time zone from the list."}
-        return render_template("auth/profile.html", zones=zone_names(), zone=name, errors=errors), 422
+        page = render_template(
+            "auth/profile.html", zones=zone_names(), zone=name, errors=errors, **absences.context(current_user)
+        )
+        return page, 422
     user = current_user._get_current_object()
     user.time_zone = name
     user.save(only=[User.time_zone])
