@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from . import vocabulary as vocab
 from .matchers import MISSING, first_failure, lookup
-from .model import Due, ResolveOn, Rule, Rulebook
+from .model import Due, ResolveOn, Rule, Rulebook, Urgent
 from .templates import TemplateRenderError
 
 
@@ -84,6 +84,8 @@ class Trigger:
     assignee_note: str | None = None
     # When the task is due (the rule's `due:`), or None.
     due_at: datetime | None = None
+    # Whether a task it opens is urgent (the rule's `urgent:`): e-mailed at once to whoever asked.
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,24 @@ def make_trigger(rule: Rule, event: Event, problems: list[Problem] | None = None
         category=rule.category,
         assignee_note=note,
         due_at=due_at(rule.due, event),
+        urgent=is_urgent(rule.urgent, event),
     )
+
+
+def is_urgent(urgent: Urgent | None, event: Event) -> bool:
+    """Whether the rule's `urgent:` holds for the event: always, or when the event happened at most
+    `within` before the time at `path` (or after it); never when the event lacks that time."""
+    if urgent is None:
+        return False
+    if urgent.path is None:
+        return True
+    value = lookup(event.data, urgent.path)
+    if value in (MISSING, None, ""):
+        return False
+    try:
+        return parse_time(value) - event.occurred_at <= urgent.within
+    except EventError:
+        return False
 
 
 def due_at(due: Due | None, event: Event) -> datetime | None:
