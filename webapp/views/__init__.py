@@ -13,6 +13,7 @@ def init_app(app):
         api,
         auth,
         errors,
+        notifications,
         ops,
         schedules,
         setup,
@@ -31,6 +32,7 @@ def init_app(app):
         admin_rules,
         admin_inbox,
         admin_people,
+        notifications,
         ops,
     )
     for area in areas:
