@@ -418,10 +418,12 @@ def compose(row):
     query = Task.select().where((Task.account == account) & (Task.status == Task.OPEN) & Task.category.in_(wanted))
     if user is not None:
         query = query.where(Task.assignee == user)
-    tasks = list(query.limit(DIGEST_LINES * 10)) if wanted else []
-    if not tasks:
+    total = query.count() if wanted else 0
+    if not total:
         return None
-    return _digest_message(row, account, user, settings, tasks)
+    # The soonest due first, as digest_sections orders them: the first DIGEST_LINES are listed.
+    tasks = list(query.order_by(Task.due_at, Task.priority_rank, Task.created_at, Task.id).limit(DIGEST_LINES))
+    return _digest_message(row, user, settings, tasks, total)
 
 
 def _open_categories(account, user):
@@ -455,18 +457,12 @@ def _urgent_message(row, user, settings, task):
     )
 
 
-def _digest_message(row, account, user, settings, tasks):
+def _digest_message(row, user, settings, tasks, total):
     zone = zone_of(user) if user is not None else ZoneInfo(default_zone_name())
-    now = utcnow()
-    sections = digest_sections(tasks, zone, now)
-    shown, listed = [], 0
-    for heading, section in sections:
-        room = max(DIGEST_LINES - listed, 0)
-        shown.append((heading, section[:room], len(section) - len(section[:room])))
-        listed += len(section[:room])
     context = {
-        "sections": shown,
-        "count": len(tasks),
+        "sections": digest_sections(tasks, zone, utcnow()),
+        "count": total,
+        "more": total - len(tasks),
         "user": user,
         "zone": zone,
         "task_url": task_url,
@@ -474,16 +470,16 @@ def _digest_message(row, account, user, settings, tasks):
         "day": row.day,
     }
     if row.channel == SLACK:
-        lines = [f"Docket digest for {row.day}: {len(tasks)} open task{'s' if len(tasks) != 1 else ''}"]
-        for heading, section, more in shown:
+        lines = [f"Docket digest for {row.day}: {total} open task{'s' if total != 1 else ''}"]
+        for heading, section in context["sections"]:
             lines.append(f"*{heading}*")
             lines += [f"• <{task_url(t)}|{_slack_escape(t.title)}>" for t in section]
-            if more:
-                lines.append(f"and {more} more")
+        if context["more"]:
+            lines.append(f"and {context['more']} more: {context['list_url']}")
         return settings.slack_webhook_url, "\n".join(lines)
     unsubscribe = unsubscribe_url(user, DAILY_DIGEST)
     context["unsubscribe_url"] = unsubscribe
-    subject = f"Your Docket digest: {len(tasks)} open task{'s' if len(tasks) != 1 else ''}"
+    subject = f"Your Docket digest: {total} open task{'s' if total != 1 else ''}"
     return _email(
         row,
         user,
