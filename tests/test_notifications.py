@@ -120,7 +120,8 @@ def test_a_decline_a_day_before_the_interview_is_emailed_at_once_with_a_one_clic
         assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         link = mail["List-Unsubscribe"]
         assert link.startswith(f"<{BASE_URL}/unsubscribe/") and link.endswith(">")
-        assert Notification.get(Notification.channel == "email", Notification.status == "sent").attempts == 1
+        sent = Notification.get(Notification.channel == "email", Notification.status == "sent")
+        assert sent.attempts == 1 and mail["Message-ID"] == f"<notification-{sent.id}@docket.example>"
 
         # The link asks first (GET changes nothing), then one POST, without sign-in or CSRF token, unsubscribes.
         path = link[1:-1].removeprefix(BASE_URL)
@@ -142,10 +143,13 @@ def test_a_decline_a_day_before_the_interview_is_emailed_at_once_with_a_one_clic
 
 
 def test_smtp_down_is_retried_later_and_sent_once_it_is_up_never_twice(acme, app):
+    app.config["SMTP_URL"] = ""
+    process(acme, ev.integration_event("failed"))  # Broken Integration: urgent, for the account's creator
+    send_notifications()  # without SMTP_URL e-mails wait in the outbox, untried
+    assert Notification.get(Notification.channel == "email").attempts == 0
+
     port = free_port()
     app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
-    process(acme, ev.integration_event("failed"))  # Broken Integration: urgent, for the account's creator
-
     send_notifications()
     row = Notification.get(Notification.channel == "email")
     assert (row.status, row.attempts) == ("pending", 1) and "SMTP" in row.last_error
@@ -186,7 +190,6 @@ def test_the_digest_lists_open_tasks_overdue_then_due_today_then_the_rest_as_cho
     NotificationSettings.create(
         account=acme.account, user=pat, choices={"email": {"Interviewer Declined": "digest", "New Job": "none"}}
     )
-    app.config["SMTP_URL"] = "smtp://127.0.0.1:1"  # nothing may be sent before the server runs
 
     with SMTPServer() as smtp:
         app.config["SMTP_URL"] = smtp.url
@@ -294,6 +297,7 @@ def test_slack_posts_reach_the_persons_and_the_teams_webhooks_as_chosen_on_the_p
         )
         assert team.status_code == 303
 
+        app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # no server: an e-mail tried would fail
         process(acme, ev.integration_event("failed"))
         send_notifications()
         assert sorted(path for path, _ in slack.posts) == ["/services/me", "/services/team"]

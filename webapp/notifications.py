@@ -9,7 +9,7 @@ import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -320,10 +320,15 @@ def clear_send_flag():
         pass  # the flag expires within seconds anyway
 
 
+def _due(now):
+    """The outbox's messages to send now; without SMTP_URL, e-mails wait (not tried, not failed)."""
+    due = (Notification.status == Notification.PENDING) & (Notification.next_attempt_at <= now)
+    return due if current_app.config["SMTP_URL"] else due & (Notification.channel != EMAIL)
+
+
 def has_due():
     """Whether some message of the outbox waits to be sent now."""
-    due = (Notification.status == Notification.PENDING) & (Notification.next_attempt_at <= utcnow())
-    return Notification.select(Notification.id).where(due).limit(1).exists()
+    return Notification.select(Notification.id).where(_due(utcnow())).limit(1).exists()
 
 
 def send_due(batch=50):
@@ -332,9 +337,8 @@ def send_due(batch=50):
     done = {}
     now = utcnow()  # what is due when it starts: a message put off by a failure waits for the next run
     while True:
-        due = (Notification.status == Notification.PENDING) & (Notification.next_attempt_at <= now)
         rows = list(
-            Notification.select().where(due).order_by(Notification.next_attempt_at, Notification.id).limit(batch)
+            Notification.select().where(_due(now)).order_by(Notification.next_attempt_at, Notification.id).limit(batch)
         )
         if not rows:
             return done
@@ -496,7 +500,8 @@ def _email(row, user, subject, text, html, unsubscribe):
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = formataddr((user.name, user.email))
     # The same id on every attempt, so that a message resent after a lost answer is known for one.
-    message["Message-ID"] = make_msgid(idstring=f"notification-{row.id}", domain="docket")
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or "docket"
+    message["Message-ID"] = f"<notification-{row.id}@{host}>"
     message["List-Unsubscribe"] = f"<{unsubscribe}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text)
