@@ -262,7 +262,7 @@ def test_digests_come_at_half_past_seven_in_each_persons_zone_once_a_day(acme):
 # -- Slack, and the settings page -----------------------------------------------------------
 
 
-def test_slack_posts_reach_the_persons_and_the_teams_webhooks_as_chosen_on_the_profile(acme, app, client):
+def test_slack_posts_reach_the_persons_and_the_teams_webhooks_as_chosen_on_the_profile(acme, app, client, monkeypatch):
     with SlackWebhook() as slack:
         app.config["SLACK_WEBHOOK_BASE"] = slack.base
         sign_in(client, acme.user.email)
@@ -308,3 +308,29 @@ def test_slack_posts_reach_the_persons_and_the_teams_webhooks_as_chosen_on_the_p
             )
         # E-mail was turned off for the category: that message was skipped, never sent.
         assert Notification.get(Notification.channel == "email").status == "skipped"
+
+        # At 7:30 both webhooks get the day's digest too; the e-mail digest would list nothing.
+        monkeypatch.setattr(notifications, "utcnow", lambda: FROZEN)
+        notifications.schedule_digests()
+        send_notifications()
+        digests = [(path, body["text"]) for path, body in slack.posts[2:]]
+        assert sorted(path for path, _ in digests) == ["/services/me", "/services/team"]
+        for _, text in digests:
+            assert text.startswith("Docket digest for 2026-12-10: 1 open task\n*Overdue*\n")
+            assert f"<{BASE_URL}/tasks/{task.id}|Google Calendar integration is broken>" in text
+        assert Notification.get(Notification.channel == "email", Notification.kind == "digest").status == "skipped"
+
+
+def test_smtp_url_says_the_server_its_security_and_the_sign_in():
+    assert notifications.smtp_settings("smtp://mailer:p%40ss@mail.acme.test:2525?starttls=1") == (
+        "mail.acme.test",
+        2525,
+        "mailer",
+        "p@ss",
+        False,
+        True,
+    )
+    assert notifications.smtp_settings("smtps://mail.acme.test") == ("mail.acme.test", 465, None, None, True, False)
+    assert notifications.smtp_settings("smtp://localhost")[1] == 25
+    with pytest.raises(notifications.SendError):
+        notifications.smtp_settings("http://mail.acme.test")
