@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests import events as ev
-from tests.helpers import csrf_from, process, sign_in
+from tests.helpers import csrf_from, process, sign_in, sign_in_coordinator
 from tests.smtp import SlackWebhook, SMTPServer, free_port
 from webapp import notifications
 from webapp.models import Notification, NotificationSettings, Task, User, utcnow
@@ -296,6 +296,9 @@ def test_slack_posts_reach_the_persons_and_the_teams_webhooks_as_chosen_on_the_p
             "/admin/notifications", data={"csrf_token": token, "slack_webhook_url": slack.base + "services/team"}
         )
         assert team.status_code == 303
+        page = client.get("/account/profile").get_data(as_text=True)
+        assert "services/me" not in page and "services/team" not in page  # a webhook is a secret
+        assert "ending …s/me" in page and "ending …team" in page
 
         app.config["SMTP_URL"] = f"smtp://127.0.0.1:{free_port()}"  # no server: an e-mail tried would fail
         process(acme, ev.integration_event("failed"))
@@ -319,6 +322,18 @@ def test_slack_posts_reach_the_persons_and_the_teams_webhooks_as_chosen_on_the_p
             assert text.startswith("Docket digest for 2026-12-10: 1 open task\n*Overdue*\n")
             assert f"<{BASE_URL}/tasks/{task.id}|Google Calendar integration is broken>" in text
         assert Notification.get(Notification.channel == "email", Notification.kind == "digest").status == "skipped"
+
+    client.post("/account/notifications", data={"csrf_token": token, "remove_slack": "1"})
+    assert NotificationSettings.of(acme.account, acme.user).slack_webhook_url is None
+    assert NotificationSettings.of(acme.account).slack_webhook_url == slack.base + "services/team"
+
+
+def test_only_an_admin_sets_the_teams_slack(acme, client):
+    sign_in_coordinator(client, acme.account)
+    page = client.get("/account/profile").get_data(as_text=True)
+    assert "Your Slack incoming webhook" in page and "The team's Slack channel" not in page
+    answer = client.post("/admin/notifications", data={"csrf_token": csrf_from(page), "slack_webhook_url": ""})
+    assert answer.status_code == 403 and NotificationSettings.of(acme.account) is None
 
 
 def test_smtp_url_says_the_server_its_security_and_the_sign_in():

@@ -77,6 +77,13 @@ def choice_of(settings, channel, category, urgent_capable):
     return chosen if chosen in CHOICES else default_choice(urgent_capable)
 
 
+def webhook_hint(settings):
+    """How the settings page names a saved webhook without showing it (a webhook URL is a secret):
+    its last four characters, or "" when none is saved."""
+    url = settings.slack_webhook_url if settings else None
+    return f"…{url[-4:]}" if url else ""
+
+
 def choices_table(account, settings):
     """The settings page's rows: [{category, urgent, email, slack}] and the digest's own row."""
     rows = [
@@ -103,7 +110,8 @@ def slack_url_ok(url):
 
 def save_settings(account, user, form, channels=CHANNELS):
     """Save a person's (user None: the team's) choices and Slack URL from a posted form; raises
-    SettingsError for a value that cannot be kept. Form fields: `<channel>:<category>`, `slack_webhook_url`."""
+    SettingsError for a value that cannot be kept. Form fields: `<channel>:<category>`, `slack_webhook_url`
+    (a new webhook; empty keeps the one saved, which is never shown again) and `remove_slack`."""
     choices = {}
     for channel in channels:
         chosen = {}
@@ -124,8 +132,12 @@ def save_settings(account, user, form, channels=CHANNELS):
     settings = NotificationSettings.of(account, user)
     if settings is None:
         settings = NotificationSettings(account=account, user=user, choices={})
-    settings.choices = {**(settings.choices or {}), **choices}
-    settings.slack_webhook_url = url or None
+    saved = settings.choices or {}
+    settings.choices = {**saved, **{ch: {**saved.get(ch, {}), **chosen} for ch, chosen in choices.items()}}
+    if url:
+        settings.slack_webhook_url = url
+    elif form.get("remove_slack") == "1":
+        settings.slack_webhook_url = None
     settings.updated_at = utcnow()
     settings.save()
     return settings

@@ -18,14 +18,14 @@ def notification_settings():
     account = current_user.account_id
     mine = NotificationSettings.of(account, current_user.id)
     rows, digest = notifications.choices_table(account, mine)
-    shown = {"rows": rows, "digest": digest, "slack_webhook_url": (mine.slack_webhook_url if mine else "") or ""}
+    shown = {"rows": rows, "digest": digest, "slack_webhook": notifications.webhook_hint(mine)}
     if current_user.is_admin:
         team = NotificationSettings.of(account)
         team_rows, team_digest = notifications.choices_table(account, team)
         shown["team"] = {
             "rows": team_rows,
             "digest": team_digest,
-            "slack_webhook_url": (team.slack_webhook_url if team else "") or "",
+            "slack_webhook": notifications.webhook_hint(team),
         }
     shown["choices"] = notifications.CHOICES
     return shown
