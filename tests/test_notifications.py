@@ -4,6 +4,7 @@ webhook; one-click unsubscribe (RFC 8058); a failed send is retried and never se
 
 import datetime as dt
 import textwrap
+import threading
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from tests import events as ev
 from tests.helpers import csrf_from, process, sign_in, sign_in_coordinator
 from tests.smtp import SlackWebhook, SMTPServer, free_port
 from webapp import notifications
+from webapp.db import database
 from webapp.models import Notification, NotificationSettings, Task, User, utcnow
 from webapp.rules import RulebookError, load_rulebook
 from webapp.rules.engine import is_urgent, normalise_event
@@ -165,6 +167,35 @@ def test_smtp_down_is_retried_later_and_sent_once_it_is_up_never_twice(acme, app
     assert [m["Subject"] for m in urgent] == ["Urgent: Google Calendar integration is broken"]
     row = Notification.get_by_id(row.id)
     assert (row.status, row.attempts) == ("sent", 2)
+
+
+def test_two_workers_sending_at_once_send_each_message_once(acme, app):
+    failing = [dict(ev.INTEGRATION, id=f"calendar-{n}", name=f"Calendar {n}") for n in range(8)]
+    process(acme, *(ev.envelope("integration.failed", n, integration=i) for n, i in enumerate(failing)))
+
+    start = threading.Barrier(2)
+
+    def worker():
+        with app.app_context():
+            try:
+                start.wait(timeout=30)  # both read the same due rows, and race to claim each
+                send_notifications()
+            finally:
+                database.close()
+
+    with SMTPServer() as smtp:
+        app.config["SMTP_URL"] = smtp.url
+        workers = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join(timeout=60)
+    assert sorted(m["Subject"] for m in smtp.messages) == sorted(
+        f"Urgent: Calendar {n} integration is broken" for n in range(8)
+    )
+    assert len({m["Message-ID"] for m in smtp.messages}) == 8
+    sent = Notification.select().where(Notification.channel == "email")
+    assert {(n.status, n.attempts) for n in sent} == {("sent", 1)}
 
 
 # -- the daily digest -----------------------------------------------------------------------
