@@ -170,7 +170,8 @@ def test_smtp_down_is_retried_later_and_sent_once_it_is_up_never_twice(acme, app
 
 
 def test_two_workers_sending_at_once_send_each_message_once(acme, app):
-    failing = [dict(ev.INTEGRATION, id=f"calendar-{n}", name=f"Calendar {n}") for n in range(8)]
+    # A line break in a name must not add a header to the e-mail.
+    failing = [dict(ev.INTEGRATION, id=f"calendar-{n}", name=f"Calendar {n}\nBcc: eve@evil.test") for n in range(8)]
     process(acme, *(ev.envelope("integration.failed", n, integration=i) for n, i in enumerate(failing)))
 
     start = threading.Barrier(2)
@@ -191,8 +192,9 @@ def test_two_workers_sending_at_once_send_each_message_once(acme, app):
         for thread in workers:
             thread.join(timeout=60)
     assert sorted(m["Subject"] for m in smtp.messages) == sorted(
-        f"Urgent: Calendar {n} integration is broken" for n in range(8)
+        f"Urgent: Calendar {n} Bcc: eve@evil.test integration is broken" for n in range(8)
     )
+    assert not any(m["Bcc"] for m in smtp.messages)
     assert len({m["Message-ID"] for m in smtp.messages}) == 8
     sent = Notification.select().where(Notification.channel == "email")
     assert {(n.status, n.attempts) for n in sent} == {("sent", 1)}

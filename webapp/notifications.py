@@ -382,20 +382,30 @@ def _send(row):
     or, after a failure, pending again with a later try (failed once NOTIFY_MAX_ATTEMPTS are spent)."""
     try:
         message = compose(row)
-        if message is None:
-            return _finish(row, Notification.SKIPPED)
+    except Exception as exc:  # a message that cannot be written (a template's fault) must not hold up the rest
+        log.exception("notification %s could not be written", row.id)
+        return _retry_later(row, f"could not write the message: {exc.__class__.__name__}: {exc}")
+    if message is None:
+        return _finish(row, Notification.SKIPPED)
+    try:
         deliver(row, message)
     except SendError as exc:
-        config = current_app.config
-        if row.attempts >= config["NOTIFY_MAX_ATTEMPTS"]:
-            return _finish(row, Notification.FAILED, str(exc))
-        wait = min(config["NOTIFY_RETRY_BASE_SECONDS"] * 2 ** (row.attempts - 1), MAX_BACKOFF_SECONDS)
-        Notification.update(last_error=str(exc)[:2000], next_attempt_at=utcnow() + dt.timedelta(seconds=wait)).where(
-            Notification.id == row.id
-        ).execute()
-        log.warning("notification %s not sent (attempt %s, next in %ss): %s", row.id, row.attempts, wait, exc)
-        return "retrying"
+        return _retry_later(row, str(exc))
     return _finish(row, Notification.SENT)
+
+
+def _retry_later(row, error):
+    """Put a failed message off (twice as long each time, at most an hour), or give it up as failed,
+    kept with its error, once NOTIFY_MAX_ATTEMPTS are spent."""
+    config = current_app.config
+    if row.attempts >= config["NOTIFY_MAX_ATTEMPTS"]:
+        return _finish(row, Notification.FAILED, error)
+    wait = min(config["NOTIFY_RETRY_BASE_SECONDS"] * 2 ** (row.attempts - 1), MAX_BACKOFF_SECONDS)
+    Notification.update(last_error=error[:2000], next_attempt_at=utcnow() + dt.timedelta(seconds=wait)).where(
+        Notification.id == row.id
+    ).execute()
+    log.warning("notification %s not sent (attempt %s, next in %ss): %s", row.id, row.attempts, wait, error)
+    return "retrying"
 
 
 def _finish(row, status, error=None):
@@ -508,9 +518,10 @@ def _digest_message(row, user, settings, tasks, total):
 
 def _email(row, user, subject, text, html, unsubscribe):
     message = EmailMessage()
-    message["Subject"] = subject
+    # Header values on one line: a title or name with a line break must not add a header.
+    message["Subject"] = " ".join(subject.split())
     message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = formataddr((user.name, user.email))
+    message["To"] = formataddr((" ".join(user.name.split()), user.email))
     # The same id on every attempt, so that a message resent after a lost answer is known for one.
     host = urlsplit(current_app.config["BASE_URL"]).hostname or "docket"
     message["Message-ID"] = f"<notification-{row.id}@{host}>"
