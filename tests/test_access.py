@@ -43,6 +43,8 @@ PAGE_ROUTES = [
     ("post", "/absences/1/edit"),
     ("post", "/absences/1/end"),
     ("post", "/absences/1/delete"),
+    ("post", "/account/notifications"),
+    ("post", "/admin/notifications"),
     *ADMIN_ROUTES,
 ]
 API_ROUTES = [
@@ -57,6 +59,8 @@ API_ROUTES = [
 # webhooks, which vendors reach with their own signature, channel token or client state.
 OPEN_ENDPOINTS = {"auth.login", "auth.login_post", "tasks.home", "static", "api.health"}
 OPEN_ENDPOINTS |= {"ops.healthz", "ops.readyz", "ops.metrics"}
+# An e-mail's one-click unsubscribe link (RFC 8058), which its signed token authorises.
+OPEN_ENDPOINTS |= {"notifications.unsubscribe_confirm", "notifications.unsubscribe"}
 OPEN_PREFIXES = ("webhooks.",)
 
 

@@ -63,6 +63,15 @@ class Config:
         self.REMEMBER_COOKIE_DURATION = int(env.get("REMEMBER_COOKIE_DURATION") or 30 * 24 * 3600)
         # The time zone (IANA name) of people who have not said theirs: see webapp/timezones.py.
         self.DEFAULT_TIME_ZONE = env.get("DEFAULT_TIME_ZONE") or "UTC"
+        # Notifications (webapp/notifications.py): the SMTP server and sender of every e-mail, the
+        # address its links start with, where Slack webhooks must point, and retries of a failed send.
+        self.SMTP_URL = env.get("SMTP_URL") or ""
+        self.MAIL_FROM = env.get("MAIL_FROM") or "Docket <docket@localhost>"
+        self.BASE_URL = (env.get("BASE_URL") or self.PUBLIC_URL or f"http://127.0.0.1:{self.PORT}").rstrip("/")
+        self.SLACK_WEBHOOK_BASE = env.get("SLACK_WEBHOOK_BASE") or "https://hooks.slack.com/"
+        self.DIGEST_TIME = env.get("DIGEST_TIME") or "07:30"
+        self.NOTIFY_RETRY_BASE_SECONDS = float(env.get("NOTIFY_RETRY_BASE_SECONDS") or 30)
+        self.NOTIFY_MAX_ATTEMPTS = int(env.get("NOTIFY_MAX_ATTEMPTS") or 20)
         self.WTF_CSRF_TIME_LIMIT = None
         self.TESTING = self.ENV == "test"
 

@@ -1600,6 +1600,53 @@ class CalendarWatch(BaseModel):
         return bool(given) and hmac.compare_digest(str(given).encode(), self.channel_token.encode())
 
 
+class NotificationSettings(BaseModel):
+    """What a person (or, with no user, the account's team Slack channel) wants to be told, per
+    rule category and channel: {"email": {category: immediate|digest|none}, "slack": {...}}; a
+    category not named has its default (webapp/notifications.py)."""
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, unique=True, on_delete="CASCADE")
+    choices = JSONField(default=dict)
+    slack_webhook_url = TextField(null=True)
+    updated_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "notification_settings"
+
+    @classmethod
+    def of(cls, account, user=None):
+        """The saved settings of a person (or of the account's team when user is None), or None."""
+        who = cls.user.is_null() if user is None else (cls.user == user)
+        return cls.get_or_none((cls.account == account) & who)
+
+
+class Notification(BaseModel):
+    """The outbox: one message to send (an urgent task's, or a day's digest) on one channel to one
+    person or team, recorded in the transaction that made its reason, sent by a worker. Once sent it
+    is never sent again; a failed attempt waits `next_attempt_at` and tries again."""
+
+    PENDING, SENT, SKIPPED, FAILED = "pending", "sent", "skipped", "failed"
+
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, on_delete="CASCADE")  # None: the account's team Slack
+    task = ForeignKeyField(Task, null=True, on_delete="CASCADE")
+    channel = CharField()  # email or slack
+    kind = CharField()  # urgent or digest
+    day = CharField(null=True)  # the digest's date, in the person's zone
+    # What makes it one message: a second digest of the same person, channel and day is not recorded.
+    dedupe_key = CharField(unique=True)
+    status = CharField(default=PENDING)
+    attempts = IntegerField(default=0)
+    last_error = TextField(null=True)
+    next_attempt_at = UTCDateTimeField(default=utcnow)
+    created_at = UTCDateTimeField(default=utcnow)
+    sent_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("status", "next_attempt_at"), False), (("user", "kind", "day"), False))
+
+
 # Every table, parents before children.
 MODELS = [
     Account,
@@ -1626,4 +1673,6 @@ MODELS = [
     JobDefaults,
     InterviewTemplate,
     CalendarWatch,
+    NotificationSettings,
+    Notification,
 ]

@@ -12,7 +12,7 @@ import traceback
 from flask import current_app
 from peewee import IntegrityError, fn
 
-from . import absences, ats_schedules, claims, erasure, live, metrics, mirror
+from . import absences, ats_schedules, claims, erasure, live, metrics, mirror, notifications
 from .db import database, is_postgres, is_sqlite, web_waiting
 from .integrations import prepare, preparing_sources
 from .models import (
@@ -21,6 +21,7 @@ from .models import (
     Candidate,
     Event,
     Integration,
+    Notification,
     Resolution,
     Task,
     TaskHistory,
@@ -224,6 +225,8 @@ def process_batch(batch_size, account_id=None):
     if erased:
         erasure.checkpoint()  # the erased data's old versions out of the write-ahead log too
     live.publish_changes({row.account_id for row in rows[:done]})  # committed: open lists refresh
+    if any(getattr(row, "notifications_recorded", 0) for row in rows[:done]):
+        notifications.request_send()  # committed: urgent tasks' messages go out now
     if done:
         _record_metrics(rows[:done], failed)
     return done
@@ -601,10 +604,12 @@ class BatchWrites:
         self.history = []  # TaskHistory values, in the order written
         self.resolutions = []  # Resolution values
         self.outcomes = []  # processed inbox rows, with their status, note and attempts set
+        self.notifications = []  # Notification values: the outbox rows of urgent tasks opened
 
     def flush(self):
         insert_rows(TaskHistory, self.history)
         insert_rows(Resolution, self.resolutions)
+        insert_rows(Notification, self.notifications)
         now = utcnow()
         by_outcome = collections.defaultdict(list)
         for row in self.outcomes:
@@ -614,7 +619,7 @@ class BatchWrites:
             Event.update(
                 status=status, note=note, attempts=attempts, processed_at=now, last_error=None, next_attempt_at=None
             ).where(Event.id.in_([row.id for row in rows])).execute()
-        self.history, self.resolutions, self.outcomes = [], [], []
+        self.history, self.resolutions, self.outcomes, self.notifications = [], [], [], []
 
 
 class TaskStore:
@@ -629,6 +634,7 @@ class TaskStore:
         self.writes = writes
         # What the row did, for /metrics (counted only when its savepoint commits).
         event_row.tasks_opened = event_row.tasks_completed = 0
+        event_row.notifications_recorded = 0
 
     def hand_over(self, candidate_id, coordinator, note=None):
         """Give the candidate's open tasks to their (new) coordinator, or to whoever covers for
@@ -760,7 +766,18 @@ class TaskStore:
             opened += f" · {assignee.display_name} covering for {covering_for.display_name}"
         self._history(task, "opened", opened)
         self.event_row.tasks_opened += 1
+        if trigger.urgent:
+            self._notify(task)
         return task
+
+    def _notify(self, task):
+        """Record the urgent task's messages in the outbox, with the batch's writes when it has them."""
+        rows = notifications.urgent_rows(self.account.id, task.id, task.assignee_id)
+        if self.writes is not None:
+            self.writes.notifications.extend(rows)
+        else:
+            insert_rows(Notification, rows)
+        self.event_row.notifications_recorded += len(rows)
 
     def _create(self, trigger, event, assignee, covering_for=None):
         rule = trigger.rule

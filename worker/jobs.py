@@ -112,13 +112,26 @@ def maintain_calendars(integration_id):
 
 
 @job
+def send_notifications():
+    """Send the outbox's due messages (urgent tasks, digests) through SMTP and Slack; returns what was done."""
+    from webapp.notifications import clear_send_flag, send_due
+
+    clear_send_flag()
+    with database.connection_context():
+        return send_due()
+
+
+@job
 def sweep():
     """The periodic round (worker/cron.py): a drain for rows left pending (Redis was down when they
     came, a worker died, a retry is due), the hand-overs of absences that have begun or ended, then
-    the ATS syncs and calendar work whose turn has come."""
+    the ATS syncs and calendar work whose turn has come, and the notifications due (digests at 7:30
+    in each person's zone, retries)."""
     from webapp import absences
     from webapp.calendars.sync import enqueue_due_calendar_work
     from webapp.integrations.sync import enqueue_due_syncs
+    from webapp.notifications import has_due as has_due_notifications
+    from webapp.notifications import request_send, schedule_digests
     from webapp.pipeline import has_due_events
     from webapp.queue import request_drain
 
@@ -129,3 +142,8 @@ def sweep():
         enqueue_due_syncs()  # ATS syncs whose turn has come (every few minutes)
         # Calendars: watches to open or renew, reconciliation (every calendar within 15 minutes).
         enqueue_due_calendar_work()
+        # Notifications: today's digests whose 7:30 has come, then a send for whatever is due
+        # (new digests, and retries of messages a failure put off).
+        schedule_digests()
+        if has_due_notifications():
+            request_send()

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from . import vocabulary as vocab
 from .cover import Absences
 from .matchers import MISSING, first_failure, lookup
-from .model import Due, ResolveOn, Rule, Rulebook
+from .model import Due, ResolveOn, Rule, Rulebook, Urgent
 from .templates import TemplateRenderError
 
 
@@ -88,6 +88,8 @@ class Trigger:
     # Set when the person the resolvers found is away: whom the assignee covers for, and why.
     covering_for: dict[str, str] | None = None
     cover_note: str | None = None
+    # Whether a task it opens is urgent (the rule's `urgent:`): e-mailed at once to whoever asked.
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,24 @@ def make_trigger(
         due_at=due_at(rule.due, event),
         covering_for=assignment.covering_for,
         cover_note=assignment.cover_note,
+        urgent=is_urgent(rule.urgent, event),
     )
+
+
+def is_urgent(urgent: Urgent | None, event: Event) -> bool:
+    """Whether the rule's `urgent:` holds for the event: always, or when the event happened at most
+    `within` before the time at `path` (or after it); never when the event lacks that time."""
+    if urgent is None:
+        return False
+    if urgent.path is None:
+        return True
+    value = lookup(event.data, urgent.path)
+    if value in (MISSING, None, ""):
+        return False
+    try:
+        return parse_time(value) - event.occurred_at <= urgent.within
+    except EventError:
+        return False
 
 
 def due_at(due: Due | None, event: Event) -> datetime | None:

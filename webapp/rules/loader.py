@@ -18,7 +18,7 @@ from . import safe_yaml
 from . import vocabulary as vocab
 from .examples import example_data
 from .matchers import Contains, Matcher, condition_from
-from .model import Due, ResolveOn, Rule, Rulebook, SamePath
+from .model import Due, ResolveOn, Rule, Rulebook, SamePath, Urgent
 from .templates import Template, TemplateRenderError, compile_template, referenced_paths
 
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -43,8 +43,10 @@ RULE_KEYS = {
     "action": True,
     "resolve_on": False,
     "due": False,
+    "urgent": False,
 }
 DUE_KEYS = {"before": True, "by": True}
+URGENT_KEYS = {"before": True, "within": True}
 RESOLVE_KEYS = {"event": True, "match": False, "same": True, "reason": False}
 
 _TAG_NAMES = {
@@ -338,6 +340,7 @@ class _Loader:
             priority = self.priority(get("priority"), f"{path}.priority")
 
         due = self.due(get("due"), f"{path}.due", events) if get("due") else None
+        urgent = self.urgent(get("urgent"), f"{path}.urgent", events) if get("urgent") else None
         title = self.template(get("title"), f"{path}.title", events) if get("title") else None
         action = self.template(get("action"), f"{path}.action", events) if get("action") else None
         resolve_on: list[ResolveOn] = []
@@ -360,6 +363,7 @@ class _Loader:
             action=action,
             resolve_on=tuple(resolve_on),
             due=due,
+            urgent=urgent,
         )
 
     def due(self, node: Node, path: str, events: list[str]) -> Due | None:
@@ -383,6 +387,22 @@ class _Loader:
             return Due(by) if by is not None else None
         time_path = self.due_path(node, path, events)
         return Due(timedelta(0), time_path) if time_path else None
+
+    def urgent(self, node: Node, path: str, events: list[str]) -> Urgent | None:
+        """`urgent: true` (every new task), `urgent: false` (none), or `urgent: {before:
+        schedule.starts_at, within: 24h}` (when the event happened at most that long before the time)."""
+        if isinstance(node, MappingNode):
+            entries = self.mapping(node, path, URGENT_KEYS)
+            if not entries or len(entries) < len(URGENT_KEYS):
+                return None
+            time_path = self.due_path(entries["before"][1], f"{path}.before", events)
+            within = self.duration(entries["within"][1], f"{path}.within")
+            return Urgent(time_path, within) if time_path and within is not None else None
+        if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
+            return Urgent() if self.value(node) else None
+        shown = repr(node.value) if isinstance(node, ScalarNode) else describe(node)
+        self.problem(node, path, f"expected true, false or {{before: a time, within: a duration}}, got {shown}")
+        return None
 
     def duration(self, node: Node, path: str) -> timedelta | None:
         """A duration such as 30m, 2h or 1d."""

@@ -41,6 +41,16 @@ class Due:
 
 
 @dataclass(frozen=True)
+class Urgent:
+    """When a rule's new task is urgent (e-mailed at once to those who asked for it): always
+    (`urgent: true`), or, with `path`, when the event happened at most `within` before the time the
+    event has there, or after it (`urgent: {before: schedule.starts_at, within: 24h}`)."""
+
+    path: str | None = None
+    within: timedelta | None = None
+
+
+@dataclass(frozen=True)
 class Rule:
     """One rule: which events open a task, for whom, saying what, and which events complete it."""
 
@@ -59,6 +69,8 @@ class Rule:
     fallback: tuple[str, ...] = ()
     # None: the rule's tasks have no due time and list after those that have one.
     due: Due | None = None
+    # None: the rule's tasks are never urgent.
+    urgent: Urgent | None = None
 
 
 @dataclass(frozen=True)

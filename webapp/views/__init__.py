@@ -14,6 +14,7 @@ def init_app(app):
         api,
         auth,
         errors,
+        notifications,
         ops,
         schedules,
         setup,
@@ -33,6 +34,7 @@ def init_app(app):
         admin_inbox,
         admin_people,
         absences,
+        notifications,
         ops,
     )
     for area in areas:
