@@ -161,10 +161,13 @@ def password_post():
 @login_required
 def profile():
     """The person's own settings: their time zone, and their absences (out of office)."""
-    zone = zone_of(current_user).key
-    return render_template(
-        "auth/profile.html", zones=zone_names(), zone=zone, errors={}, **absences.context(current_user)
-    )
+    return profile_page(zone_of(current_user).key)
+
+
+def profile_page(zone, errors=None, **extra):
+    """The profile page (time zone, absences, notifications), with what a form there got wrong."""
+    page = dict(zones=zone_names(), zone=zone, errors=errors or {}, **absences.context(current_user), **extra)
+    return render_template("auth/profile.html", **page)
 
 
 @bp.post("/account/profile")
@@ -173,11 +176,7 @@ def profile_post():
     """Save the person's time zone: every time Docket shows them, and every time they enter, is in it."""
     name = request.form.get("time_zone", "").strip()
     if not is_zone(name):
-        errors = {"time_zone": "Choose a time zone from the list."}
-        page = render_template(
-            "auth/profile.html", zones=zone_names(), zone=name, errors=errors, **absences.context(current_user)
-        )
-        return page, 422
+        return profile_page(name, {"time_zone": "Choose a time zone from the list."}), 422
     user = current_user._get_current_object()
     user.time_zone = name
     user.save(only=[User.time_zone])

@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 from .. import notifications
 from ..extensions import csrf
 from ..models import NotificationSettings
-from ..timezones import zone_names, zone_of
+from ..timezones import zone_of
+from .auth import profile_page
 
 bp = Blueprint("notifications", __name__)
 
@@ -32,11 +33,7 @@ def notification_settings():
 
 
 def _profile_with_error(error):
-    errors = {error.field: str(error)}
-    page = render_template(
-        "auth/profile.html", zones=zone_names(), zone=zone_of(current_user).key, errors={}, notify_errors=errors
-    )
-    return page, 422
+    return profile_page(zone_of(current_user).key, notify_errors={error.field: str(error)}), 422
 
 
 @bp.post("/account/notifications")
