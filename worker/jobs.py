@@ -114,15 +114,19 @@ def maintain_calendars(integration_id):
 @job
 def sweep():
     """The periodic round (worker/cron.py): a drain for rows left pending (Redis was down when they
-    came, a worker died, a retry is due), then the ATS syncs and calendar work whose turn has come."""
+    came, a worker died, a retry is due), the snoozed tasks whose time has come woken, then the ATS
+    syncs and calendar work whose turn has come."""
+    from webapp import live
     from webapp.calendars.sync import enqueue_due_calendar_work
     from webapp.integrations.sync import enqueue_due_syncs
+    from webapp.models import Task
     from webapp.pipeline import has_due_events
     from webapp.queue import request_drain
 
     with database.connection_context():
         if has_due_events():
             request_drain()
+        live.publish_changes(Task.wake_due())  # each once, however many sweeps run
         enqueue_due_syncs()  # ATS syncs whose turn has come (every few minutes)
         # Calendars: watches to open or renew, reconciliation (every calendar within 15 minutes).
         enqueue_due_calendar_work()

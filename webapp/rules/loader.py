@@ -42,6 +42,7 @@ RULE_KEYS = {
     "title": True,
     "action": True,
     "resolve_on": False,
+    "wake_on": False,
     "due": False,
 }
 DUE_KEYS = {"before": True, "by": True}
@@ -343,6 +344,8 @@ class _Loader:
         resolve_on: list[ResolveOn] = []
         if get("resolve_on"):
             resolve_on = self.resolve_on_list(get("resolve_on"), f"{path}.resolve_on", key)
+        # `wake_on` entries read as resolve_on's do: the same keys, checks and errors.
+        wake_on = self.resolve_on_list(get("wake_on"), f"{path}.wake_on", key) if get("wake_on") else []
 
         if len(self.problems) > before:
             return None
@@ -360,6 +363,7 @@ class _Loader:
             action=action,
             resolve_on=tuple(resolve_on),
             due=due,
+            wake_on=tuple(wake_on),
         )
 
     def due(self, node: Node, path: str, events: list[str]) -> Due | None:

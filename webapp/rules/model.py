@@ -59,6 +59,9 @@ class Rule:
     fallback: tuple[str, ...] = ()
     # None: the rule's tasks have no due time and list after those that have one.
     due: Due | None = None
+    # Events that wake the rule's tasks snoozed "until an event", lined up with their key as
+    # resolve_on's are (the reason is what the task's history says woke it).
+    wake_on: tuple[ResolveOn, ...] = ()
 
 
 @dataclass(frozen=True)
