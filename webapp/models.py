@@ -835,7 +835,8 @@ class Task(BaseModel):
             (("account", "rule_id", "status", "key_head"), False),
             (("account", "status", "category"), False),
             (("account", "status", "candidate_external_id"), False),
-            # The sweep's look for snoozes that have ended (migration 0019).
+            # The sweep's look for snoozes that have ended, and (partial: of dismissed tasks only,
+            # not declared here) task_dismissed_assignee_due and task_dismissed_due: migration 0019.
             (("status", "snoozed_until"), False),
         )
 
