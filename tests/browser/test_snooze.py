@@ -64,6 +64,10 @@ def test_a_snoozed_task_leaves_the_list_shows_under_show_snoozed_and_comes_back(
 
 def test_dismissing_from_the_detail_page_records_the_reason_and_show_completed_shows_it(page, acme):
     sign_in(page, acme.user.email)
+    row = page.locator("tr.task", has_text="Jordan Lee — Onsite")
+    row.focus()
+    page.keyboard.press("s")  # the shortcut opens the row's menu
+    expect(row.get_by_role("button", name="In 3 hours")).to_be_focused()
     page.get_by_role("link", name="Jordan Lee — Onsite").click()
     page.get_by_label("Dismiss as").select_option(label="Handled outside Docket")
     page.get_by_label("Note").fill("scheduled by phone")
