@@ -14,6 +14,9 @@ PAGE_ROUTES = [
     ("get", "/tasks/1"),
     ("post", "/tasks/1/complete"),
     ("post", "/tasks/1/reopen"),
+    ("post", "/tasks/1/snooze"),
+    ("post", "/tasks/1/wake"),
+    ("post", "/tasks/1/dismiss"),
     ("post", "/tasks/bulk"),
     ("post", "/tasks/view"),
     ("get", "/schedules/new"),
@@ -52,6 +55,9 @@ API_ROUTES = [
     ("get", "/api/tasks/1"),
     ("post", "/api/tasks/1/complete"),
     ("post", "/api/tasks/1/reopen"),
+    ("post", "/api/tasks/1/snooze"),
+    ("post", "/api/tasks/1/wake"),
+    ("post", "/api/tasks/1/dismiss"),
     ("post", "/api/events"),
 ]
 # Open on purpose: sign-in itself, the home redirect, static files, the health check, the liveness

@@ -115,7 +115,7 @@ def _complete_left_open(account, data, store):
     """Complete the candidate's tasks still open, with the reason the default rulebook gives."""
     reason = f"{EVENT_TYPES[EVENT_TYPE].reason} ({data.get('reason') or 'in the ATS'})"
     applications = set(data.get("applications") or [])
-    for task in Task.select().where(Task.account == account, Task.status == Task.OPEN):
+    for task in Task.select().where(Task.account == account, Task.status.in_(Task.LIVE)):
         about = task.subjects or {}
         if str((about.get("candidate") or {}).get("id")) == str(data["candidate"]["id"]) or (
             str((about.get("application") or {}).get("id")) in applications

@@ -901,7 +901,17 @@ class AlreadyOpen(Exception):
 class Task(BaseModel):
     """Something a coordinator should do, raised by a rule for one (rule, key)."""
 
-    OPEN, COMPLETED = "open", "completed"
+    OPEN, SNOOZED, COMPLETED = "open", "snoozed", "completed"
+    # The live task of its rule and key (one at most, migration 0019): events resolve and retrigger
+    # it, snoozed or not.
+    LIVE = (OPEN, SNOOZED)
+    # Why a task was dismissed (it is then a completed task with a dismiss_reason).
+    DISMISS_REASONS = {
+        "duplicate": "Duplicate",
+        "handled_outside": "Handled outside Docket",
+        "not_needed": "Not needed",
+        "other": "Other",
+    }
 
     account = ForeignKeyField(Account, on_delete="CASCADE")
     rule_id = CharField()
@@ -935,6 +945,11 @@ class Task(BaseModel):
     waiting_since = UTCDateTimeField(null=True)
     # Whom the assignee covers for while they are away (an Absence): theirs again at their return.
     covering_for = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    # While snoozed: when the task wakes (None: when an event its rule's `wake_on` names comes).
+    snoozed_until = UTCDateTimeField(null=True)
+    # A dismissed task is completed, with one of DISMISS_REASONS and the dismisser's note.
+    dismiss_reason = CharField(null=True)
+    dismiss_note = TextField(null=True)
 
     class Meta:
         indexes = (
@@ -947,6 +962,9 @@ class Task(BaseModel):
             (("account", "rule_id", "status", "key_head"), False),
             (("account", "status", "category"), False),
             (("account", "status", "candidate_external_id"), False),
+            # The sweep's look for snoozes that have ended, and (partial: of dismissed tasks only,
+            # not declared here) task_dismissed_assignee_due and task_dismissed_due: migration 0019.
+            (("status", "snoozed_until"), False),
         )
 
     @classmethod
@@ -955,19 +973,20 @@ class Task(BaseModel):
         (asked for every trigger and resolution the worker applies: built once)."""
 
         def open_of_rule():
-            return cls.select().where((cls.account == 0) & (cls.rule_id == "") & (cls.status == cls.OPEN))
+            return cls.select().where((cls.account == 0) & (cls.rule_id == "") & cls.status.in_(cls.LIVE))
 
+        # Snoozed tasks too: they are still the live task of their key.
         if head is None:
             sql = prebuilt_sql("open_of_rule", open_of_rule)
-            return raw_rows(cls, sql, account_id, rule_id, cls.OPEN)
+            return raw_rows(cls, sql, account_id, rule_id, *cls.LIVE)
         sql = prebuilt_sql("open_of_rule_by_head", lambda: open_of_rule().where(cls.key_head == ""))
-        return raw_rows(cls, sql, account_id, rule_id, cls.OPEN, str(head))
+        return raw_rows(cls, sql, account_id, rule_id, *cls.LIVE, str(head))
 
     @classmethod
     def open_about_candidate(cls, account, candidate_id):
-        """The account's open tasks about the candidate with this ATS id, oldest first."""
+        """The account's open (and snoozed) tasks about the candidate with this ATS id, oldest first."""
         query = cls.select().where(
-            cls.account == account, cls.status == cls.OPEN, cls.candidate_external_id == str(candidate_id)
+            cls.account == account, cls.status.in_(cls.LIVE), cls.candidate_external_id == str(candidate_id)
         )
         return list(query.order_by(cls.id))
 
@@ -976,7 +995,7 @@ class Task(BaseModel):
         """Give the account's open tasks that nobody could be named for (no one had signed in yet)
         to `user`, noting it in each task's history; returns how many."""
         orphans = list(
-            cls.select().where(cls.account == user.account_id, cls.status == cls.OPEN, cls.assignee.is_null())
+            cls.select().where(cls.account == user.account_id, cls.status.in_(cls.LIVE), cls.assignee.is_null())
         )
         for task in orphans:
             task.assignee = user
@@ -1032,16 +1051,22 @@ class Task(BaseModel):
         """A page of an account's tasks, open before completed, each in listing_order,
         with the people on them joined in; returns (tasks, whether more follow).
 
-        assignee: a User, or None for everyone's; status: open, completed or all; after: the
+        assignee: a User, or None for everyone's; status: open, snoozed, completed, dismissed (the
+        completed ones with a dismiss_reason) or all (open, snoozed, then completed); after: the
         sort_key of the previous page's last task. Each status is read in the order of an index,
         from where the previous page ended, so a page costs the same however many tasks there are.
         """
-        statuses = [s for s in (cls.OPEN, cls.COMPLETED) if status in (s, "all")]
+        statuses = [s for s in (cls.OPEN, cls.SNOOZED, cls.COMPLETED) if status in (s, "all")]
+        if status == "dismissed":
+            statuses = [cls.COMPLETED]
         if after is not None:
             statuses = statuses[statuses.index(after[0]) :] if after[0] in statuses else []
         tasks = []
         for part in statuses:
             query = cls.select().where(cls.account == account, cls.status == part, cls.assigned_to(assignee))
+            if status == "dismissed":
+                # Dismissed tasks are completed ones: read in the same index's order, the others passed over.
+                query = query.where(cls.dismiss_reason.is_null(False))
             if category:
                 query = query.where(cls.rule_id == category)
             if after is not None and after[0] == part:
@@ -1061,7 +1086,18 @@ class Task(BaseModel):
         return cls.get_or_none(cls.account == account, cls.id == task_id)
 
     def complete_by(self, user, on_behalf_of=None, note=None):
-        """Complete by hand; on a colleague's list, record whose list it was (and why, when given)."""
+        """Complete by hand (a snoozed task too); on a colleague's list, record whose list it was
+        (and why, when given)."""
+        return self._finish_by(user, "completed", on_behalf_of, note)
+
+    def dismiss_by(self, user, reason, note=""):
+        """Dismiss by hand: completed, for one of DISMISS_REASONS and the note; False when the task
+        is completed already."""
+        if reason not in self.DISMISS_REASONS:
+            raise ValueError(f"unknown dismiss reason {reason!r}")
+        return self._finish_by(user, "dismissed", None, note, reason=reason)
+
+    def _finish_by(self, user, kind, on_behalf_of, note, reason=None):
         if self.status == self.COMPLETED:
             return False
         with database.atomic():
@@ -1072,16 +1108,92 @@ class Task(BaseModel):
             behalf = on_behalf_of or self.assignee
             self.completed_on_behalf_of = behalf if behalf and behalf.id != user.id else None
             self.completion_reason = None
+            self.snoozed_until = None
+            self.dismiss_reason = reason
+            self.dismiss_note = ((note or "").strip() or None) if reason else None
             self.save()
             behalf = self.completed_on_behalf_of
-            note = "; ".join(part for part in (note, behalf and f"on behalf of {behalf.display_name}") if part)
-            TaskHistory.create(account=self.account_id, task=self, kind="completed", user=user, note=note)
+            said = note
+            if reason:
+                said = self.DISMISS_REASONS[reason] + (f": {self.dismiss_note}" if self.dismiss_note else "")
+            note = "; ".join(part for part in (said, behalf and f"on behalf of {behalf.display_name}") if part)
+            TaskHistory.create(account=self.account_id, task=self, kind=kind, user=user, note=note)
         return True
+
+    @property
+    def dismissed(self):
+        """The reason's words when the task was dismissed, else None."""
+        return self.DISMISS_REASONS.get(self.dismiss_reason) if self.dismiss_reason else None
+
+    def snooze_by(self, user, until=None, note=""):
+        """Snooze an open (or already snoozed) task until `until` (an aware time), or, with None,
+        until an event its rule's `wake_on` names; False when the task is completed."""
+        if self.status not in self.LIVE:
+            return False
+        with database.atomic():
+            self.status = self.SNOOZED
+            self.snoozed_until = until
+            self.save(only=[Task.status, Task.snoozed_until])
+            TaskHistory.create(account=self.account_id, task=self, kind="snoozed", user=user, note=note)
+        return True
+
+    def wake_by(self, user, note="woken by hand"):
+        """End a snooze now (the "Undo" of a snooze, or "Wake now"); False when it is not snoozed."""
+        woken = (
+            Task.update(status=Task.OPEN, snoozed_until=None)
+            .where(Task.id == self.id, Task.status == Task.SNOOZED)
+            .execute()
+        )
+        if not woken:
+            return False
+        self.status, self.snoozed_until = self.OPEN, None
+        TaskHistory.create(account=self.account_id, task=self, kind="woke", user=user, note=note)
+        return True
+
+    @classmethod
+    def wake_due(cls, now=None, limit=500):
+        """Wake every task whose snooze has ended (by `now`), each once however many sweeps run at
+        the same time, noting it in its history; returns the accounts whose tasks woke."""
+        now = now or utcnow()
+        due = (
+            cls.select(cls.id, cls.account)
+            .where(cls.status == cls.SNOOZED, cls.snoozed_until <= now)
+            .order_by(cls.snoozed_until)
+            .limit(limit)
+        )
+        accounts = set()
+        for task in list(due):
+            with database.atomic():
+                # Only the sweep whose update changed the row writes its history: the task wakes once.
+                changed = (
+                    cls.update(status=cls.OPEN, snoozed_until=None)
+                    .where(cls.id == task.id, cls.status == cls.SNOOZED, cls.snoozed_until <= now)
+                    .execute()
+                )
+                if changed:
+                    TaskHistory.create(account=task.account_id, task=task.id, kind="woke", note="snooze ended")
+                    accounts.add(task.account_id)
+        return accounts
+
+    @classmethod
+    def snoozed_listing(cls, account, assignee, category=None, limit=50):
+        """A coordinator's snoozed tasks in listing_order (the list's "Snoozed" filter), with their people."""
+        query = cls.select().where(cls.account == account, cls.assigned_to(assignee), cls.status == cls.SNOOZED)
+        if category:
+            query = query.where(cls.rule_id == category)
+        tasks = list(query.order_by(*cls.listing_order()).limit(limit))
+        cls._with_people(tasks)
+        return tasks
+
+    @classmethod
+    def any_snoozed(cls, account_id):
+        """Whether any task of the account is snoozed: when none is, no event has a task to wake."""
+        return cls.select(cls.id).where(cls.account == account_id, cls.status == cls.SNOOZED).limit(1).exists()
 
     def reopen_by(self, user, note=None):
         """Reopen a completed task (saying why, when given); raises AlreadyOpen when a task for the
         same rule and key has been opened since (the database keeps one open task per key)."""
-        if self.status == self.OPEN:
+        if self.status in self.LIVE:
             return False
         try:
             with database.atomic():
@@ -1091,6 +1203,7 @@ class Task(BaseModel):
                 self.completed_by_event = None
                 self.completed_on_behalf_of = None
                 self.completion_reason = None
+                self.dismiss_reason = self.dismiss_note = None
                 self.save()
                 TaskHistory.create(account=self.account_id, task=self, kind="reopened", user=user, note=note or "")
         except IntegrityError:
@@ -1102,7 +1215,7 @@ class Task(BaseModel):
                     Task.account == self.account_id,
                     Task.rule_id == self.rule_id,
                     Task.key == self.key,
-                    Task.status == Task.OPEN,
+                    Task.status.in_(Task.LIVE),
                 )
                 .first()
             )
@@ -1111,13 +1224,15 @@ class Task(BaseModel):
 
     @classmethod
     def open_assigned_to(cls, account, user):
-        """The account's open tasks on this person's list, oldest first."""
-        return list(cls.select().where(cls.account == account, cls.status == cls.OPEN, cls.assignee == user))
+        """The account's live tasks (open or snoozed) on this person's list, oldest first."""
+        live = cls.status.in_(cls.LIVE)
+        return list(cls.select().where(cls.account == account, live, cls.assignee == user).order_by(cls.id))
 
     @classmethod
     def open_covering_for(cls, account, user):
-        """The account's open tasks someone covers for this person (away), oldest first."""
-        return list(cls.select().where(cls.account == account, cls.status == cls.OPEN, cls.covering_for == user))
+        """The account's live tasks (open or snoozed) someone covers for this person (away), oldest first."""
+        live = cls.status.in_(cls.LIVE)
+        return list(cls.select().where(cls.account == account, live, cls.covering_for == user).order_by(cls.id))
 
     def move_to(self, coordinator, covering_for, note):
         """Give the task to `coordinator`, covering for someone away (or None), noting it in its history."""
@@ -1275,9 +1390,9 @@ class Task(BaseModel):
 
     @classmethod
     def open_of_rules(cls, account, rule_ids):
-        """The account's open tasks of these rules."""
+        """The account's open (and snoozed) tasks of these rules."""
         return list(
-            cls.select().where(cls.account == account, cls.status == cls.OPEN, cls.rule_id.in_(sorted(rule_ids)))
+            cls.select().where(cls.account == account, cls.status.in_(cls.LIVE), cls.rule_id.in_(sorted(rule_ids)))
         )
 
 
@@ -1287,7 +1402,7 @@ class TaskHistory(BaseModel):
     account = ForeignKeyField(Account, on_delete="CASCADE")
     task = ForeignKeyField(Task, backref="history", on_delete="CASCADE")
     at = UTCDateTimeField(default=utcnow)
-    kind = CharField()  # opened, retriggered, completed, reopened, reassigned
+    kind = CharField()  # opened, retriggered, completed, reopened, reassigned, snoozed, woke, dismissed
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
     event = ForeignKeyField(Event, null=True, on_delete="SET NULL")
     note = TextField(default="")

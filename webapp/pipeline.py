@@ -248,6 +248,7 @@ def _run_batch(rows, accounts, rulebooks, envelopes, deadline, failed=None, away
     # multi-row statements; a batch done row by row writes each row's own at once.
     writes = BatchWrites() if cache is not None and failed is None else None
     token = _batch_tasks.set((cache, writes))
+    sleepers = _snoozed_accounts.set({})
     done, erased = 0, False
     stopped = set()  # partitions (account id, claim key) in which a row failed: their later rows wait
     try:
@@ -278,6 +279,7 @@ def _run_batch(rows, accounts, rulebooks, envelopes, deadline, failed=None, away
             writes.flush()
     finally:
         _batch_tasks.reset(token)
+        _snoozed_accounts.reset(sleepers)
     return done, erased
 
 
@@ -455,6 +457,10 @@ def _contains(whole, part):
 
 
 _batch_tasks = contextvars.ContextVar("batch_tasks", default=None)
+# Whether each account of the batch has a snoozed task at all, asked once a batch and only when an
+# event could wake one (a rule's wake_on matched): most events, and every account with nothing
+# snoozed, cost no query for wake_on.
+_snoozed_accounts = contextvars.ContextVar("snoozed_accounts", default=None)
 
 
 class BatchTasks:
@@ -503,11 +509,11 @@ class BatchTasks:
             "preload open tasks",
             lambda: (
                 Task.select()
-                .where((Task.account == 0) & (Task.status == Task.OPEN) & one_of(Task.key_head))
+                .where((Task.account == 0) & Task.status.in_(Task.LIVE) & one_of(Task.key_head))
                 .order_by(Task.id)
             ),
             account_id,
-            Task.OPEN,
+            *Task.LIVE,
             values_of(heads),
             model=Task,
         )
@@ -710,6 +716,7 @@ class TaskStore:
         task.completed_by_user = None
         task.completed_on_behalf_of = None
         task.completion_reason = reason
+        task.snoozed_until = None  # a snoozed task is completed by its resolution too
         # Only what completing changes: a whole row would write back what this batch read of the
         # task (its assignee, say) over a change made meanwhile by hand or by another worker.
         update_row(
@@ -720,11 +727,27 @@ class TaskStore:
             Task.completed_by_user,
             Task.completed_on_behalf_of,
             Task.completion_reason,
+            Task.snoozed_until,
         )
         self.event_row.tasks_completed += 1
         if self.cache is not None:
             self.cache.completed(task)
         self._history(task, "completed", reason, at=now)
+
+    def find_snoozed(self, rule_id, partial_key):
+        known = _snoozed_accounts.get()
+        known = {} if known is None else known
+        if self.account.id not in known:
+            known[self.account.id] = Task.any_snoozed(self.account.id)
+        if not known[self.account.id]:
+            return []
+        live = self.find_open(rule_id, partial_key)
+        return [task for task in live if task.status == Task.SNOOZED and task.snoozed_until is None]
+
+    def wake(self, task, event, reason):
+        task.status, task.snoozed_until = Task.OPEN, None
+        update_row(task, Task.status, Task.snoozed_until)
+        self._history(task, "woke", reason)
 
     def retrigger(self, task, event, trigger):
         occurred_at = event.occurred_at

@@ -124,12 +124,13 @@ def send_notifications():
 @job
 def sweep():
     """The periodic round (worker/cron.py): a drain for rows left pending (Redis was down when they
-    came, a worker died, a retry is due), the hand-overs of absences that have begun or ended, then
-    the ATS syncs and calendar work whose turn has come, and the notifications due (digests at 7:30
-    in each person's zone, retries)."""
-    from webapp import absences
+    came, a worker died, a retry is due), the hand-overs of absences that have begun or ended, the
+    snoozed tasks whose time has come woken, then the ATS syncs and calendar work whose turn has
+    come, and the notifications due (digests at 7:30 in each person's zone, retries)."""
+    from webapp import absences, live
     from webapp.calendars.sync import enqueue_due_calendar_work
     from webapp.integrations.sync import enqueue_due_syncs
+    from webapp.models import Task
     from webapp.notifications import has_due as has_due_notifications
     from webapp.notifications import request_send, schedule_digests
     from webapp.pipeline import has_due_events
@@ -139,6 +140,7 @@ def sweep():
         if has_due_events():
             request_drain()
         absences.sweep()  # out of office: tasks to the backup at the start, back at the return
+        live.publish_changes(Task.wake_due())  # each once, however many sweeps run
         enqueue_due_syncs()  # ATS syncs whose turn has come (every few minutes)
         # Calendars: watches to open or renew, reconciliation (every calendar within 15 minutes).
         enqueue_due_calendar_work()

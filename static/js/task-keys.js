@@ -136,6 +136,14 @@
       const box = row && row.querySelector('.cell-select input[type="checkbox"]');
       if (box) box.click();
     },
+    s: (row) => {
+      // The row's Snooze menu, open, its first choice in focus (Tab goes on to the others and Dismiss).
+      const menu = row && row.querySelector("details.later");
+      if (!menu) return;
+      menu.open = true;
+      const first = menu.querySelector(".later-menu button");
+      if (first) first.focus();
+    },
     u: () => {
       const undo = document.querySelector("#notice .undo");
       if (undo) undo.click();

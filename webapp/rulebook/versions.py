@@ -76,6 +76,7 @@ def _settle_removed_tasks(account, version, choices, author_id):
             task.completed_by_event = None
             task.completed_on_behalf_of = None
             task.completion_reason = note
+            task.snoozed_until = None  # a snoozed task of the removed rule is completed too
             task.save()
             TaskHistory.create(account=account, task=task, kind="completed", user=author_id, note=note)
         else:

@@ -122,6 +122,8 @@ class Evaluation:
     resolutions: list[Resolution] = field(default_factory=list)
     triggers: list[Trigger] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # The rule's snoozed tasks whose key contains a wake's partial_key wake up (its `wake_on`).
+    wakes: list[Resolution] = field(default_factory=list)
 
 
 def _type_or_match_failure(wanting: str, events, match, event: Event) -> str | None:
@@ -233,13 +235,13 @@ def _render_or(template, context, what, plain, rule_id, problems):
 
 
 def make_resolutions(
-    rule: Rule, entry: ResolveOn, event: Event, problems: list[Problem] | None = None
+    rule: Rule, entry: ResolveOn, event: Event, problems: list[Problem] | None = None, section: str = "resolve_on"
 ) -> list[Resolution]:
-    """The resolutions an entry makes for an event it matches (check resolution_failure first):
-    one, or one per item of each list an `in` names."""
+    """The resolutions an entry (of resolve_on, or wake_on) makes for an event it matches (check
+    resolution_failure first): one, or one per item of each list an `in` names."""
     reason = vocab.EVENT_TYPES[event.type].reason
     if entry.reason is not None:
-        reason = _render_or(entry.reason, event.data, f"{rule.id}.resolve_on.reason", reason, rule.id, problems)
+        reason = _render_or(entry.reason, event.data, f"{rule.id}.{section}.reason", reason, rule.id, problems)
     keys: list[dict[str, str]] = [{}]
     for same in entry.same:
         value = lookup(event.data, same.event_path)
@@ -318,6 +320,9 @@ def evaluate(rulebook: Rulebook, event: Mapping[str, Any] | Event, absences: Abs
         for entry in rule.resolve_on:
             if event.type in entry.events and resolution_failure(entry, event) is None:
                 evaluation.resolutions.extend(make_resolutions(rule, entry, event, evaluation.problems))
+        for entry in rule.wake_on:
+            if event.type in entry.events and resolution_failure(entry, event) is None:
+                evaluation.wakes.extend(make_resolutions(rule, entry, event, evaluation.problems, "wake_on"))
         if event.type not in rule.events:
             continue
         failure = trigger_failure(rule, event)
@@ -436,6 +441,12 @@ class TaskStore(Protocol):
     def open(self, trigger: Trigger, event: Event) -> Task:
         """Open a new task for the trigger; its last_triggered_at is the event's occurred_at."""
 
+    def find_snoozed(self, rule_id: str, partial_key: Mapping[str, str]) -> list[Task]:
+        """Tasks of the rule snoozed until an event whose key contains every item of `partial_key`."""
+
+    def wake(self, task: Any, event: Event, reason: str) -> None:
+        """End a task's snooze because of `event`: it is open again."""
+
 
 @dataclass
 class Outcome:
@@ -446,6 +457,7 @@ class Outcome:
     opened: list[tuple[Any, Trigger]] = field(default_factory=list)
     retriggered: list[tuple[Any, Trigger]] = field(default_factory=list)
     completed: list[tuple[Any, Resolution]] = field(default_factory=list)
+    woken: list[tuple[Any, Resolution]] = field(default_factory=list)
     # Triggers older than a recorded resolution of their key: the work is already done.
     superseded: list[Trigger] = field(default_factory=list)
 
@@ -476,6 +488,11 @@ def apply_event(
     # and into another completes the old task before it opens the new one.
     for resolution in evaluation.resolutions:
         apply_resolution(resolution, event, store, outcome)
+    # Then wake: a task the event completed stays completed.
+    for wake in evaluation.wakes:
+        for task in store.find_snoozed(wake.rule.id, wake.partial_key):
+            store.wake(task, event, wake.reason)
+            outcome.woken.append((task, wake))
     if not resolve_only:
         for trigger in evaluation.triggers:
             apply_trigger(trigger, event, store, outcome)

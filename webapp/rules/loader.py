@@ -42,6 +42,7 @@ RULE_KEYS = {
     "title": True,
     "action": True,
     "resolve_on": False,
+    "wake_on": False,
     "due": False,
     "urgent": False,
 }
@@ -346,6 +347,8 @@ class _Loader:
         resolve_on: list[ResolveOn] = []
         if get("resolve_on"):
             resolve_on = self.resolve_on_list(get("resolve_on"), f"{path}.resolve_on", key)
+        # `wake_on` entries read as resolve_on's do: the same keys, checks and errors.
+        wake_on = self.resolve_on_list(get("wake_on"), f"{path}.wake_on", key) if get("wake_on") else []
 
         if len(self.problems) > before:
             return None
@@ -364,6 +367,7 @@ class _Loader:
             resolve_on=tuple(resolve_on),
             due=due,
             urgent=urgent,
+            wake_on=tuple(wake_on),
         )
 
     def due(self, node: Node, path: str, events: list[str]) -> Due | None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from .engine import Event, Trigger
 
 OPEN = "open"
+SNOOZED = "snoozed"
 COMPLETED = "completed"
 
 
@@ -62,8 +63,15 @@ class MemoryStore:
         return [
             task
             for task in self.tasks
-            if task.status == OPEN and task.rule_id == rule_id and _contains(task.key, partial_key)
+            if task.status in (OPEN, SNOOZED) and task.rule_id == rule_id and _contains(task.key, partial_key)
         ]
+
+    def find_snoozed(self, rule_id: str, partial_key: Mapping[str, str]) -> list[MemoryTask]:
+        return [task for task in self.find_open(rule_id, partial_key) if task.status == SNOOZED]
+
+    def wake(self, task: MemoryTask, event: Event, reason: str) -> None:
+        task.status = OPEN
+        task.history.append((event.occurred_at, "woke", f"{reason} ({event.type} {event.id})"))
 
     def latest_resolution(self, rule_id: str, key: Mapping[str, str]) -> datetime | None:
         times = [

@@ -71,6 +71,9 @@ class Rule:
     due: Due | None = None
     # None: the rule's tasks are never urgent.
     urgent: Urgent | None = None
+    # Events that wake the rule's tasks snoozed "until an event", lined up with their key as
+    # resolve_on's are (the reason is what the task's history says woke it).
+    wake_on: tuple[ResolveOn, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -7,20 +7,22 @@ import json
 
 from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 
-from .. import live
+from .. import live, snoozing
 from ..auth import token_required
 from ..db import database
 from ..envelope import EnvelopeError, validate
 from ..inbound import InboundError, read_object
 from ..inbox import accept
-from ..models import UNASSIGNED, AlreadyOpen, Event, Task, User
+from ..models import UNASSIGNED, AlreadyOpen, Event, Task, User, utcnow
 from ..queue import get_queue, redis_connection
+from ..rulebook import rulebook_for
 from .errors import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 # Token-authenticated (auth.token_required), never by the session cookie: nothing for CSRF to forge.
 CSRF_EXEMPT = True
 DEFAULT_PAGE_SIZE = 50
+STATUSES = ("open", "snoozed", "completed", "dismissed", "all")
 MAX_PAGE_SIZE = 200
 
 
@@ -30,6 +32,16 @@ def _iso(value):
 
 def _person(user):
     return {"email": user.email, "name": user.name} if user else None
+
+
+def _wake_on(task):
+    """The event types that wake a task snoozed until an event (its rule's wake_on), else None."""
+    if task.status != Task.SNOOZED or task.snoozed_until is not None:
+        return None
+    if "rulebook" not in g:
+        g.rulebook = rulebook_for(task.account_id)
+    rule = g.rulebook.rule(task.rule_id)
+    return sorted({etype for entry in rule.wake_on for etype in entry.events}) if rule else []
 
 
 def task_json(task):
@@ -55,6 +67,11 @@ def task_json(task):
         "waiting_since": _iso(task.waiting_since),
         "completed_at": _iso(task.completed_at),
         "completed_by": completed_by,
+        "snoozed_until": _iso(task.snoozed_until),
+        "wake_on": _wake_on(task),
+        "dismissed": {"reason": task.dismiss_reason, "label": task.dismissed, "note": task.dismiss_note}
+        if task.dismiss_reason
+        else None,
         "about": task.subjects,
         "key": task.key_values,
     }
@@ -115,7 +132,8 @@ def decode_cursor(cursor):
         sort_key = (status, due_at, rank, dt.datetime.fromisoformat(created_at), task_id)
     except (binascii.Error, UnicodeDecodeError, TypeError, ValueError):
         raise ValueError("not a cursor this API gave") from None
-    if status not in (Task.OPEN, Task.COMPLETED) or not all(type(n) is int and abs(n) < 2**63 for n in (rank, task_id)):
+    whole = all(type(n) is int and abs(n) < 2**63 for n in (rank, task_id))
+    if status not in (Task.OPEN, Task.SNOOZED, Task.COMPLETED) or not whole:
         raise ValueError("not a cursor this API gave")
     return sort_key
 
@@ -132,13 +150,14 @@ def _page_size(value):
 @bp.get("/tasks")
 @token_required
 def list_tasks():
-    """A page of the account's tasks: ?assignee=me|EMAIL|all|unassigned, ?status=open|completed|all,
+    """A page of the account's tasks: ?assignee=me|EMAIL|all|unassigned,
+    ?status=open|snoozed|completed|dismissed|all,
     ?category=RULE_ID, ?limit=1..200 and the ?cursor of the previous page's `next` link."""
     who = request.args.get("assignee", "me")
     status = request.args.get("status", "open")
     category = request.args.get("category") or None
-    if status not in ("open", "completed", "all"):
-        return json_error(400, "invalid_parameter", "status must be open, completed or all", field="status")
+    if status not in STATUSES:
+        return json_error(400, "invalid_parameter", f"status must be {', '.join(STATUSES[:-1])} or all", field="status")
     try:
         limit = _page_size(request.args.get("limit"))
     except ValueError as exc:
@@ -199,6 +218,63 @@ def reopen_task(task_id):
     except AlreadyOpen as exc:
         other = exc.task.id if exc.task else None
         return json_error(409, "already_open", f"task {other} is open for the same work", task=other)
+    live.publish_changes([g.account.id])
+    return jsonify(task_json(Task.of_account(g.account, task_id)))
+
+
+def _body():
+    """The parameters of a POST: its JSON object, else its form."""
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else request.form
+
+
+@bp.post("/tasks/<int:task_id>/snooze")
+@token_required
+def snooze_task(task_id):
+    """Snooze a task: until=ISO-8601 time with its offset (or Z), or until=event (for a rule with a wake_on)."""
+    task = Task.of_account(g.account, task_id) or abort(404)
+    value = _body().get("until")
+    if value == snoozing.UNTIL_EVENT:
+        rule = rulebook_for(g.account.id).rule(task.rule_id)
+        if rule is None or not rule.wake_on:
+            return json_error(400, "invalid_parameter", "no event wakes this task's rule", field="until")
+        until = None
+    else:
+        try:
+            until = snoozing.check(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")), utcnow())
+        except (TypeError, ValueError) as exc:
+            message = str(exc) if value else "until is required: an ISO-8601 time or event"
+            return json_error(400, "invalid_parameter", message, field="until")
+    if not task.snooze_by(g.user, until, note=f"until {_iso(until)}" if until else "until an event wakes it"):
+        return json_error(409, "completed", "a completed task cannot be snoozed; reopen it first")
+    live.publish_changes([g.account.id])
+    return jsonify(task_json(Task.of_account(g.account, task_id)))
+
+
+@bp.post("/tasks/<int:task_id>/wake")
+@token_required
+def wake_task(task_id):
+    """End a task's snooze now; a task not snoozed is left as it is."""
+    task = Task.of_account(g.account, task_id) or abort(404)
+    if task.wake_by(g.user):
+        live.publish_changes([g.account.id])
+    return jsonify(task_json(Task.of_account(g.account, task_id)))
+
+
+@bp.post("/tasks/<int:task_id>/dismiss")
+@token_required
+def dismiss_task(task_id):
+    """Dismiss a task: reason (duplicate, handled_outside, not_needed or other) and an optional note."""
+    task = Task.of_account(g.account, task_id) or abort(404)
+    body = _body()
+    reason, note = body.get("reason"), body.get("note") or ""
+    if reason not in Task.DISMISS_REASONS:
+        reasons = ", ".join(Task.DISMISS_REASONS)
+        return json_error(400, "invalid_parameter", f"reason must be one of {reasons}", field="reason")
+    if not isinstance(note, str) or len(note) > 500:
+        return json_error(400, "invalid_parameter", "note must be text of at most 500 characters", field="note")
+    if not task.dismiss_by(g.user, reason, note):
+        return json_error(409, "completed", "the task is completed already")
     live.publish_changes([g.account.id])
     return jsonify(task_json(Task.of_account(g.account, task_id)))
 

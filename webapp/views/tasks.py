@@ -10,11 +10,12 @@ import redis
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from .. import live
+from .. import live, snoozing
 from ..htmx import is_fragment_request, page_or_fragment, redirect_or_fragment, render_block
-from ..models import UNASSIGNED, AlreadyOpen, Candidate, Event, Task, TaskHistory, User, to_utc
+from ..models import UNASSIGNED, AlreadyOpen, Candidate, Event, Task, TaskHistory, User, to_utc, utcnow
 from ..row_events import enriched_events
 from ..rulebook import rulebook_for, rulebook_of_version
+from ..timezones import current_zone, localtime
 from . import links
 
 bp = Blueprint("tasks", __name__)
@@ -22,6 +23,10 @@ log = logging.getLogger(__name__)
 
 # Completed tasks shown under "Show completed": the most recent ones, not a whole archive.
 COMPLETED_SHOWN = 50
+# Snoozed tasks shown under "Show snoozed".
+SNOOZED_SHOWN = 200
+# A dismissal's note is a line or two, not a document.
+DISMISS_NOTE_MAX = 500
 # Open tasks drawn at first, the most urgent; "Show more" draws this many more each time.
 OPEN_SHOWN_STEP = 50
 OPEN_SHOWN_MAX = 5000
@@ -40,13 +45,14 @@ EVERYONE = "all"
 @dataclass(frozen=True)
 class ListFilters:
     """What the list shows: whose tasks (a User, UNASSIGNED, or None for everyone's), which
-    category, and whether completed ones too."""
+    category, and whether completed ones too, and snoozed ones."""
 
     assignee: User | str | None
     category: str | None
     completed: bool
     shown: int = OPEN_SHOWN_STEP  # how many open tasks are drawn
     me: User | None = None
+    snoozed: bool = False
 
     @classmethod
     def parse(cls, values, coordinators, me):
@@ -62,7 +68,8 @@ class ListFilters:
         category = (values.get("category") or "").strip() or None
         shown = str(values.get("shown") or "").strip()
         shown = min(max(int(shown), OPEN_SHOWN_STEP), OPEN_SHOWN_MAX) if shown.isdigit() else OPEN_SHOWN_STEP
-        return cls(assignee, category, values.get("completed") in ("1", "on", "true"), shown, me)
+        completed, snoozed = (values.get(name) in ("1", "on", "true") for name in ("completed", "snoozed"))
+        return cls(assignee, category, completed, shown, me, snoozed)
 
     @property
     def person(self):
@@ -99,6 +106,7 @@ class ListFilters:
             "assignee": self.assignee_value,
             "category": self.category,
             "completed": "1" if self.completed else None,
+            "snoozed": "1" if self.snoozed else None,
             "shown": str(self.shown) if self.shown != OPEN_SHOWN_STEP else None,
         }
         values.update(changes)
@@ -116,7 +124,7 @@ class TaskUrls:
     def __init__(self):
         self._templates = {
             name: url_for(f"tasks.{name}", task_id=self.MARKER).replace(str(self.MARKER), "{}")
-            for name in ("detail", "complete", "reopen")
+            for name in ("detail", "complete", "reopen", "snooze", "dismiss", "wake")
         }
 
     def detail(self, task_id):
@@ -127,6 +135,25 @@ class TaskUrls:
 
     def reopen(self, task_id):
         return self._templates["reopen"].format(task_id)
+
+    def snooze(self, task_id):
+        return self._templates["snooze"].format(task_id)
+
+    def dismiss(self, task_id):
+        return self._templates["dismiss"].format(task_id)
+
+    def wake(self, task_id):
+        return self._templates["wake"].format(task_id)
+
+
+def _later():
+    """What the snooze and dismiss controls offer, worked out once per page: the menu's times in the
+    signed-in person's zone, the rules whose tasks can sleep until an event, the dismiss reasons."""
+    return {
+        "choices": snoozing.choices(utcnow(), current_zone()),
+        "waking": {rule.id for rule in _rulebook().rules if rule.wake_on},
+        "reasons": Task.DISMISS_REASONS,
+    }
 
 
 def _rulebook():
@@ -170,6 +197,9 @@ def _list_context(filters, coordinators, counts=None, fresh_after=None, focus=No
     open_tasks, completed = Task.page_listing(
         account, filters.assignee, filters.category, COMPLETED_SHOWN if filters.completed else 0, filters.shown
     )
+    snoozed = []
+    if filters.snoozed:
+        snoozed = Task.snoozed_listing(account, filters.assignee, filters.category, SNOOZED_SHOWN)
     tasks = open_tasks + completed
     open_total = sum(n for _, n, _, _ in counts.values())
     in_view = counts.get(filters.category, (None, 0))[1] if filters.category else open_total
@@ -184,6 +214,8 @@ def _list_context(filters, coordinators, counts=None, fresh_after=None, focus=No
         "open_total": open_total,
         "open_tasks": open_tasks,
         "completed_tasks": completed,
+        "snoozed_tasks": snoozed,
+        "later": _later(),
         "action_urls": links.action_urls(account, tasks, current_user.is_admin) if tasks else {},
         "fingerprint": _fingerprint(counts),
         "seen": max((top for _, _, _, top in counts.values()), default=0),
@@ -265,7 +297,8 @@ def _task_or_404(task_id):
 
 
 def _after_change(task, message, undo):
-    """After completing or reopening: htmx gets the new rows, counts and notice; a form, a 303."""
+    """After completing or reopening (snoozing, dismissing, waking): htmx gets the new rows, counts
+    and notice; a form, a 303. undo: False, True (the Undo reopens) or "wake" (it ends a snooze)."""
     notice = {"message": message, "task_id": task.id, "title": task.title, "undo": undo}
     if request.args.get("from") == "detail":
         _tell_and_flash(notice)
@@ -327,6 +360,59 @@ def reopen(task_id):
         # The same work has an open task again (opened since): that one is the task to work on.
         return _after_change(exc.task or task, "Already open again as this task", undo=False)
     return _after_change(task, "Reopened", undo=False)
+
+
+def _snooze_words(task, until, zone):
+    """How a snooze is said: "until Fri 04 Dec, 09:00", or "until they answer" (its rule's wake_on)."""
+    if until is not None:
+        return f"until {localtime(until, 'day', zone)}"
+    rule = _rulebook().rule(task.rule_id)
+    events = sorted({etype for entry in rule.wake_on for etype in entry.events}) if rule else []
+    return f"until they answer (the next {' or '.join(events)})"
+
+
+@bp.post("/tasks/<int:task_id>/snooze")
+@login_required
+def snooze(task_id):
+    """Snooze a task: until a time (until=3h|tomorrow|monday, or custom with at=YYYY-MM-DDTHH:MM, in
+    one's own zone) or, for a rule with a wake_on, until=event: off the list until then."""
+    task = _task_or_404(task_id)
+    value = request.form.get("until", "")
+    if value == snoozing.UNTIL_EVENT and task.rule_id not in _later()["waking"]:
+        abort(400, "No event wakes this task: snooze it until a time.")
+    zone = current_zone()
+    try:
+        until = snoozing.until(value, utcnow(), zone, request.form.get("at", ""))
+    except ValueError as exc:
+        abort(400, str(exc).capitalize() + ".")
+    words = _snooze_words(task, until, zone)
+    if not task.snooze_by(current_user._get_current_object(), until, note=words):
+        return _after_change(task, f"Already {_completion_in_words(task)}", undo=False)
+    return _after_change(task, f"Snoozed {words}", undo="wake")
+
+
+@bp.post("/tasks/<int:task_id>/wake")
+@login_required
+def wake(task_id):
+    """End a task's snooze now (the Undo of a snooze, or "Wake now"): back on the list."""
+    task = _task_or_404(task_id)
+    task.wake_by(current_user._get_current_object())
+    return _after_change(task, "Back on the list", undo=False)
+
+
+@bp.post("/tasks/<int:task_id>/dismiss")
+@login_required
+def dismiss(task_id):
+    """Dismiss a task with a reason (reason=duplicate|handled_outside|not_needed|other) and a note:
+    completed, and shown so under Show completed; the Undo reopens it."""
+    task = _task_or_404(task_id)
+    reason = request.form.get("reason", "")
+    if reason not in Task.DISMISS_REASONS:
+        abort(400, "Choose why the task is dismissed.")
+    note = request.form.get("note", "")[:DISMISS_NOTE_MAX]
+    if not task.dismiss_by(current_user._get_current_object(), reason, note):
+        return _after_change(task, f"Already {_completion_in_words(task)}", undo=False)
+    return _after_change(task, f"Dismissed ({Task.DISMISS_REASONS[reason].lower()})", undo=True)
 
 
 def _plural(n):
@@ -461,6 +547,7 @@ def _detail_context(task_id):
         "interviews": _interviews_concerned(data),
         "schedules_url": _schedules_url(task),
         "history": TaskHistory.history_of(task),
+        "later": _later(),
         "action_url": links.action_urls(current_user.account_id, [task], current_user.is_admin).get(task.id),
         "back_url": url_for("tasks.index", assignee=task.assignee.email if task.assignee_id else UNASSIGNED),
     }
