@@ -820,6 +820,10 @@ class Task(BaseModel):
             (("account", "rule_id", "status", "key_head"), False),
             (("account", "status", "category"), False),
             (("account", "status", "candidate_external_id"), False),
+            # The Team page's figures (webapp/insight.py), each read from its index alone: 0021.
+            (("account", "status", "assignee", "category", "due_at"), False),
+            (("account", "created_at"), False),
+            (("account", "status", "completed_at", "category", "created_at"), False),
         )
 
     @classmethod

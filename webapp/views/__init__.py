@@ -17,6 +17,7 @@ def init_app(app):
         schedules,
         setup,
         tasks,
+        team,
         webhooks,
     )
 
@@ -32,6 +33,7 @@ def init_app(app):
         admin_inbox,
         admin_people,
         ops,
+        team,
     )
     for area in areas:
         app.register_blueprint(area.bp)

@@ -13,9 +13,12 @@ from ..db import database
 from ..envelope import EnvelopeError, validate
 from ..inbound import InboundError, read_object
 from ..inbox import accept
-from ..models import UNASSIGNED, AlreadyOpen, Event, Task, User
+from ..insight import team_figures
+from ..models import UNASSIGNED, AlreadyOpen, Event, Task, User, utcnow
 from ..queue import get_queue, redis_connection
+from ..timezones import zone_of
 from .errors import json_error
+from .team import team_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 # Token-authenticated (auth.token_required), never by the session cookie: nothing for CSRF to forge.
@@ -200,6 +203,13 @@ def reopen_task(task_id):
         return json_error(409, "already_open", f"task {other} is open for the same work", task=other)
     live.publish_changes([g.account.id])
     return jsonify(task_json(Task.of_account(g.account, task_id)))
+
+
+@bp.get("/team")
+@token_required
+def team():
+    """The Team page's figures (see /team), days in the token's person's time zone."""
+    return jsonify(team_json(team_figures(g.account, utcnow(), zone_of(g.user))))
 
 
 @bp.get("/health")
