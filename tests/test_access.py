@@ -38,6 +38,8 @@ PAGE_ROUTES = [
     ("post", "/account/password"),
     ("get", "/account/profile"),
     ("post", "/account/profile"),
+    ("get", "/team"),
+    ("get", "/team/overdue.csv"),
     *ADMIN_ROUTES,
 ]
 API_ROUTES = [
@@ -46,6 +48,7 @@ API_ROUTES = [
     ("post", "/api/tasks/1/complete"),
     ("post", "/api/tasks/1/reopen"),
     ("post", "/api/events"),
+    ("get", "/api/team"),
 ]
 # Open on purpose: sign-in itself, the home redirect, static files, the health check, the liveness
 # and readiness probes, /metrics (its own token, or this host: tests/test_ops.py), and the

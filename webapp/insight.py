@@ -12,7 +12,7 @@ import bisect
 import datetime as dt
 from dataclasses import dataclass
 
-from peewee import SQL, Case, fn
+from peewee import SQL, Case, Window, fn
 
 from .db import is_postgres
 from .models import Task, User
@@ -142,16 +142,28 @@ def completion_times(account, since, until):
     ranks each category's times, and only the (at most) four ranks the two percentiles interpolate
     between are returned."""
     took = _seconds_between(Task.created_at, Task.completed_at)
-    ranked = Task.select(
-        Task.category,
-        took.alias("took"),
-        fn.ROW_NUMBER().over(partition_by=[Task.category], order_by=[took]).alias("rank"),
-        fn.COUNT(SQL("*")).over(partition_by=[Task.category]).alias("n"),
-    ).where(
-        Task.account == account,
-        Task.status == Task.COMPLETED,
-        Task.completed_at >= since,
-        Task.completed_at <= until,
+    # One window for both, the category's whole partition in order: a single sort ranks and counts.
+    by_time = Window(
+        partition_by=[Task.category],
+        order_by=[took],
+        frame_type=Window.ROWS,
+        start=Window.preceding(),
+        end=Window.following(),
+    )
+    ranked = (
+        Task.select(
+            Task.category,
+            took.alias("took"),
+            fn.ROW_NUMBER().over(by_time).alias("rank"),
+            fn.COUNT(SQL("*")).over(by_time).alias("n"),
+        )
+        .window(by_time)
+        .where(
+            Task.account == account,
+            Task.status == Task.COMPLETED,
+            Task.completed_at >= since,
+            Task.completed_at <= until,
+        )
     )
     rank, n = ranked.c.rank, ranked.c.n
     # The ranks either side of each percentile's position (n - 1) * p / 100 (integer division), from 1.

@@ -13,12 +13,10 @@ from ..db import database
 from ..envelope import EnvelopeError, validate
 from ..inbound import InboundError, read_object
 from ..inbox import accept
-from ..insight import team_figures
-from ..models import UNASSIGNED, AlreadyOpen, Event, Task, User, utcnow
+from ..models import UNASSIGNED, AlreadyOpen, Event, Task, User
 from ..queue import get_queue, redis_connection
-from ..timezones import zone_of
 from .errors import json_error
-from .team import team_json
+from .team import figures_of, team_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 # Token-authenticated (auth.token_required), never by the session cookie: nothing for CSRF to forge.
@@ -209,7 +207,7 @@ def reopen_task(task_id):
 @token_required
 def team():
     """The Team page's figures (see /team), days in the token's person's time zone."""
-    return jsonify(team_json(team_figures(g.account, utcnow(), zone_of(g.user))))
+    return jsonify(team_json(figures_of(g.account, g.user)))
 
 
 @bp.get("/health")

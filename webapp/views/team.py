@@ -10,7 +10,7 @@ from flask_login import current_user
 from .. import charts
 from ..insight import MEDIAN, P90, WINDOW_DAYS, team_figures
 from ..models import utcnow
-from ..timezones import current_zone
+from ..timezones import zone_of
 from .forms import signed_in_only
 
 bp = Blueprint("team", __name__, url_prefix="/team")
@@ -23,14 +23,15 @@ NOBODY = "Unassigned"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _figures():
-    return team_figures(current_user.account_id, utcnow(), current_zone())
+def figures_of(account, person):
+    """The account's figures as of now, with days in the person's time zone."""
+    return team_figures(account, utcnow(), zone_of(person))
 
 
 @bp.get("")
 def index():
     """The team's figures: open tasks by coordinator and category, time to complete, open over time, overdue."""
-    figures = _figures()
+    figures = figures_of(current_user.account_id, current_user)
     return render_template("team/index.html", figures=figures, charts=chart_data(figures), window_days=WINDOW_DAYS)
 
 
@@ -41,7 +42,7 @@ def download(figure):
         abort(404)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    for row in csv_rows(_figures(), figure):
+    for row in csv_rows(figures_of(current_user.account_id, current_user), figure):
         writer.writerow([_cell(value) for value in row])
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="team-{figure}.csv"'
