@@ -12,7 +12,7 @@ ROW_HEIGHT = 28
 BAR_HEIGHT = 18
 AXIS_HEIGHT = 28
 LINE_HEIGHT = 220
-LINE_LEFT, LINE_BOTTOM, LINE_TOP, LINE_RIGHT = 48, 36, 14, 16
+LINE_LEFT, LINE_BOTTOM, LINE_TOP, LINE_RIGHT = 48, 36, 14, 32
 # Patterns laid over the series' colours, so that neighbouring segments differ in more than colour.
 PATTERNS = ("solid", "stripes", "dots", "grid")
 

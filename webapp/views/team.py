@@ -19,6 +19,8 @@ signed_in_only(bp)
 # The figures each have a CSV download, /team/<name>.csv.
 FIGURES = ("open-by-coordinator", "time-to-complete", "open-over-time", "overdue")
 NOBODY = "Unassigned"
+# The overdue chart's series: red and striped, grey and plain (see the stylesheet's series-N).
+OVERDUE, ON_TIME = 5, 8
 # A spreadsheet runs a cell that starts with one of these as a formula: such text gets a quote first.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -137,8 +139,8 @@ def chart_data(figures):
         (
             _name(who),
             [
-                (0, late, f"{_name(who)}: {late} overdue"),
-                (1, open_count - late, f"{_name(who)}: {open_count - late} not overdue"),
+                (OVERDUE, late, f"{_name(who)}: {late} overdue"),
+                (ON_TIME, open_count - late, f"{_name(who)}: {open_count - late} not overdue"),
             ],
         )
         for who, _, open_count, late in figures.coordinators
@@ -159,7 +161,9 @@ def chart_data(figures):
     ]
     days = figures.open_by_day
     return {
-        "series": categories,
+        "series": list(enumerate(categories)),
+        "overdue_key": [(OVERDUE, "Overdue"), (ON_TIME, "Not overdue")],
+        "completion_key": [(0, "Median"), (1, "90th percentile")],
         "by_coordinator": charts.bar_chart(by_coordinator),
         "overdue": charts.bar_chart(overdue),
         "completion": charts.bar_chart(completion, stacked=False, unit=hours),
