@@ -2,28 +2,26 @@
 how many of them are overdue), time to complete per category over the last 30 days (median and
 p90), and the open count at the end of each of the last 30 days.
 
-Each figure is one grouped query on an index that holds every column it reads (migration 0021), so
-its cost follows the account's open tasks or its last 30 days, never the table. Open over time is
-walked backwards from today's open count with the tasks opened and completed since each day ended;
-percentiles are ranked by a window function (ROW_NUMBER), which SQLite and PostgreSQL both run, and
-only the rows at the ranks a percentile needs leave the database."""
+Each figure is one query on an index that holds every column it reads (migration 0021), so its
+cost follows the account's open tasks or its last 30 days, never the table. Open over time is
+walked backwards from today's open count with the tasks opened and completed since each day ended,
+counted per day in one grouped read each. Percentiles are PostgreSQL's own percentile_cont; SQLite
+has none (and its window functions cost several times a sort), so it reads the times sorted, from
+the same index, and they are interpolated here exactly as percentile_cont does."""
 
 import bisect
 import datetime as dt
 from dataclasses import dataclass
 
-from peewee import SQL, Case, Window, fn
+from peewee import SQL, Case, NodeList, fn
 
-from .db import is_postgres
+from .db import database, is_postgres
 from .models import Task, User
 
 WINDOW_DAYS = 30
 # Percentiles of the time to complete, in percent: linearly interpolated between the closest ranks,
 # as PostgreSQL's percentile_cont, numpy and spreadsheets' PERCENTILE.INC compute them.
 MEDIAN, P90 = 50, 90
-# Open over time counts tasks opened and completed per quarter of an hour, which every time zone's
-# midnights fall on, and sums those into the days of the viewer's zone.
-SLOT_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -132,61 +130,40 @@ def _seconds_between(start, end):
     return (fn.julianday(end) - fn.julianday(start)) * 86400.0
 
 
-def _cast_integer(expression):
-    return expression.cast("BIGINT" if is_postgres() else "INTEGER")
-
-
 def completion_times(account, since, until):
     """Per category of the tasks completed from `since` to `until`: how many, and the median and p90
-    of their time from opened to completed. One read of task_team_completed; the window function
-    ranks each category's times, and only the (at most) four ranks the two percentiles interpolate
-    between are returned."""
+    of their time from opened to completed, read from task_team_completed."""
     took = _seconds_between(Task.created_at, Task.completed_at)
-    # One window for both, the category's whole partition in order: a single sort ranks and counts.
-    by_time = Window(
-        partition_by=[Task.category],
-        order_by=[took],
-        frame_type=Window.ROWS,
-        start=Window.preceding(),
-        end=Window.following(),
+    completed = (
+        Task.account == account,
+        Task.status == Task.COMPLETED,
+        Task.completed_at >= since,
+        Task.completed_at <= until,
     )
-    ranked = (
-        Task.select(
-            Task.category,
-            took.alias("took"),
-            fn.ROW_NUMBER().over(by_time).alias("rank"),
-            fn.COUNT(SQL("*")).over(by_time).alias("n"),
-        )
-        .window(by_time)
-        .where(
-            Task.account == account,
-            Task.status == Task.COMPLETED,
-            Task.completed_at >= since,
-            Task.completed_at <= until,
-        )
-    )
-    rank, n = ranked.c.rank, ranked.c.n
-    # The ranks either side of each percentile's position (n - 1) * p / 100 (integer division), from 1.
-    lower = {p: _cast_integer((n - 1) * p / 100) + 1 for p in (MEDIAN, P90)}
-    wanted = (rank == lower[MEDIAN]) | (rank == lower[MEDIAN] + 1) | (rank == lower[P90]) | (rank == lower[P90] + 1)
-    rows = ranked.select_from(ranked.c.category, ranked.c.took, rank, n).where(wanted).tuples()
-    found = {}
-    for category, took_seconds, at, count in rows:
-        found.setdefault(category, (count, {}))[1][at] = float(took_seconds)
+    if is_postgres():
+        within = [
+            NodeList((fn.percentile_cont(p / 100), SQL("WITHIN GROUP (ORDER BY"), took, SQL(")")))
+            for p in (MEDIAN, P90)
+        ]
+        query = Task.select(Task.category, fn.COUNT(SQL("*")), *within).where(*completed).group_by(Task.category)
+        rows = query.order_by(Task.category).tuples()
+        return [CompletionTimes(category, n, float(median), float(p90)) for category, n, median, p90 in rows]
+    query = Task.select(Task.category, took).where(*completed).order_by(Task.category, took)
+    by_category = {}
+    for category, seconds in database.execute(query).fetchall():  # plain rows: thousands of them
+        by_category.setdefault(category, []).append(seconds)
     return [
-        CompletionTimes(category, count, _percentile(times, count, MEDIAN), _percentile(times, count, P90))
-        for category, (count, times) in sorted(found.items())
+        CompletionTimes(category, len(times), _percentile(times, MEDIAN), _percentile(times, P90))
+        for category, times in by_category.items()
     ]
 
 
-def _percentile(times_at_rank, count, percent):
-    """The percentile of `count` sorted values, of which `times_at_rank` has those at the ranks it
-    lies between (ranks from 1), interpolated linearly."""
-    position = (count - 1) * percent / 100
+def _percentile(ordered, percent):
+    """The percentile of sorted values, interpolated linearly between the two closest (percentile_cont)."""
+    position = (len(ordered) - 1) * percent / 100
     below = int(position)
-    low = times_at_rank[below + 1]
-    high = times_at_rank.get(below + 2, low)
-    return low + (position - below) * (high - low)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (position - below) * (ordered[above] - ordered[below])
 
 
 def day_ends(now, zone, days=WINDOW_DAYS):
@@ -207,15 +184,18 @@ def open_by_day(account, now, zone, open_now):
     plus those completed after it ended. Two grouped reads, of task_team_created and
     task_team_completed, from the first day's start on."""
     ends = day_ends(now, zone)
-    start = dt.datetime.combine(ends[0][0], dt.time(), zone).astimezone(dt.UTC)
-    opened = _per_slot(account, Task.created_at, start)
-    completed = _per_slot(account, Task.completed_at, start, Task.status == Task.COMPLETED)
-    # Tasks opened (completed) after each day ended: the slots that start at or after its end.
     boundaries = [end for _, end in ends]
+    start = dt.datetime.combine(ends[0][0], dt.time(), zone).astimezone(dt.UTC)
+    # Each day ends at the same UTC time of day, or at one of two or three across a change of the
+    # zone's offset: counted per UTC date and side of each of those times, every count falls
+    # wholly before or after each day's end.
+    times = sorted({end.time() for end in boundaries})
     after = [0] * (len(ends) + 1)
-    for slots, sign in ((opened, -1), (completed, 1)):
-        for slot, count in slots:
-            moment = start + dt.timedelta(seconds=slot * SLOT_SECONDS)
+    reads = ((Task.created_at, (), -1), (Task.completed_at, (Task.status == Task.COMPLETED,), 1))
+    for column, where, sign in reads:
+        for date, *past, count in _per_date(account, column, start, times, where):
+            since = max((t for t, passed in zip(times, past, strict=True) if passed), default=dt.time())
+            moment = dt.datetime.combine(dt.date.fromisoformat(str(date)), since, dt.UTC)
             after[bisect.bisect_right(boundaries, moment)] += sign * count
     result, change = [], 0
     for index in range(len(ends) - 1, -1, -1):
@@ -224,21 +204,18 @@ def open_by_day(account, now, zone, open_now):
     return result[::-1]
 
 
-def _per_slot(account, column, start, *where):
-    """How many of the account's tasks have `column` at or after `start`, per quarter hour since it."""
-    query = (
-        Task.select(_slot(column, start).alias("slot"), fn.COUNT(SQL("*")))
-        .where(Task.account == account, column >= start, *where)
-        .group_by(SQL("1"))
-        .tuples()
-    )
-    return list(query)
-
-
-def _slot(column, start):
-    """The quarter hour since `start` a stored time (naive, in UTC, on both databases) falls in."""
-    since = int(start.timestamp())
+def _per_date(account, column, start, times, where):
+    """The account's tasks with `column` at or after `start`, counted per UTC date of it and whether
+    its time of day is at or after each of `times`: [(date, passed each time..., count)]."""
     if is_postgres():
-        return _cast_integer(fn.FLOOR((fn.date_part("epoch", column) - since) / SLOT_SECONDS))
-    # Whole seconds, then integer division: SQLite's own floor, without its optional math functions.
-    return (_cast_integer(fn.strftime("%s", column)) - since) / SLOT_SECONDS
+        date, time_of_day = column.cast("date"), column.cast("time")
+    else:
+        # Stored as text, "YYYY-MM-DD HH:MM:SS[.ffffff]": the parts compare as they are, unparsed.
+        date, time_of_day = fn.substr(column, 1, 10), fn.substr(column, 12)
+    passed = [time_of_day >= t.isoformat() for t in times]
+    query = (
+        Task.select(date, *passed, fn.COUNT(SQL("*")))
+        .where(Task.account == account, column >= start, *where)
+        .group_by(SQL(", ".join(str(n) for n in range(1, len(times) + 2))))
+    )
+    return database.execute(query).fetchall()
