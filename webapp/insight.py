@@ -101,7 +101,10 @@ def team_figures(account, now, zone):
         now=now,
         zone=zone,
         open_counts=open_counts,
-        completion_times=completion_times(account, now - dt.timedelta(days=WINDOW_DAYS), now),
+        # By name as Python sorts it: the databases' collations differ.
+        completion_times=sorted(
+            completion_times(account, now - dt.timedelta(days=WINDOW_DAYS), now), key=lambda t: t.category
+        ),
         open_by_day=open_by_day(account, now, zone, sum(c.open for c in open_counts)),
     )
 
@@ -146,7 +149,7 @@ def completion_times(account, since, until):
             for p in (MEDIAN, P90)
         ]
         query = Task.select(Task.category, fn.COUNT(SQL("*")), *within).where(*completed).group_by(Task.category)
-        rows = query.order_by(Task.category).tuples()
+        rows = query.tuples()
         return [CompletionTimes(category, n, float(median), float(p90)) for category, n, median, p90 in rows]
     query = Task.select(Task.category, took).where(*completed).order_by(Task.category, took)
     by_category = {}
