@@ -151,14 +151,15 @@ def completion_times(account, since, until):
         query = Task.select(Task.category, fn.COUNT(SQL("*")), *within).where(*completed).group_by(Task.category)
         rows = query.tuples()
         return [CompletionTimes(category, n, float(median), float(p90)) for category, n, median, p90 in rows]
-    query = Task.select(Task.category, took).where(*completed).order_by(Task.category, took)
+    # Sorted here: SQLite's sort of the rows costs more than reading them.
     by_category = {}
-    for category, seconds in database.execute(query).fetchall():  # plain rows: thousands of them
+    for category, seconds in database.execute(Task.select(Task.category, took).where(*completed)).fetchall():
         by_category.setdefault(category, []).append(seconds)
-    return [
-        CompletionTimes(category, len(times), _percentile(times, MEDIAN), _percentile(times, P90))
-        for category, times in by_category.items()
-    ]
+    result = []
+    for category, times in by_category.items():
+        times.sort()
+        result.append(CompletionTimes(category, len(times), _percentile(times, MEDIAN), _percentile(times, P90)))
+    return result
 
 
 def _percentile(ordered, percent):
@@ -189,14 +190,15 @@ def open_by_day(account, now, zone, open_now):
     ends = day_ends(now, zone)
     boundaries = [end for _, end in ends]
     start = dt.datetime.combine(ends[0][0], dt.time(), zone).astimezone(dt.UTC)
-    # Each day ends at the same UTC time of day, or at one of two or three across a change of the
-    # zone's offset: counted per UTC date and side of each of those times, every count falls
-    # wholly before or after each day's end.
-    times = sorted({end.time() for end in boundaries})
+    # Each day ends at the same UTC time of day, or at one of two across a change of the zone's
+    # offset: counted per UTC date and side of each of those times (none for a UTC midnight, which
+    # the date is), every count falls wholly before or after each day's end. Up to now: tasks are
+    # never opened in the future.
+    times = sorted({end.time() for end in boundaries[:-1]} - {dt.time()})
     after = [0] * (len(ends) + 1)
     reads = ((Task.created_at, (), -1), (Task.completed_at, (Task.status == Task.COMPLETED,), 1))
     for column, where, sign in reads:
-        for date, *past, count in _per_date(account, column, start, times, where):
+        for date, *past, count in _per_date(account, column, start, now, times, where):
             since = max((t for t, passed in zip(times, past, strict=True) if passed), default=dt.time())
             moment = dt.datetime.combine(dt.date.fromisoformat(str(date)), since, dt.UTC)
             after[bisect.bisect_right(boundaries, moment)] += sign * count
@@ -207,9 +209,9 @@ def open_by_day(account, now, zone, open_now):
     return result[::-1]
 
 
-def _per_date(account, column, start, times, where):
-    """The account's tasks with `column` at or after `start`, counted per UTC date of it and whether
-    its time of day is at or after each of `times`: [(date, passed each time..., count)]."""
+def _per_date(account, column, start, now, times, where):
+    """The account's tasks with `column` from `start` to `now`, counted per UTC date of it and
+    whether its time of day is at or after each of `times`: [(date, passed each time..., count)]."""
     if is_postgres():
         date, time_of_day = column.cast("date"), column.cast("time")
     else:
@@ -218,7 +220,7 @@ def _per_date(account, column, start, times, where):
     passed = [time_of_day >= t.isoformat() for t in times]
     query = (
         Task.select(date, *passed, fn.COUNT(SQL("*")))
-        .where(Task.account == account, column >= start, *where)
+        .where(Task.account == account, column >= start, column <= now, *where)
         .group_by(SQL(", ".join(str(n) for n in range(1, len(times) + 2))))
     )
     return database.execute(query).fetchall()
