@@ -3,7 +3,7 @@ baselines it measured in the same run. `python -m bench pg`: only the workers on
 
 import sys
 
-from bench import bench_tasks_page, live_updates, throughput, webhooks
+from bench import bench_tasks_page, bench_team_page, live_updates, throughput, webhooks
 
 if __name__ == "__main__" and sys.argv[1:] == ["pg"]:
     throughput.main_postgres()
@@ -13,5 +13,7 @@ elif __name__ == "__main__":
     webhooks.main()
     print()
     bench_tasks_page.main()
+    print()
+    bench_team_page.main()
     print()
     live_updates.main()

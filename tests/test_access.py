@@ -48,6 +48,8 @@ PAGE_ROUTES = [
     ("post", "/absences/1/delete"),
     ("post", "/account/notifications"),
     ("post", "/admin/notifications"),
+    ("get", "/team"),
+    ("get", "/team/overdue.csv"),
     *ADMIN_ROUTES,
 ]
 API_ROUTES = [
@@ -59,6 +61,7 @@ API_ROUTES = [
     ("post", "/api/tasks/1/wake"),
     ("post", "/api/tasks/1/dismiss"),
     ("post", "/api/events"),
+    ("get", "/api/team"),
 ]
 # Open on purpose: sign-in itself, the home redirect, static files, the health check, the liveness
 # and readiness probes, /metrics (its own token, or this host: tests/test_ops.py), and the

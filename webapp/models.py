@@ -965,6 +965,10 @@ class Task(BaseModel):
             # The sweep's look for snoozes that have ended, and (partial: of dismissed tasks only,
             # not declared here) task_dismissed_assignee_due and task_dismissed_due: migration 0019.
             (("status", "snoozed_until"), False),
+            # The Team page's figures (webapp/insight.py), each read from its index alone: 0021.
+            (("account", "status", "assignee", "category", "due_at"), False),
+            (("account", "created_at"), False),
+            (("account", "status", "completed_at", "category", "created_at"), False),
         )
 
     @classmethod

@@ -28,7 +28,7 @@ ADMIN_PAGES = [
     "/admin/people",
 ]
 SETUP_PAGES = ["/setup/jobs/job-1", "/setup/stages/stage-onsite", "/setup/interviews/int-1", "/setup/rooms"]
-TASK_PAGES = ["/tasks", "/tasks/{task}", "/schedules/new?application=app-1&stage=stage-onsite&task={task}"]
+TASK_PAGES = ["/tasks", "/tasks/{task}", "/schedules/new?application=app-1&stage=stage-onsite&task={task}", "/team"]
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ def init_app(app):
         schedules,
         setup,
         tasks,
+        team,
         webhooks,
     )
 
@@ -36,6 +37,7 @@ def init_app(app):
         absences,
         notifications,
         ops,
+        team,
     )
     for area in areas:
         app.register_blueprint(area.bp)

@@ -17,6 +17,7 @@ from ..models import UNASSIGNED, AlreadyOpen, Event, Task, User, utcnow
 from ..queue import get_queue, redis_connection
 from ..rulebook import rulebook_for
 from .errors import json_error
+from .team import figures_of, team_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 # Token-authenticated (auth.token_required), never by the session cookie: nothing for CSRF to forge.
@@ -277,6 +278,13 @@ def dismiss_task(task_id):
         return json_error(409, "completed", "the task is completed already")
     live.publish_changes([g.account.id])
     return jsonify(task_json(Task.of_account(g.account, task_id)))
+
+
+@bp.get("/team")
+@token_required
+def team():
+    """The Team page's figures (see /team), days in the token's person's time zone."""
+    return jsonify(team_json(figures_of(g.account, g.user)))
 
 
 @bp.get("/health")
