@@ -75,6 +75,19 @@ def test_snoozed_until_a_time_the_task_leaves_the_list_and_the_sweep_wakes_it_th
     assert f'id="task-{task.id}"' in _listed(client)
 
 
+def test_the_sweep_finds_ended_snoozes_through_the_index_of_snoozed_tasks_alone(acme):
+    now = utcnow()
+    many = [
+        dict(account=acme.account.id, rule_id="new_job", category="New Job", key=f'["bulk-{n}"]', title="t")
+        | dict(recommended_action="a", status=Task.OPEN, created_at=now, last_triggered_at=now, subjects="{}")
+        for n in range(3000)
+    ]
+    Task.insert_many(many).execute()  # open tasks, many: the sweep must not read them
+    [(sql, args)] = [s for s in _statements(Task.wake_due) if '"task"' in s[0]]
+    plan = _plan(sql, args)
+    assert "task_status_snoozed_until" in plan, plan  # a partial index: snoozed tasks only, never a scan
+
+
 def test_the_menu_offers_tomorrow_and_next_monday_at_nine_in_my_zone(client, acme, monkeypatch):
     assert _post(client, acme, "/account/profile", time_zone="America/New_York").status_code in (200, 303)
     # Friday 03:00 in UTC is still Thursday 22:00 in New York: tomorrow there is Friday.

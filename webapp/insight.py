@@ -10,6 +10,7 @@ has none (and its window functions cost several times a sort), so it reads the t
 the same index, and they are interpolated here exactly as percentile_cont does."""
 
 import bisect
+import collections
 import datetime as dt
 from dataclasses import dataclass
 
@@ -110,20 +111,28 @@ def team_figures(account, now, zone):
 
 
 def open_by_coordinator(account, now):
-    """The account's open tasks by coordinator and category, with those due before `now`: one
-    read of task_team_open, in its order. A task without a due time is due at DueField.NO_DUE,
+    """The account's open tasks (snoozed ones too: they are not done, and open_by_day walks back
+    from this count through every task not completed) by coordinator and category, with those due
+    before `now`: a read of task_team_open, and one of the snoozed. A task without a due time is due at DueField.NO_DUE,
     never before now."""
     overdue = fn.SUM(Case(None, [(Task.due_at < now, 1)], 0))
-    rows = list(
-        Task.select(Task.assignee, Task.category, fn.COUNT(SQL("*")), overdue)
-        .where(Task.account == account, Task.status == Task.OPEN)
-        .group_by(Task.assignee, Task.category)
-        .order_by(Task.assignee, Task.category)
-        .tuples()
-    )
-    ids = sorted({assignee for assignee, *_ in rows if assignee is not None})
+    # One read per status, each in an index's order: an IN of both would have the planners pick
+    # other indexes. Open tasks are many (task_team_open); snoozed ones few.
+    totals = collections.Counter()
+    for status in Task.LIVE:
+        query = (
+            Task.select(Task.assignee, Task.category, fn.COUNT(SQL("*")), overdue)
+            .where(Task.account == account, Task.status == status)
+            .group_by(Task.assignee, Task.category)
+            .order_by(Task.assignee, Task.category)
+        )
+        for assignee, category, n, late in query.tuples():
+            totals[assignee, category, "open"] += n
+            totals[assignee, category, "overdue"] += int(late or 0)
+    groups = sorted({(a, c) for a, c, _ in totals}, key=lambda g: (g[0] is None, g[0] or 0, g[1]))
+    ids = sorted({assignee for assignee, _ in groups if assignee is not None})
     people = {u.id: u for u in User.select().where(User.account == account, User.id.in_(ids))} if ids else {}
-    return [OpenCount(people.get(assignee), category, n, int(late or 0)) for assignee, category, n, late in rows]
+    return [OpenCount(people.get(a), c, totals[a, c, "open"], totals[a, c, "overdue"]) for a, c in groups]
 
 
 def _seconds_between(start, end):

@@ -962,9 +962,9 @@ class Task(BaseModel):
             (("account", "rule_id", "status", "key_head"), False),
             (("account", "status", "category"), False),
             (("account", "status", "candidate_external_id"), False),
-            # The sweep's look for snoozes that have ended, and (partial: of dismissed tasks only,
-            # not declared here) task_dismissed_assignee_due and task_dismissed_due: migration 0019.
-            (("status", "snoozed_until"), False),
+            # Partial, so not declared here: the sweep's look for snoozes that have ended
+            # (task_status_snoozed_until) and the dismissed tasks' task_dismissed_assignee_due and
+            # task_dismissed_due: migration 0019.
             # The Team page's figures (webapp/insight.py), each read from its index alone: 0021.
             (("account", "status", "assignee", "category", "due_at"), False),
             (("account", "created_at"), False),
@@ -1161,7 +1161,7 @@ class Task(BaseModel):
         now = now or utcnow()
         due = (
             cls.select(cls.id, cls.account)
-            .where(cls.status == cls.SNOOZED, cls.snoozed_until <= now)
+            .where(cls.snoozed_until.is_null(False), cls.snoozed_until <= now, cls.status == cls.SNOOZED)
             .order_by(cls.snoozed_until)
             .limit(limit)
         )
