@@ -43,9 +43,10 @@ run: setup ## everything on the embedded defaults (SQLite, embedded Redis, demo 
 worker: setup ## one worker on the configured Redis
 	$(BIN)/python -m worker
 
-test: setup ## the whole suite, on SQLite + embedded Redis, then on PostgreSQL + Redis
-	$(MAKE) test-embedded
-	$(MAKE) test-services
+# The two passes share nothing (each has its own database and queues), so they run side by side;
+# each one's output is printed whole when it ends.
+test: setup ## the whole suite, on SQLite + embedded Redis and on PostgreSQL + Redis, side by side
+	$(MAKE) -j2 --output-sync=target test-embedded test-services
 
 test-embedded: ## the suite on SQLite and an embedded Redis
 	DOCKET_TEST_BACKEND=embedded $(BIN)/python -m pytest $(PYTEST_ARGS)
