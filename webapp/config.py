@@ -39,9 +39,10 @@ class Config:
         self.DEMO_CREDENTIALS_FILE = env.get("DEMO_CREDENTIALS_FILE") or ""
         # How often each ATS's API is polled for new stages and interviews.
         self.SYNC_INTERVAL_SECONDS = float(env.get("SYNC_INTERVAL_SECONDS") or 300)
-        # Inbox processing: how many events one transaction takes, and retries. On SQLite a
-        # batch holds the write lock, so a smaller one keeps webhook answers quick.
-        self.INBOX_BATCH_SIZE = int(env.get("INBOX_BATCH_SIZE") or 25)
+        # Inbox processing: how many events one transaction takes, and retries. On SQLite a batch
+        # holds the write lock, but gives way after the row in hand to a webhook waiting for it
+        # (db.web_waiting), so a batch can be large: its fixed costs are shared by more events.
+        self.INBOX_BATCH_SIZE = int(env.get("INBOX_BATCH_SIZE") or 100)
         # A batch stops taking rows after this long, so that other accounts get their turn.
         self.INBOX_BATCH_SECONDS = float(env.get("INBOX_BATCH_SECONDS") or 1.0)
         self.INBOX_MAX_ATTEMPTS = int(env.get("INBOX_MAX_ATTEMPTS") or 5)
