@@ -234,3 +234,32 @@ def test_a_candidate_handed_to_a_coordinator_who_is_away_goes_to_their_backup(ap
     [task] = Task.select()
     assert (task.assignee_id, task.covering_for_id) == (acme.sam.id, acme.pat.id)
     assert TaskHistory.history_of(task)[-1].note.endswith("Sam Rivera covering for Pat Coordinator")
+
+
+def _assignees(acme):
+    return [(t.assignee_id, t.covering_for_id) for t in Task.select().order_by(Task.id)]
+
+
+def test_changing_deleting_or_outliving_an_absence_under_way_leaves_no_task_with_the_wrong_person(app, acme):
+    acme.post_event(ev.stage_changed())
+    drain()
+    now = utcnow()
+    pat, sam, kim = acme.pat, acme.sam, acme.kim
+    # Under way, nobody to cover yet: the hand-over waits for a backup, it is not spent.
+    away_now, _ = absences.save(pat, now - HOUR, now + 5 * HOUR, None, True, pat, now=now)
+    assert _assignees(acme) == [(pat.id, None)]
+    absences.save(pat, now - HOUR, now + 5 * HOUR, sam.id, True, pat, absence=away_now, now=now)
+    assert _assignees(acme) == [(sam.id, pat.id)]
+    # Another backup: what went to Sam goes to Kim.
+    absences.save(pat, now - HOUR, now + 5 * HOUR, kim.id, True, pat, absence=Absence.get_by_id(away_now.id), now=now)
+    assert _assignees(acme) == [(kim.id, pat.id)]
+    # Deleted while under way: back to Pat, and nothing left to hand back later.
+    absences.delete(Absence.get_by_id(away_now.id), now=now)
+    assert _assignees(acme) == [(pat.id, None)]
+    assert absences.sweep(now + HOUR) == (0, 0)
+
+    # A task left covering for Pat though Pat is not away (a batch that read the absences just
+    # before the return committed): the sweep gives it back.
+    Task.update(assignee=sam, covering_for=pat).execute()
+    assert absences.sweep(now + HOUR) == (0, 1)
+    assert _assignees(acme) == [(pat.id, None)]

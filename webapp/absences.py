@@ -75,9 +75,16 @@ def save(person, starts_at, ends_at, backup_id, hand_over, set_by, absence=None,
     with database.atomic():
         if absence is None:
             absence = Absence(account=person.account_id, user=person)
+        before = (absence.starts_at, absence.backup_id, absence.hand_over)
         absence.starts_at, absence.ends_at = starts_at, ends_at
         absence.backup, absence.hand_over, absence.set_by = backup, bool(hand_over), set_by
         absence.save()
+        if absence.handed_over_at is not None and before != (starts_at, absence.backup_id, absence.hand_over):
+            # Its start, backup or hand-over changed after the hand-over: what went over comes back,
+            # to go over again as the absence now says (to the new backup, at the new start).
+            _give_back(absence.account_id, person, "the absence changed")
+            absence.handed_over_at = None
+            absence.save(only=[Absence.handed_over_at])
         moved = start(absence, now) if absence.starts_at <= now else 0
     return absence, moved
 
@@ -98,6 +105,9 @@ def delete(absence, now=None):
     now = now or utcnow()
     with database.atomic():
         if absence.starts_at <= now:
+            if absence.ends_at > now:  # ended first: hand_back must not find its person still away by it
+                absence.ends_at = now
+                absence.save(only=[Absence.ends_at])
             hand_back(absence, now)
         absence.delete_instance()
 
@@ -109,13 +119,13 @@ def start(absence, now=None):
     if not absence.hand_over or absence.returned_at is not None:
         return 0
     with database.atomic():
-        if not absence.claim(Absence.handed_over_at, now):
-            return 0  # done already, by the sweep or a save
         person = User.get_by_id(absence.user_id)
         away = routing_for([absence.account_id]).get(absence.account_id, Absences())
         cover = away.cover(person.as_person(), now)
         if cover is None or cover.person is None:
-            return 0  # nobody can cover: the tasks stay theirs
+            return 0  # nobody can cover yet: the tasks stay theirs, and the next sweep looks again
+        if not absence.claim(Absence.handed_over_at, now):
+            return 0  # done already, by the sweep or a save
         backup = User.get(User.account == absence.account_id, User.email == cover.person["email"])
         tasks = Task.open_assigned_to(absence.account_id, person)
         for task in tasks:
@@ -137,13 +147,37 @@ def hand_back(absence, now=None):
         person = User.get_by_id(absence.user_id)
         if person.id in Absence.away_now(absence.account_id, now):
             return 0  # away again (another absence): covered until that one ends
-        tasks = Task.open_covering_for(absence.account_id, person)
-        for task in tasks:
-            by = task.assignee.display_name if task.assignee_id else "nobody"
-            task.move_to(person, None, f"back to {person.display_name}, who has returned (covered by {by})")
-    if tasks:
+        moved = _give_back(absence.account_id, person, "who has returned")
+    if moved:
         live.publish_changes([absence.account_id])
+    return moved
+
+
+def _give_back(account_id, person, why):
+    """The live tasks covered for the person go back to them, each noted in its history; how many."""
+    tasks = Task.open_covering_for(account_id, person)
+    for task in tasks:
+        by = task.assignee.display_name if task.assignee_id else "nobody"
+        task.move_to(person, None, f"back to {person.display_name}, {why} (covered by {by})")
     return len(tasks)
+
+
+def return_strays(now=None):
+    """Tasks still covering for someone who is not away (opened by a batch that read the absences
+    just before their return committed) go back to them. Returns how many."""
+    now = now or utcnow()
+    moved, changed = 0, set()
+    for account_id, person_id in Task.covering_pairs():
+        with database.atomic():
+            if person_id in Absence.away_now(account_id, now):
+                continue
+            n = _give_back(account_id, User.get_by_id(person_id), "who is not away")
+        moved += n
+        if n:
+            changed.add(account_id)
+    if changed:
+        live.publish_changes(changed)
+    return moved
 
 
 def sweep(now=None):
@@ -151,5 +185,5 @@ def sweep(now=None):
     person's tasks over, those that have ended hand them back. Returns (handed over, handed back)."""
     now = now or utcnow()
     started = sum(start(absence, now) for absence in Absence.starting(now))
-    returned = sum(hand_back(absence, now) for absence in Absence.ended(now))
+    returned = sum(hand_back(absence, now) for absence in Absence.ended(now)) + return_strays(now)
     return started, returned

@@ -4,6 +4,8 @@ were done), and `task.covering_for_id`, whom a task's assignee covers for while 
 
 from peewee import *
 
+COVERING = "task_covering_for"
+
 
 def up(migrator, db):
     class Account(Model):
@@ -42,8 +44,11 @@ def up(migrator, db):
             "task", "covering_for_id", ForeignKeyField(User, field=User.id, null=True, on_delete="SET NULL")
         ),
     )
+    # The tasks that cover for someone (few), for the sweep's look for those left covering.
+    db.execute_sql(f"CREATE INDEX {COVERING} ON task (covering_for_id, account_id) WHERE covering_for_id IS NOT NULL")
 
 
 def down(migrator, db):
+    db.execute_sql(f"DROP INDEX IF EXISTS {COVERING}")
     migrator.migrate(migrator.drop_column("task", "covering_for_id"))
     db.execute_sql("DROP TABLE absence")
