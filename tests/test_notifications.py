@@ -14,7 +14,7 @@ from tests.helpers import csrf_from, process, sign_in, sign_in_coordinator
 from tests.smtp import SlackWebhook, SMTPServer, free_port
 from webapp import notifications
 from webapp.db import database
-from webapp.models import Notification, NotificationSettings, Task, User, utcnow
+from webapp.models import Absence, Notification, NotificationSettings, Task, User, utcnow
 from webapp.rules import RulebookError, load_rulebook
 from webapp.rules.engine import is_urgent, normalise_event
 from worker.jobs import send_notifications, sweep
@@ -169,6 +169,17 @@ def test_smtp_down_is_retried_later_and_sent_once_it_is_up_never_twice(acme, app
     assert (row.status, row.attempts) == ("sent", 2)
 
 
+def test_an_urgent_task_handed_to_someone_else_before_it_is_sent_is_not_mailed_to_the_first(acme, app):
+    process(acme, _declined(utcnow(), dt.timedelta(hours=3)))
+    task = Task.get(Task.rule_id == "interviewer_declined")
+    task.hand_to(User.get(User.email == ev.JO["email"]), acme.user)
+    with SMTPServer() as smtp:
+        app.config["SMTP_URL"] = smtp.url
+        send_notifications()
+    assert smtp.messages == []
+    assert Notification.get(Notification.channel == "email").status == "skipped"
+
+
 def test_two_workers_sending_at_once_send_each_message_once(acme, app):
     # A line break in a name must not add a header to the e-mail.
     failing = [dict(ev.INTEGRATION, id=f"calendar-{n}", name=f"Calendar {n}\nBcc: eve@evil.test") for n in range(8)]
@@ -290,6 +301,18 @@ def test_digests_come_at_half_past_seven_in_each_persons_zone_once_a_day(acme):
         (ev.PAT["email"], "2026-12-10"),
     ]
     # The account's admin, who has no open task, gets none.
+
+    # Away on Saturday in Tokyo: Jo gets no digest that day (their tasks are their backup's).
+    jo = User.get(User.email == ev.JO["email"])
+    saturday = FROZEN + dt.timedelta(days=1, hours=10)
+    Absence.create(
+        account=jo.account_id,
+        user=jo,
+        starts_at=saturday - dt.timedelta(hours=8),
+        ends_at=saturday + dt.timedelta(days=1),
+    )
+    notifications.schedule_digests(saturday)
+    assert (ev.JO["email"], "2026-12-12") not in digests()
 
 
 # -- Slack, and the settings page -----------------------------------------------------------

@@ -19,7 +19,7 @@ from flask import current_app, render_template
 from itsdangerous import BadSignature, URLSafeSerializer
 from peewee import fn
 
-from .models import PRIORITIES, Account, Notification, NotificationSettings, Task, User, insert_row, utcnow
+from .models import PRIORITIES, Absence, Account, Notification, NotificationSettings, Task, User, insert_row, utcnow
 from .queue import get_queue, redis_connection
 from .rulebook.current import rulebook_for
 from .timezones import default_zone_name, is_zone, zone_of
@@ -102,9 +102,16 @@ def choices_table(account, settings):
 def slack_url_ok(url):
     """Whether a Slack incoming-webhook URL points where Slack's do (SLACK_WEBHOOK_BASE)."""
     base = current_app.config["SLACK_WEBHOOK_BASE"]
-    parts = urlsplit(url)
+    parts, allowed = urlsplit(url), urlsplit(base)
     return (
-        url.startswith(base) and len(url) <= 500 and parts.scheme in ("https", "http") and bool(parts.path.strip("/"))
+        url.startswith(base)
+        and len(url) <= 500
+        and parts.scheme == allowed.scheme
+        and parts.scheme in ("https", "http")
+        and parts.hostname == allowed.hostname  # not hooks.slack.com.elsewhere
+        and parts.port == allowed.port
+        and not parts.username
+        and bool(parts.path.strip("/"))
     )
 
 
@@ -225,7 +232,11 @@ def schedule_digests(now=None):
     default = default_zone_name()
     zones = {}
     people = User.select(User.id, User.account, User.time_zone).where(User.disabled_at.is_null())
+    # Nobody away (out of office) gets a digest: their day's tasks are their backup's.
+    away = set(Absence.select(Absence.user).where(Absence.starts_at <= now, Absence.ends_at > now).tuples())
     for user in people:
+        if (user.id,) in away:
+            continue
         name = user.time_zone if is_zone(user.time_zone) else default
         zones.setdefault(name, []).append(user.id)
     recorded = 0
@@ -361,11 +372,11 @@ def send_due(batch=50):
 
 
 def _claim(row, now):
-    """Take the message for this worker (for CLAIM_SECONDS): False when another took it first."""
+    """Take the message for this worker (for CLAIM_SECONDS from now, not from when the run began: a
+    long run would take messages already free for another): False when another took it first."""
+    lease = utcnow() + dt.timedelta(seconds=CLAIM_SECONDS)
     claimed = (
-        Notification.update(
-            attempts=Notification.attempts + 1, next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS)
-        )
+        Notification.update(attempts=Notification.attempts + 1, next_attempt_at=lease)
         .where(
             (Notification.id == row.id)
             & (Notification.status == Notification.PENDING)
@@ -431,6 +442,8 @@ def compose(row):
         task = Task.get_or_none(Task.id == row.task_id)
         if task is None or task.status != Task.OPEN:
             return None
+        if row.user_id is not None and task.assignee_id != row.user_id:
+            return None  # handed to someone else since: it is no longer this person's to act on
         if choice_of(settings, row.channel, task.category, urgent.get(task.category, False)) != IMMEDIATE:
             return None
         return _urgent_message(row, user, settings, task)
@@ -545,7 +558,7 @@ def deliver(row, message):
     if row.channel == SLACK:
         url, text = message
         try:
-            answer = requests.post(url, json={"text": text}, timeout=SEND_TIMEOUT_SECONDS)
+            answer = requests.post(url, json={"text": text}, timeout=SEND_TIMEOUT_SECONDS, allow_redirects=False)
         except requests.RequestException as exc:
             raise SendError(f"Slack did not answer: {exc.__class__.__name__}") from exc
         if answer.status_code != 200:
