@@ -263,3 +263,19 @@ def test_changing_deleting_or_outliving_an_absence_under_way_leaves_no_task_with
     Task.update(assignee=sam, covering_for=pat).execute()
     assert absences.sweep(now + HOUR) == (0, 1)
     assert _assignees(acme) == [(pat.id, None)]
+
+
+def test_a_failing_step_of_the_periodic_sweep_does_not_stop_the_others(app, acme, monkeypatch):
+    from worker.jobs import sweep
+
+    acme.post_event(ev.stage_changed())
+    drain()
+    Task.update(status=Task.SNOOZED, snoozed_until=utcnow() - HOUR).execute()
+
+    def broken(now=None):
+        raise RuntimeError("an absence the sweep cannot read")
+
+    monkeypatch.setattr(absences, "sweep", broken)
+    with pytest.raises(RuntimeError, match="cannot read"):
+        sweep()  # said, for RQ to record the job failed
+    assert Task.get().status == Task.OPEN  # the next step, waking snoozes, ran all the same

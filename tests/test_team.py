@@ -135,6 +135,16 @@ def test_a_snoozed_task_is_open_work_on_every_figure(history):
     assert [d.open for d in figures.open_by_day] == [_open_at(history.account, end) for _, end in day_ends(NOW, UTC)]
 
 
+def test_a_dismissed_task_closes_its_day_but_is_no_time_to_complete(history):
+    opened = NOW - 2 * DAY
+    dismissed = _task(history.account, RTS, opened, opened + dt.timedelta(minutes=1), assignee=history.pat)
+    Task.update(dismiss_reason="duplicate").where(Task.id == dismissed.id).execute()
+    figures = team_figures(history.account, NOW, UTC)
+    times = {t.category: (t.completed, t.median / 3600) for t in figures.completion_times}
+    assert times[RTS] == pytest.approx((4, 2.5))  # as without it: 1, 2, 3 and 10 h
+    assert [d.open for d in figures.open_by_day] == [_open_at(history.account, end) for _, end in day_ends(NOW, UTC)]
+
+
 def test_another_accounts_tasks_are_never_counted(history):
     globex = team_figures(history.globex.account, NOW, UTC)
     assert (globex.open_total, globex.overdue_total) == (3, 3)

@@ -143,7 +143,7 @@ def _seconds_between(start, end):
 
 
 def completion_times(account, since, until):
-    """Per category of the tasks completed from `since` to `until`: how many, and the median and p90
+    """Per category of the tasks completed (not dismissed) from `since` to `until`: how many, and the median and p90
     of their time from opened to completed, read from task_team_completed."""
     took = _seconds_between(Task.created_at, Task.completed_at)
     completed = (
@@ -151,6 +151,7 @@ def completion_times(account, since, until):
         Task.status == Task.COMPLETED,
         Task.completed_at >= since,
         Task.completed_at <= until,
+        Task.dismiss_reason.is_null(),  # dismissed: closed, but not done
     )
     if is_postgres():
         within = [

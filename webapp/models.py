@@ -968,7 +968,7 @@ class Task(BaseModel):
             # The Team page's figures (webapp/insight.py), each read from its index alone: 0021.
             (("account", "status", "assignee", "category", "due_at"), False),
             (("account", "created_at"), False),
-            (("account", "status", "completed_at", "category", "created_at"), False),
+            (("account", "status", "completed_at", "category", "created_at", "dismiss_reason"), False),
         )
 
     @classmethod
@@ -1132,26 +1132,31 @@ class Task(BaseModel):
     def snooze_by(self, user, until=None, note=""):
         """Snooze an open (or already snoozed) task until `until` (an aware time), or, with None,
         until an event its rule's `wake_on` names; False when the task is completed."""
-        if self.status not in self.LIVE:
-            return False
         with database.atomic():
-            self.status = self.SNOOZED
-            self.snoozed_until = until
-            self.save(only=[Task.status, Task.snoozed_until])
+            # Only while it is live as stored: a worker may have completed it since it was read.
+            snoozed = (
+                Task.update(status=Task.SNOOZED, snoozed_until=until)
+                .where(Task.id == self.id, Task.status.in_(Task.LIVE))
+                .execute()
+            )
+            if not snoozed:
+                return False
+            self.status, self.snoozed_until = self.SNOOZED, until
             TaskHistory.create(account=self.account_id, task=self, kind="snoozed", user=user, note=note)
         return True
 
     def wake_by(self, user, note="woken by hand"):
         """End a snooze now (the "Undo" of a snooze, or "Wake now"); False when it is not snoozed."""
-        woken = (
-            Task.update(status=Task.OPEN, snoozed_until=None)
-            .where(Task.id == self.id, Task.status == Task.SNOOZED)
-            .execute()
-        )
-        if not woken:
-            return False
-        self.status, self.snoozed_until = self.OPEN, None
-        TaskHistory.create(account=self.account_id, task=self, kind="woke", user=user, note=note)
+        with database.atomic():
+            woken = (
+                Task.update(status=Task.OPEN, snoozed_until=None)
+                .where(Task.id == self.id, Task.status == Task.SNOOZED)
+                .execute()
+            )
+            if not woken:
+                return False
+            self.status, self.snoozed_until = self.OPEN, None
+            TaskHistory.create(account=self.account_id, task=self, kind="woke", user=user, note=note)
         return True
 
     @classmethod

@@ -136,16 +136,32 @@ def sweep():
     from webapp.pipeline import has_due_events
     from webapp.queue import request_drain
 
-    with database.connection_context():
+    def drain_if_due():
         if has_due_events():
             request_drain()
-        absences.sweep()  # out of office: tasks to the backup at the start, back at the return
-        live.publish_changes(Task.wake_due())  # each once, however many sweeps run
-        enqueue_due_syncs()  # ATS syncs whose turn has come (every few minutes)
-        # Calendars: watches to open or renew, reconciliation (every calendar within 15 minutes).
-        enqueue_due_calendar_work()
-        # Notifications: today's digests whose 7:30 has come, then a send for whatever is due
-        # (new digests, and retries of messages a failure put off).
+
+    def notify():
+        # Today's digests whose 7:30 has come, then a send for whatever is due (new digests, and
+        # retries of messages a failure put off).
         schedule_digests()
         if has_due_notifications():
             request_send()
+
+    steps = (
+        drain_if_due,
+        absences.sweep,  # out of office: tasks to the backup at the start, back at the return
+        lambda: live.publish_changes(Task.wake_due()),  # snoozes ended: each woken once, however many sweeps run
+        enqueue_due_syncs,  # ATS syncs whose turn has come (every few minutes)
+        enqueue_due_calendar_work,  # calendars: watches to open or renew, reconciliation (each within 15 minutes)
+        notify,
+    )
+    failed = None
+    with database.connection_context():
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:  # one step failing must not stop the others: it is logged, raised at the end
+                log.exception("the sweep's step %s failed", getattr(step, "__name__", step))
+                failed = failed or exc
+    if failed is not None:
+        raise failed

@@ -218,7 +218,7 @@ def _restore_tasks(row, actor):
         except AlreadyOpen:
             pass  # the same work has an open task again: nothing to put back
     for task in Task.select().where(
-        Task.account == row.account_id, Task.raised_by_event == row.id, Task.status == Task.OPEN
+        Task.account == row.account_id, Task.raised_by_event == row.id, Task.status.in_(Task.LIVE)
     ):
         task.complete_by(actor, note=note)
 
