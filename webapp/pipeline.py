@@ -117,20 +117,25 @@ def drain(batch_size=None):
         # Looking costs no write lock: only a batch with rows to process takes it.
         accounts = accounts_with_due_events() if has_due_events() else []
         done_in_round = 0
-        round_ends = time.monotonic() + current_app.config.get("INBOX_BATCH_SECONDS", DEFAULT_BATCH_SECONDS)
         for account_id in accounts:
-            while True:
-                done = process_batch(batch_size, account_id)
-                done_in_round += done
-                if is_sqlite():
-                    time.sleep(SQLITE_GAP_SECONDS if done >= batch_size else SQLITE_LINGER_SECONDS)
-                # An account alone in its round goes on with full batches for a round's time:
-                # finding the accounts with due rows reads them all, so it is asked once a round.
-                if len(accounts) > 1 or done < batch_size or time.monotonic() > round_ends:
-                    break
+            done = process_batch(batch_size, account_id)
+            done_in_round += done
+            if is_sqlite():
+                _give_way(SQLITE_GAP_SECONDS if done >= batch_size else SQLITE_LINGER_SECONDS)
         total += done_in_round
         if done_in_round == 0:
             return total
+
+
+def _give_way(pause):
+    """Between two batches on SQLite: pause, and while a webhook waits for the write lock (or
+    writes), wait for it, up to SQLITE_LINGER_SECONDS: a gap of a millisecond is shorter than a
+    waiting request's poll may take to notice (webapp/db.py), and batches that follow each other
+    at once would keep it out."""
+    time.sleep(pause)
+    deadline = time.monotonic() + SQLITE_LINGER_SECONDS
+    while web_waiting() and time.monotonic() < deadline:
+        time.sleep(SQLITE_GAP_SECONDS)
 
 
 def accounts_with_due_events(limit=ACCOUNTS_PER_ROUND):
