@@ -1077,7 +1077,9 @@ class Task(BaseModel):
                 _, due_at, rank, created_at, task_id = after
                 since = Tuple(cls.due_at.db_value(due_at), rank, cls.created_at.db_value(created_at), task_id)
                 query = query.where(Tuple(*cls.listing_order()) > since)
-            tasks.extend(query.order_by(*cls.listing_order()).limit(limit + 1 - len(tasks)))
+            page = query.order_by(*cls.listing_order()).limit(limit + 1 - len(tasks))
+            sql, params = page.sql()
+            tasks.extend(raw_rows(cls, sql, *params))  # built faster than peewee's own rows
             if len(tasks) > limit:
                 break
         more, tasks = len(tasks) > limit, tasks[:limit]
