@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import ROOT
+from tests.helpers import wait_for
 
 
 def _free_port():
@@ -60,9 +61,16 @@ def test_serve_starts_the_demo_a_worker_and_the_web_app_and_ctrl_c_stops_them(wo
     assert server.returncode == 0, output[-2000:]
     assert "* stopped" in output
     worker_pid = int(re.search(r"worker started \(pid (\d+)\)", output).group(1))
-    with pytest.raises(ProcessLookupError):
-        os.kill(worker_pid, 0)  # the worker stopped with the server
+    assert wait_for(lambda: not _alive(worker_pid), seconds=20)  # the worker stopped with the server
     assert _get(f"http://127.0.0.1:{port}/login")[0] is None
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @pytest.mark.slow

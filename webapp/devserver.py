@@ -86,6 +86,7 @@ class WorkerSupervisor:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(timeout=5)  # gone, not left running past the server
 
 
 def run_all(app, port, demo=True):
